@@ -1,0 +1,93 @@
+"""Dutch text analysis for the keyword (BM25) index: tokens, stop words, stems, compounds.
+
+The same analyser runs at index time and at query time, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_STOP = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN) | {"wat", "welke", "hoe", "waar"}
+
+# Frequent heads and modifiers of Dutch compounds in policy and legal text. Compound
+# splitting only adds parts; the whole word is always kept too.
+_COMPOUND_PARTS = (
+    "veiligheid",
+    "beleid",
+    "gemeente",
+    "burgemeester",
+    "bestuur",
+    "thema",
+    "wet",
+    "regio",
+    "crimineel",
+    "criminaliteit",
+    "digitaal",
+    "onrust",
+    "politie",
+    "paspoort",
+    "identiteit",
+    "verkiezing",
+    "vergadering",
+    "raad",
+    "zorg",
+    "plan",
+    "dienst",
+    "recht",
+    "vergunning",
+    "openbaar",
+    "orde",
+)
+
+
+@lru_cache(maxsize=4)
+def _stemmer(algorithm: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(algorithm)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so 'thema’s' and 'Thema's' compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stop words kept."""
+    return [t.replace("'", "") for t in _TOKEN.findall(fold(text))]
+
+
+def split_compound(word: str) -> list[str]:
+    """Known parts of a Dutch compound ('veiligheidsbeleid' → veiligheid, beleid)."""
+    parts: list[str] = []
+    if len(word) < 9:
+        return parts
+    for part in _COMPOUND_PARTS:
+        idx = word.find(part)
+        if idx < 0 or len(part) >= len(word):
+            continue
+        parts.append(part)
+    return parts
+
+
+def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) -> list[str]:
+    """Tokens for the keyword index: folded, stop words removed, stemmed.
+
+    Args:
+        text: any Dutch or English text.
+        stemmer: a PyStemmer algorithm name ("dutch" or "dutch_porter").
+        compounds: also emit known parts of compound words.
+    """
+    tokens: list[str] = []
+    for word in words(text):
+        if word in _STOP or len(word) < 2:
+            continue
+        tokens.append(word)
+        if compounds:
+            tokens.extend(split_compound(word))
+    return _stemmer(stemmer).stemWords(tokens)

@@ -1,0 +1,224 @@
+"""The answer pipeline: condense → retrieve → decide → generate → check citations.
+
+What is known is decided by retrieval (a similarity threshold), what is said is checked
+by code (citations.py). The LLM only phrases; when it is absent, the extractive
+backend quotes the best sentences instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableGenerator
+
+from assistant import prompts
+from assistant.citations import CitationChecker, citation_for
+from assistant.extractive import render_extractive, select_sentences
+from assistant.guard import is_injection
+from assistant.language import detect
+from assistant.retrieval import LangChainRetriever
+from assistant.service import Service
+from assistant.store import Filters
+from assistant.types import Answer, AnswerSentence, Citation, Passage
+
+History = Sequence[tuple[str, str]]
+_FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
+
+
+class AnswerPipeline:
+    """Answers questions over one service's store.
+
+    Args:
+        service: the process-wide store, retriever and models.
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.settings
+        self._models: dict[str, Any] = {}
+
+    # -- model access ----------------------------------------------------------------
+    def chat_model(self, backend: str) -> Any | None:
+        """The LangChain chat model of a backend, created once (None for extractive)."""
+        if backend == "extractive":
+            return None
+        if backend not in self._models:
+            from assistant.llm import make_chat_model
+
+            self._models[backend] = make_chat_model(self.settings, backend)
+        return self._models[backend]
+
+    def model_name(self, backend: str) -> str:
+        from assistant.llm import model_name
+
+        return model_name(self.settings, backend)
+
+    def as_runnable(self) -> RunnableGenerator:
+        """The pipeline as a LangChain runnable: input {"question", "history"?, ...},
+        streams text pieces and ends with the Answer object."""
+
+        def run(inputs: Iterator[dict[str, Any]]) -> Iterator[Any]:
+            for item in inputs:
+                yield from self.stream(**item)
+
+        return RunnableGenerator(run)
+
+    # -- the pipeline ----------------------------------------------------------------
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        """Answer a question; see `stream` for the arguments."""
+        answer = None
+        for piece in self.stream(question, **kwargs):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: History = (),
+        audience: str | None = None,
+        municipality: str | None = None,
+        doc_type: str | None = None,
+        backend: str | None = None,
+        k: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield text pieces as they are generated, then the checked Answer.
+
+        Args:
+            question: the user's question.
+            history: earlier (question, answer) turns of this conversation.
+            audience: "raad" (precise) or "inwoner" (plain language, B1).
+            municipality: restrict to this municipality's and the joint documents.
+            doc_type: restrict to one document type.
+            backend: "local", "openai" or "extractive" (settings.llm_backend when None).
+            k: number of passages.
+        """
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+        backend = backend or self.settings.llm_backend
+        audience = audience or self.settings.audience
+        language = detect(question)
+        answer = Answer(question=question, text="", language=language, audience=audience,
+                        backend=backend, model=self.model_name(backend))  # fmt: skip
+
+        if is_injection(question):
+            yield self._refuse(answer, "injection", timings, t_start)
+            return
+
+        t = time.perf_counter()
+        standalone = self._standalone(question, history, backend)
+        answer.standalone_question = standalone
+        timings["condense"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        retriever = LangChainRetriever(
+            retriever=self.service.retriever,
+            k=k or self.settings.top_k,
+            filters=Filters(municipality=municipality, doc_type=doc_type),
+        )
+        docs = retriever.invoke(standalone)
+        passages: list[Passage] = [d.metadata["passage"] for d in docs]
+        answer.passages = passages
+        timings["retrieve"] = time.perf_counter() - t
+
+        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        if best < self.settings.refusal_threshold:
+            yield self._refuse(answer, "no_relevant_passage", timings, t_start)
+            return
+
+        checker = CitationChecker(self.service.retriever.embedder, self.settings.support_threshold)
+        t = time.perf_counter()
+        if backend == "extractive":
+            self._extractive(answer, standalone, passages)
+            timings["generate"] = time.perf_counter() - t
+            if answer.refused:
+                yield self._refuse(answer, answer.refusal_reason, timings, t_start)
+                return
+            yield answer.text
+        else:
+            pieces: list[str] = []
+            first_token = None
+            messages = [
+                ("system", prompts.system_prompt(audience, language)),
+                ("human", prompts.user_prompt(question if not history else standalone, passages)),
+            ]
+            for chunk in self.chat_model(backend).stream(messages):
+                piece = getattr(chunk, "content", chunk)
+                if not isinstance(piece, str) or not piece:
+                    continue
+                if first_token is None:
+                    first_token = time.perf_counter() - t
+                pieces.append(piece)
+                yield piece
+            timings["first_token"] = first_token or 0.0
+            timings["generate"] = time.perf_counter() - t
+            raw = "".join(pieces).strip()
+            if not raw or any(m in raw.lower() for m in prompts.REFUSAL_MARKERS):
+                yield self._refuse(answer, "model_declined", timings, t_start)
+                return
+            t = time.perf_counter()
+            text, sentences, citations = checker.check(raw, passages, language)
+            timings["cite"] = time.perf_counter() - t
+            answer.text, answer.sentences, answer.citations = text, sentences, citations
+            if not any(s.supported for s in sentences):
+                yield self._refuse(answer, "unsupported", timings, t_start)
+                return
+        timings["total"] = time.perf_counter() - t_start
+        answer.timings = timings
+        yield answer
+
+    def _standalone(self, question: str, history: History, backend: str) -> str:
+        """A follow-up rewritten as a standalone question (LLM when there is one)."""
+        if not history:
+            return question
+        model = self.chat_model(backend) if backend != "extractive" else None
+        if model is not None:
+            try:
+                msg = model.invoke(prompts.condense_messages(history, question))
+                text = str(getattr(msg, "content", "")).strip().splitlines()
+                candidate = text[0].strip().strip('"') if text else ""
+                if 5 < len(candidate) <= 3 * len(question) + 120 and not is_injection(candidate):
+                    return candidate
+            except Exception:
+                pass
+        last_question = history[-1][0]
+        lowered = question.lower().strip()
+        if len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS):
+            return f"{question} ({last_question})"
+        return question
+
+    def _extractive(self, answer: Answer, question: str, passages: list[Passage]) -> None:
+        chosen = select_sentences(question, passages, self.service.retriever.embedder)
+        if not chosen:
+            answer.refused, answer.refusal_reason = True, "unsupported"
+            return
+        citations: dict[str, Citation] = {}
+        sentences = []
+        for c in chosen:
+            chunk = passages[c.passage].chunk
+            if chunk.id not in citations:
+                citations[chunk.id] = citation_for(
+                    len(citations) + 1, passages[c.passage], c.span.text
+                )
+            sentences.append(
+                AnswerSentence(text=c.span.text, citations=[citations[chunk.id].n], support=1.0)
+            )
+        answer.citations = list(citations.values())
+        answer.sentences = sentences
+        answer.text = render_extractive(
+            [(s.text, s.citations[0]) for s in sentences], answer.language
+        )
+
+    def _refuse(
+        self, answer: Answer, reason: str, timings: dict[str, float], t_start: float
+    ) -> Answer:
+        answer.refused = True
+        answer.refusal_reason = reason
+        answer.text = prompts.refusal_text(answer.language, injection=reason == "injection")
+        answer.citations = []
+        timings["total"] = time.perf_counter() - t_start
+        answer.timings = timings
+        return answer

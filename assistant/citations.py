@@ -1,0 +1,185 @@
+"""Citations decided by code, not by the model.
+
+Each answer sentence is scored against every retrieved passage, lexically (share of the
+sentence's stemmed content words found in the passage, numbers must match) and by
+embedding similarity. A `[n]` the model wrote is kept only if passage n supports the
+sentence; otherwise it is re-pointed to the best supporting passage or removed. A
+sentence no passage supports is dropped (default) or flagged. Every citation carries
+the exact span quoted from its chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from assistant.analysis import analyse, words
+from assistant.sentences import Span, split_spans, strip_markers
+from assistant.types import AnswerSentence, Citation, Passage
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Cosine similarities of a supported sentence and its passage lie mostly above HIGH;
+# unrelated text below LOW. Mapped linearly onto 0..1 to be comparable with lexical.
+EMB_LOW, EMB_HIGH = 0.30, 0.70
+UnsupportedPolicy = Literal["drop", "flag"]
+
+
+@dataclass
+class Support:
+    """How well one passage supports one sentence."""
+
+    passage: int  # 0-based index into passages
+    score: float
+    lexical: float
+    semantic: float
+    span: Span
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", ".").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def lexical_support(sentence: str, passage_text: str) -> float:
+    """Share of the sentence's content stems that occur in the passage (0 when a number
+    in the sentence is not in the passage)."""
+    sent_terms = set(analyse(sentence, compounds=False))
+    if not sent_terms:
+        return 0.0
+    if not numbers(sentence) <= numbers(passage_text):
+        return 0.0
+    passage_terms = set(analyse(passage_text, compounds=False))
+    return len(sent_terms & passage_terms) / len(sent_terms)
+
+
+def best_span(sentence: str, spans: Sequence[Span]) -> tuple[Span, float]:
+    """The passage sentence that shares most content words with the answer sentence."""
+    terms = set(analyse(sentence, compounds=False))
+    best, best_score = spans[0], -1.0
+    for span in spans:
+        span_terms = set(analyse(span.text, compounds=False))
+        if not span_terms:
+            continue
+        overlap = len(terms & span_terms)
+        score = overlap / (len(terms) + 0.5 * len(span_terms)) if terms else 0.0
+        if score > best_score:
+            best, best_score = span, score
+    return best, max(best_score, 0.0)
+
+
+class CitationChecker:
+    """Attach answer sentences to the passages that support them.
+
+    Args:
+        embedder: an object with ``encode_documents(list[str]) -> np.ndarray`` (normalised).
+        threshold: minimum support (0..1) for a sentence to count as supported.
+        policy: "drop" removes unsupported sentences, "flag" keeps them marked.
+    """
+
+    def __init__(self, embedder: Any, threshold: float = 0.5, policy: UnsupportedPolicy = "drop"):
+        self.embedder = embedder
+        self.threshold = threshold
+        self.policy = policy
+
+    def supports(
+        self, sentences: Sequence[str], passages: Sequence[Passage], language: str = "nl"
+    ) -> list[list[Support]]:
+        """Support of every passage for every sentence."""
+        if not sentences or not passages:
+            return [[] for _ in sentences]
+        texts = [p.chunk.text for p in passages]
+        vecs = self.embedder.encode_documents(list(sentences) + texts)
+        sent_vecs, pass_vecs = vecs[: len(sentences)], vecs[len(sentences) :]
+        sims = np.clip((sent_vecs @ pass_vecs.T - EMB_LOW) / (EMB_HIGH - EMB_LOW), 0.0, 1.0)
+        spans = [split_spans(t) or [Span(t, 0, len(t))] for t in texts]
+        out: list[list[Support]] = []
+        for i, sent in enumerate(sentences):
+            row = []
+            for j, text in enumerate(texts):
+                lex = lexical_support(sent, text)
+                sem = float(sims[i, j])
+                if not numbers(sent) <= numbers(text):
+                    sem = 0.0  # a number the passage does not contain is never supported
+                span, _ = best_span(sent, spans[j])
+                score = max(lex, 0.5 * lex + 0.5 * sem) if language == "nl" else max(lex, sem)
+                row.append(Support(j, score, lex, sem, span))
+            out.append(row)
+        return out
+
+    def check(
+        self, answer: str, passages: Sequence[Passage], language: str = "nl"
+    ) -> tuple[str, list[AnswerSentence], list[Citation]]:
+        """Verify and renumber the citations of a generated answer.
+
+        Args:
+            answer: the model's text with its own [n] markers.
+            passages: the passages as numbered in the prompt (1-based).
+            language: the answer's language.
+
+        Returns:
+            The answer text with checked markers, its sentences, and the citations.
+        """
+        raw = [s.text for s in split_spans(answer, language)]
+        parsed = [strip_markers(s) for s in raw]
+        parsed = [(clean, nums) for clean, nums in parsed if words(clean)]
+        supports = self.supports([c for c, _ in parsed], passages, language)
+        citations: list[Citation] = []
+        by_chunk: dict[str, int] = {}
+        sentences: list[AnswerSentence] = []
+        for (clean, claimed), row in zip(parsed, supports, strict=True):
+            chosen = self._choose(claimed, row)
+            numbers_out: list[int] = []
+            for sup in chosen:
+                chunk = passages[sup.passage].chunk
+                if chunk.id not in by_chunk:
+                    by_chunk[chunk.id] = len(citations) + 1
+                    citations.append(
+                        citation_for(by_chunk[chunk.id], passages[sup.passage], sup.span.text)
+                    )
+                numbers_out.append(by_chunk[chunk.id])
+            best = max((s.score for s in row), default=0.0)
+            sentences.append(
+                AnswerSentence(text=clean, citations=numbers_out, supported=bool(chosen),
+                               support=round(best, 3))
+            )  # fmt: skip
+        return self.render(sentences), sentences, citations
+
+    def _choose(self, claimed: Sequence[int], row: Sequence[Support]) -> list[Support]:
+        """The model's own markers that check out, else the best supporting passage."""
+        ok = [
+            row[n - 1]
+            for n in dict.fromkeys(claimed)
+            if 1 <= n <= len(row) and row[n - 1].score >= self.threshold
+        ]
+        if ok:
+            return ok
+        best = max(row, key=lambda s: s.score, default=None)
+        return [best] if best is not None and best.score >= self.threshold else []
+
+    def render(self, sentences: Sequence[AnswerSentence]) -> str:
+        """The answer text: supported sentences with [n]; unsupported dropped or flagged."""
+        parts = []
+        for s in sentences:
+            if s.supported:
+                marks = "".join(f"[{n}]" for n in s.citations)
+                text = s.text
+                if text[-1:] in ".!?":
+                    parts.append(f"{text[:-1]} {marks}{text[-1]}")
+                else:
+                    parts.append(f"{text} {marks}")
+            elif self.policy == "flag":
+                parts.append(f"{s.text} [niet onderbouwd]")
+        return " ".join(parts).strip()
+
+
+def citation_for(n: int, passage: Passage, quote: str) -> Citation:
+    """A citation of a passage with the quoted span (which must be in the chunk text)."""
+    c = passage.chunk
+    return Citation(
+        n=n, chunk_id=c.id, doc_id=c.doc_id, title=c.title, page=c.page_label,
+        page_index=c.page_start, source=c.source, section=c.section,
+        municipality=c.municipality, quote=quote,
+    )  # fmt: skip

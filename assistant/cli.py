@@ -1,0 +1,114 @@
+"""The `ivb` command: a thin shell over the library; every command is one library call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assistant.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="IVB-assistent: vragen over het Integraal Veiligheidsbeleid 2024-2027.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Map van de index (store).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+
+
+def _settings(store: Path | None = None) -> Settings:
+    settings = get_settings()
+    if store is not None:
+        settings = settings.model_copy(update={"store_dir": store})
+    return settings
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def models(
+    json_: JsonOpt = False,
+    fetch: Annotated[bool, typer.Option("--fetch", help="Haal ontbrekende modellen op.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Controleer alle hashes opnieuw.")
+    ] = False,
+) -> None:
+    """Show each model: source, path, size and hash status."""
+    from assistant import models as m
+
+    settings = _settings()
+    if fetch:
+        m.fetch_all(settings)
+    statuses = m.model_statuses(settings, verify=verify)
+    if json_:
+        _print_json([s.as_dict() for s in statuses])
+    else:
+        out.print(m.render_models_table(statuses))
+    if any(s.hash_status.startswith("mismatch") for s in statuses):
+        raise typer.Exit(2)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Bestanden en/of mappen.")],
+    store: StoreOpt = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Verwijder documenten waarvan het bestand weg is.")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Add or update documents in the index; unchanged files cost nothing."""
+    from ingest.progress import run_ingest_with_progress
+
+    settings = _settings(store)
+    report = run_ingest_with_progress(paths, settings, prune=prune, console=console)
+    if json_:
+        _print_json(report.as_dict())
+    else:
+        from ingest.progress import render_report
+
+        render_report(report, out)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Zoektekst of vraag.")],
+    k: Annotated[int, typer.Option("--k", help="Aantal passages.")] = 10,
+    gemeente: Annotated[str | None, typer.Option("--gemeente", help="Filter op gemeente.")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Filter op documenttype.")] = None,
+    store: StoreOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Ranked passages for a question (hybrid retrieval)."""
+    from assistant.service import get_service
+    from assistant.store import Filters
+
+    service = get_service(_settings(store))
+    passages = service.retriever.search(
+        query, k=k, filters=Filters(municipality=gemeente, doc_type=doc_type)
+    )
+    if json_:
+        _print_json([p.as_dict() for p in passages])
+        return
+    for p in passages:
+        c = p.chunk
+        out.print(f"[bold]{p.rank}. {c.title}[/bold] — p. {c.page_label}  ({p.score:.4f})")
+        if c.section:
+            out.print(f"   [dim]{c.section}[/dim]")
+        out.print("   " + c.text[:300].replace("\n", " "), markup=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,103 @@
+"""The embedding model, loaded once per process, behind LangChain's Embeddings interface."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.settings import Settings
+
+
+class Embedder(Embeddings):
+    """Sentence-transformers model with asymmetric query/document prompts.
+
+    EmbeddingGemma expects ``prompt_name="query"`` for questions and ``"document"`` for
+    passages; models without those prompts are used plainly.
+    """
+
+    def __init__(self, settings: Settings, device: str | None = None) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        from assistant.models import embedding_model_path
+
+        self.name = settings.embedding_model
+        self.precision = settings.embedding_precision
+        self.batch_size = settings.embedding_batch_size
+        path = embedding_model_path(settings)
+        torch.set_num_threads(max(1, settings.llm_threads))
+        model = SentenceTransformer(path, device=device or "cpu", local_files_only=True)
+        model.max_seq_length = settings.embedding_max_seq_length
+        if self.precision == "int8" and model.device.type == "cpu":
+            # Dynamic int8 quantisation of the linear layers: ~2.5x faster on CPU,
+            # same rankings on the FAQ dev set (see benchmarks/embedding_options.py).
+            model = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self.model = model
+        prompts = getattr(model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._doc_prompt = "document" if "document" in prompts else None
+        self._lock = threading.Lock()
+        self.dimension = int(model.get_sentence_embedding_dimension() or 0)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors for passages."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return self.model.encode(
+                texts,
+                prompt_name=self._doc_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors for questions."""
+        with self._lock:
+            return self.model.encode(
+                texts,
+                prompt_name=self._query_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+
+    # LangChain Embeddings interface
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_documents(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_queries([text])[0].tolist()
+
+
+_lock = threading.Lock()
+
+
+_instances: dict[tuple, Embedder] = {}
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """The process-wide embedder for these settings, loaded on first use."""
+    key = (
+        settings.embedding_model,
+        settings.embedding_precision,
+        settings.embedding_max_seq_length,
+        str(settings.model_cache_dir),
+    )
+    with _lock:
+        if key not in _instances:
+            _instances[key] = Embedder(settings)
+        return _instances[key]
+
+
+def embedding_text(title: str, section: str, text: str) -> str:
+    """What is embedded for a chunk: its heading path gives the passage its context."""
+    head = section or title
+    return f"{head}\n{text}" if head and head not in text[: len(head) + 5] else text

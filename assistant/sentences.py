@@ -1,0 +1,67 @@
+"""Sentence splitting with verbatim spans, for answers and for passage text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pysbd
+
+_BULLET_OR_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪]|\d+[.)]|[a-z][.)])\s)")
+_MARKER = re.compile(r"\s*\[(\d{1,2})(?:\s*[,;]\s*\d{1,2})*\]")
+_MARKER_NUMS = re.compile(r"\d{1,2}")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence and where it stands in its text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=4)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    try:
+        return pysbd.Segmenter(language=language, clean=False)
+    except ValueError:
+        return pysbd.Segmenter(language="nl", clean=False)
+
+
+def split_spans(text: str, language: str = "nl") -> list[Span]:
+    """Sentences of a text as verbatim spans (bullets and blank lines also break).
+
+    Args:
+        text: passage or answer text.
+        language: ISO code for the sentence rules.
+    """
+    spans: list[Span] = []
+    pos = 0
+    for block in _BULLET_OR_BREAK.split(text):
+        start = text.find(block, pos)
+        if start < 0:
+            continue
+        pos = start + len(block)
+        offset = start
+        for sent in _segmenter(language).segment(block):
+            s = sent.strip()
+            if not s:
+                offset += len(sent)
+                continue
+            at = text.find(s, offset)
+            if at < 0:
+                continue
+            spans.append(Span(s, at, at + len(s)))
+            offset = at + len(s)
+    return spans
+
+
+def strip_markers(sentence: str) -> tuple[str, list[int]]:
+    """Remove [n] markers from a sentence; return the clean text and the numbers."""
+    nums: list[int] = []
+    for m in _MARKER.finditer(sentence):
+        nums.extend(int(x) for x in _MARKER_NUMS.findall(m.group(0)))
+    clean = _MARKER.sub("", sentence).strip()
+    return clean, nums

@@ -1,0 +1,36 @@
+"""The process-wide assistant: one store, one retriever, models loaded once and kept warm."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.store import Store
+
+
+class Service:
+    """Everything a request needs, opened once per process.
+
+    Args:
+        settings: the settings this service runs with.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.retriever = Retriever(settings, self.store)
+
+
+_services: dict[tuple[Path, str | None, str], Service] = {}
+_lock = threading.Lock()
+
+
+def get_service(settings: Settings) -> Service:
+    """The shared service for these settings' store."""
+    key = (Path(settings.store_dir).resolve(), settings.chroma_url, settings.collection)
+    with _lock:
+        if key not in _services:
+            _services[key] = Service(settings)
+        return _services[key]

@@ -1,0 +1,135 @@
+"""One settings object for the whole assistant.
+
+Values come, in order of precedence, from keyword arguments, environment variables
+prefixed ``IVB_`` (for example ``IVB_STORE_DIR``), an optional TOML file (``IVB_CONFIG``,
+else ``./ivb.toml`` when present) and the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from assistant import privacy
+
+privacy.apply()
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "ivb-assistent"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ivb-assistent"
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("IVB_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("ivb.toml")
+    return local if local.is_file() else None
+
+
+Backend = Literal["local", "openai", "extractive"]
+Audience = Literal["raad", "inwoner"]
+
+
+class Settings(BaseSettings):
+    """Configuration of storage, models, chunking, retrieval, answering and the web app."""
+
+    model_config = SettingsConfigDict(env_prefix="IVB_", extra="ignore")
+
+    # Storage
+    store_dir: Path = Field(default_factory=lambda: _data_home() / "store")
+    chroma_url: str | None = None  # e.g. http://chroma.internal:8000 ; None = embedded store
+    collection: str = "ivb"
+    corpus_dir: Path = REPO_ROOT / "corpus"
+
+    # Models
+    model_cache_dir: Path = Field(default_factory=lambda: _cache_home() / "models")
+    wheel_cache_dir: Path = Field(default_factory=lambda: _cache_home() / "wheels")
+    embedding_model: str = "embeddinggemma-300m"  # packaged default, or a folder / hub id
+    embedding_precision: Literal["fp32", "int8"] = "int8"
+    embedding_batch_size: int = 16
+    embedding_max_seq_length: int = 320
+    llm_gguf: str = "qwen2.5-coder-1.5b-instruct"  # packaged default, or a .gguf path
+    llm_threads: int = 2
+    llm_context: int = 4096
+    llm_max_tokens: int = 384
+    llm_backend: Backend = "local"
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = None
+    reranker: str | None = None  # any sentence-transformers CrossEncoder path
+
+    # Ingestion
+    chunk_size: int = 900  # characters
+    chunk_overlap: int = 150
+    max_file_mb: float = 50.0
+    max_pages: int = 2000
+    parse_timeout_s: float = 120.0
+    parse_memory_mb: int = 2048
+
+    # Retrieval and answering
+    top_k: int = 5
+    candidates: int = 30
+    refusal_threshold: float = 0.42
+    support_threshold: float = 0.5
+    audience: Audience = "raad"
+
+    # Web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    staff_username: str | None = None
+    staff_password_hash: SecretStr | None = None  # bcrypt hash, see `ivb hash-password`
+    session_ttl_s: int = 3600
+    login_max_failures: int = 5
+    login_window_s: int = 300
+    audit_retention_days: int = 365
+    chat_concurrency: int = 4
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = _config_file()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+        return tuple(sources)
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.store_dir / "catalog.sqlite3"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.store_dir / "audit.jsonl"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.store_dir / "feedback.jsonl"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

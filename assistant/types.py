@@ -1,0 +1,173 @@
+"""The typed objects that flow through the pipeline: Document → Page → Chunk → Passage → Answer."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Municipality = Literal["Dronten", "Noordoostpolder", "Urk", "gezamenlijk", "onbekend"]
+MUNICIPALITIES: tuple[str, ...] = ("Dronten", "Noordoostpolder", "Urk", "gezamenlijk", "onbekend")
+
+
+class DocumentMeta(BaseModel):
+    """What a corpus entry says about itself (manifest or sidecar), plus what we infer."""
+
+    doc_id: str
+    title: str
+    municipality: Municipality = "onbekend"
+    doc_type: str = "onbekend"
+    date: str | None = None  # ISO date, YYYY-MM-DD or YYYY
+    supersedes: list[str] = Field(default_factory=list)
+
+
+class Page(BaseModel):
+    """One page (PDF) or one whole text file (docx/md/txt, index 0)."""
+
+    index: int  # 0-based physical page index
+    label: str  # printed page label (pypdf page labels), "1"-based by default
+    text: str
+    headings: list[str] = Field(default_factory=list)  # headings seen on this page, in order
+
+
+class Document(BaseModel):
+    """A parsed source file with its metadata and pages."""
+
+    meta: DocumentMeta
+    source: str  # path of the source file as given
+    format: Literal["pdf", "docx", "md", "txt"]
+    pages: list[Page]
+    content_hash: str  # sha256 of the file bytes
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id
+
+
+class Chunk(BaseModel):
+    """A piece of one document, small enough to embed, that knows where it came from."""
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    ordinal: int
+    page_start: int  # 0-based physical page index
+    page_end: int
+    page_label_start: str
+    page_label_end: str
+    section: str = ""  # heading path, " > " separated
+    municipality: str = "onbekend"
+    doc_type: str = "onbekend"
+    date: str = ""
+    content_hash: str  # sha256 of the chunk text
+    doc_hash: str  # content hash of the document version this chunk belongs to
+
+    @property
+    def page_label(self) -> str:
+        if self.page_label_start == self.page_label_end:
+            return self.page_label_start
+        return f"{self.page_label_start}-{self.page_label_end}"
+
+    def to_metadata(self) -> dict[str, str | int]:
+        """Flat metadata as Chroma stores it (no None, no lists)."""
+        data = self.model_dump(exclude={"text", "id"})
+        return {k: ("" if v is None else v) for k, v in data.items()}
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, metadata: dict[str, Any]) -> Chunk:
+        return cls(id=chunk_id, text=text, **metadata)
+
+
+class Passage(BaseModel):
+    """A chunk as retrieved for one question, with its scores."""
+
+    chunk: Chunk
+    score: float  # fused relevance, higher is better (0..1 for dense similarity)
+    dense_score: float | None = None  # cosine similarity to the query
+    keyword_score: float | None = None  # BM25 score
+    rank: int = 0
+    superseded: bool = False
+    context_before: str = ""  # neighbouring chunk text, for reading the passage whole
+    context_after: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public shape used by `ivb search --json` and `ivb ask --json`."""
+        c = self.chunk
+        return {
+            "id": c.id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "title": c.title,
+            "page": c.page_label,
+            "page_index": c.page_start,
+            "section": c.section,
+            "municipality": c.municipality,
+            "doc_type": c.doc_type,
+            "score": round(self.score, 4),
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
+            "keyword_score": None if self.keyword_score is None else round(self.keyword_score, 4),
+            "superseded": self.superseded,
+            "text": c.text,
+        }
+
+
+class Citation(BaseModel):
+    """One checked source of an answer: the passage and the exact span quoted from it."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    page: str  # page label
+    page_index: int
+    source: str
+    section: str = ""
+    municipality: str = "onbekend"
+    quote: str  # verbatim span of the chunk text
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of a generated answer and what supports it."""
+
+    text: str
+    citations: list[int] = Field(default_factory=list)  # citation numbers
+    supported: bool = True
+    support: float = 0.0
+
+
+class Answer(BaseModel):
+    """What the assistant says, with its checked citations and how long each stage took."""
+
+    question: str
+    standalone_question: str = ""
+    text: str
+    refused: bool = False
+    refusal_reason: str = ""
+    language: str = "nl"
+    audience: str = "raad"
+    citations: list[Citation] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    backend: str = ""
+    model: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public shape of `ivb ask --json`."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "language": self.language,
+            "audience": self.audience,
+            "citations": [c.model_dump() for c in self.citations],
+            "unsupported_sentences": [s.text for s in self.sentences if not s.supported],
+            "passages": [p.as_dict() for p in self.passages],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "backend": self.backend,
+            "model": self.model,
+        }

@@ -1,0 +1,420 @@
+"""Corpus metadata: which files make up the corpus and what each one says about itself.
+
+A corpus folder may hold a ``manifest.toml`` with one ``[[document]]`` table per file::
+
+    [[document]]
+    file = "beleid/ivb-2024-2027.pdf"   # relative to the manifest's folder
+    id = "ivb-2024-2027"
+    title = "Integraal Veiligheidsbeleid 2024-2027"
+    municipality = "gezamenlijk"         # Dronten, Noordoostpolder, Urk, gezamenlijk
+    doc_type = "beleid"                  # beleid, raadsinformatie, sessieverslag, wet, ...
+    date = "2023-09-21"                  # YYYY-MM-DD or YYYY
+    supersedes = ["ivb-2020-2023"]
+
+and/or a sidecar ``<file>.meta.toml`` next to a file with the same keys minus ``file``.
+A sidecar wins over the manifest, key by key. What neither says is inferred from the
+document itself by :func:`complete_meta` (``load_document`` calls it).
+
+Which manifests count: every ``manifest.toml`` inside a folder given to :func:`discover`
+(at any depth; a deeper manifest wins over a shallower one for the same file), and for a
+file given directly, the ``manifest.toml`` in that file's own folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.types import MUNICIPALITIES, Document, DocumentMeta
+from ingest.errors import IngestError
+
+MANIFEST_NAME = "manifest.toml"
+SIDECAR_SUFFIX = ".meta.toml"
+
+_ENTRY_KEYS = frozenset({"id", "title", "municipality", "doc_type", "date", "supersedes"})
+_ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+_MUNICIPALITY_BY_LOWER = {m.lower(): m for m in MUNICIPALITIES}
+_TOWNS = ("Dronten", "Noordoostpolder", "Urk")
+_TOWN_RES = {town: re.compile(rf"\b{town}\b") for town in _TOWNS}
+_MAX_TITLE = 120
+_MEANINGLESS_TITLES = re.compile(
+    r"^(untitled|naamloos|document\d*|presentatie\d*|microsoft word.*|.*\.(docx?|pdf|txt|md))$",
+    re.IGNORECASE,
+)
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, DocumentMeta]]:
+    """Expand files and folders into the corpus entries to ingest, each with its metadata.
+
+    Folders are walked recursively; hidden files and folders, ``manifest.toml`` and
+    ``*.meta.toml`` are skipped. Files of every extension are returned, so that the caller
+    can report unsupported ones as failed. A path that does not exist is an error.
+
+    Args:
+        paths: files and/or folders, as the user gave them.
+
+    Returns:
+        ``(file, meta)`` pairs sorted by path, each file once. ``meta.title`` is empty when
+        neither manifest nor sidecar gives one; :func:`complete_meta` fills it in.
+
+    Raises:
+        IngestError: a path does not exist, or a manifest or sidecar is invalid.
+    """
+    files: dict[Path, None] = {}
+    manifests: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found_files, found_manifests = _walk(path)
+            files.update(dict.fromkeys(found_files))
+            manifests.extend(found_manifests)
+        elif path.is_file():
+            if _is_metadata_file(path):
+                continue
+            files[path] = None
+            local = path.parent / MANIFEST_NAME
+            if local.is_file():
+                manifests.append(local)
+        else:
+            raise IngestError(str(path), "bestaat niet; controleer het pad")
+
+    # Deeper manifests last, so that they override shallower ones for the same file.
+    by_file: dict[Path, dict[str, Any]] = {}
+    seen_manifests: set[Path] = set()
+    for manifest in sorted(manifests, key=lambda p: (len(p.resolve().parts), str(p))):
+        key = manifest.resolve()
+        if key in seen_manifests:
+            continue
+        seen_manifests.add(key)
+        for target, entry in read_manifest(manifest).items():
+            by_file[target] = entry
+
+    results: list[tuple[Path, dict[str, Any]]] = []
+    for path in sorted(files, key=str):
+        entry = dict(by_file.get(path.resolve(), {}))
+        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+        if sidecar.is_file():
+            entry.update(read_sidecar(sidecar))
+        results.append((path, entry))
+
+    return _assign_ids(results)
+
+
+def read_manifest(manifest: Path) -> dict[Path, dict[str, Any]]:
+    """Read and check one ``manifest.toml``.
+
+    Args:
+        manifest: path of the manifest file.
+
+    Returns:
+        The checked entries by resolved file path (keys as in a sidecar, without ``file``).
+
+    Raises:
+        IngestError: the manifest is not valid TOML, or an entry is incomplete or wrong.
+    """
+    data = _read_toml(manifest)
+    unknown = set(data) - {"document"}
+    if unknown:
+        raise IngestError(
+            str(manifest),
+            f"onbekende sleutel(s) {', '.join(sorted(unknown))}; "
+            "zet elk document in een eigen [[document]]-tabel",
+        )
+    documents = data.get("document", [])
+    if not isinstance(documents, list):
+        raise IngestError(str(manifest), "'document' moet een lijst [[document]]-tabellen zijn")
+    entries: dict[Path, dict[str, Any]] = {}
+    ids: set[str] = set()
+    for number, raw in enumerate(documents, start=1):
+        where = f"[[document]] nummer {number}"
+        if not isinstance(raw, dict):
+            raise IngestError(str(manifest), f"{where} is geen tabel")
+        file = raw.get("file")
+        if not isinstance(file, str) or not file.strip():
+            raise IngestError(str(manifest), f"{where} mist 'file'; geef het relatieve pad op")
+        target = (manifest.parent / file).resolve()
+        if not target.is_file():
+            raise IngestError(
+                str(manifest),
+                f"{where} verwijst naar '{file}', dat niet bestaat; pas het pad aan of "
+                "verwijder het item",
+            )
+        rest = {k: v for k, v in raw.items() if k != "file"}
+        entry = _check_entry(rest, str(manifest), where)
+        if "id" in entry:
+            if entry["id"] in ids:
+                raise IngestError(
+                    str(manifest),
+                    f"{where}: id '{entry['id']}' komt twee keer voor; maak ids uniek",
+                )
+            ids.add(entry["id"])
+        if target in entries:
+            raise IngestError(str(manifest), f"{where}: '{file}' staat er twee keer in")
+        entries[target] = entry
+    return entries
+
+
+def read_sidecar(sidecar: Path) -> dict[str, Any]:
+    """Read and check one ``<file>.meta.toml``.
+
+    Args:
+        sidecar: path of the sidecar file.
+
+    Returns:
+        The checked keys (a subset of id, title, municipality, doc_type, date, supersedes).
+
+    Raises:
+        IngestError: the sidecar is not valid TOML or has a wrong key or value.
+    """
+    data = _read_toml(sidecar)
+    return _check_entry(data, str(sidecar), "het bestand")
+
+
+def infer_municipality(text: str) -> str:
+    """Guess which municipality a text is about from how often each is named.
+
+    Args:
+        text: the document text.
+
+    Returns:
+        ``"gezamenlijk"`` when Dronten, Noordoostpolder and Urk are all named; the one
+        municipality that is named at least twice while the others are not named at all;
+        otherwise ``"onbekend"``.
+    """
+    counts = {town: len(pattern.findall(text)) for town, pattern in _TOWN_RES.items()}
+    named = [town for town, count in counts.items() if count > 0]
+    if len(named) == len(_TOWNS):
+        return "gezamenlijk"
+    if len(named) == 1 and counts[named[0]] >= 2:
+        return named[0]
+    return "onbekend"
+
+
+def infer_title(
+    document_text: str,
+    pdf_title: str | None,
+    filename: str,
+    headings: Sequence[str] = (),
+) -> str:
+    """Pick a human title for a document that has none in its manifest.
+
+    Args:
+        document_text: the text of the document (all pages).
+        pdf_title: the title in the file's own metadata (PDF /Title, docx core title), if any.
+        filename: the file name, used when nothing better is found.
+        headings: headings the loader found, in order; the first fitting one wins over
+            the first line of text.
+
+    Returns:
+        The file's own title when it is meaningful, else the first heading or first
+        non-empty line of at most 120 characters, else the file name without extension.
+    """
+    if pdf_title:
+        candidate = _clean_title(pdf_title)
+        if candidate and not _MEANINGLESS_TITLES.match(candidate):
+            return candidate
+    for heading in headings:
+        candidate = _clean_title(heading)
+        if _fits_title(candidate):
+            return candidate
+    for line in document_text.splitlines():
+        candidate = _clean_title(line)
+        if not candidate:
+            continue
+        if _fits_title(candidate):
+            return candidate
+        break  # the first non-empty line is too long or too short: fall back to the name
+    return re.sub(r"_+", " ", Path(filename).stem).strip() or filename
+
+
+def complete_meta(
+    meta: DocumentMeta, document: Document, pdf_title: str | None = None
+) -> DocumentMeta:
+    """Fill in what the manifest left open: the title and the municipality.
+
+    ``load_document`` calls this, so a loaded document's meta is already complete.
+
+    Args:
+        meta: metadata from :func:`discover` (or built by hand).
+        document: the parsed document.
+        pdf_title: the title stored in the file itself, if any.
+
+    Returns:
+        A copy of ``meta`` with ``title`` filled when it was empty and ``municipality``
+        inferred from the text when the manifest or sidecar did not set it.
+    """
+    text = "\n\n".join(page.text for page in document.pages)
+    update: dict[str, Any] = {}
+    if not meta.title.strip():
+        headings = [h for page in document.pages for h in page.headings]
+        update["title"] = infer_title(text, pdf_title, Path(document.source).name, headings)
+    if "municipality" not in meta.model_fields_set:
+        update["municipality"] = infer_municipality(text)
+    return meta.model_copy(update=update) if update else meta
+
+
+def sanitise_id(name: str) -> str:
+    """Turn a file name into a document id of ``[A-Za-z0-9._-]`` characters.
+
+    Args:
+        name: a file name or relative path without extension.
+
+    Returns:
+        The id; runs of other characters become one ``_``.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")
+    return cleaned or "document"
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path]]:
+    files: list[Path] = []
+    manifests: list[Path] = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            if name == MANIFEST_NAME:
+                manifests.append(path)
+            elif not name.endswith(SIDECAR_SUFFIX) and path.is_file():
+                files.append(path)
+    return files, manifests
+
+
+def _is_metadata_file(path: Path) -> bool:
+    return path.name == MANIFEST_NAME or path.name.endswith(SIDECAR_SUFFIX)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise IngestError(str(path), f"is geen geldige TOML ({exc}); herstel de opmaak") from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(str(path), "is geen UTF-8-tekst; sla het bestand op als UTF-8") from exc
+    except OSError as exc:
+        raise IngestError(str(path), f"kan niet worden gelezen ({exc.strerror})") from exc
+
+
+def _check_entry(raw: Mapping[str, Any], where_file: str, where: str) -> dict[str, Any]:
+    unknown = set(raw) - _ENTRY_KEYS
+    if unknown:
+        raise IngestError(
+            where_file,
+            f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}; toegestaan zijn "
+            f"{', '.join(sorted(_ENTRY_KEYS))}",
+        )
+    entry: dict[str, Any] = {}
+    for key in ("id", "title", "doc_type"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, str) or not value.strip():
+                raise IngestError(where_file, f"{where}: '{key}' moet een niet-lege tekst zijn")
+            entry[key] = value.strip()
+    if "id" in entry and not _ID_RE.match(entry["id"]):
+        raise IngestError(
+            where_file,
+            f"{where}: id '{entry['id']}' mag alleen letters, cijfers, '.', '_' en '-' bevatten",
+        )
+    if "municipality" in raw:
+        value = raw["municipality"]
+        canonical = _MUNICIPALITY_BY_LOWER.get(str(value).strip().lower())
+        if not isinstance(value, str) or canonical is None:
+            raise IngestError(
+                where_file,
+                f"{where}: municipality '{value}' is onbekend; kies uit "
+                "Dronten, Noordoostpolder, Urk of gezamenlijk",
+            )
+        entry["municipality"] = canonical
+    if "date" in raw:
+        entry["date"] = _check_date(raw["date"], where_file, where)
+    if "supersedes" in raw:
+        value = raw["supersedes"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise IngestError(where_file, f"{where}: 'supersedes' moet een lijst van ids zijn")
+        entry["supersedes"] = [v.strip() for v in value]
+    return entry
+
+
+def _check_date(value: Any, where_file: str, where: str) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and 1000 <= value <= 9999:
+        return str(value)
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        text = value.strip()
+        if len(text) == 10:
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                return text
+        else:
+            return text
+    raise IngestError(
+        where_file, f"{where}: datum '{value}' is ongeldig; schrijf JJJJ-MM-DD of JJJJ"
+    )
+
+
+def _assign_ids(
+    results: Iterable[tuple[Path, dict[str, Any]]],
+) -> list[tuple[Path, DocumentMeta]]:
+    """Explicit ids win; derived ids come from the file name, or its path when names clash."""
+    items = list(results)
+    explicit: dict[str, Path] = {}
+    for path, entry in items:
+        if "id" in entry:
+            other = explicit.get(entry["id"])
+            if other is not None:
+                raise IngestError(
+                    str(path),
+                    f"heeft dezelfde id '{entry['id']}' als {other}; geef elk document een "
+                    "eigen id in manifest.toml of .meta.toml",
+                )
+            explicit[entry["id"]] = path
+
+    stems: dict[str, int] = {}
+    for path, entry in items:
+        if "id" not in entry:
+            stem = sanitise_id(path.stem)
+            stems[stem] = stems.get(stem, 0) + 1
+
+    used = set(explicit)
+    metas: list[tuple[Path, DocumentMeta]] = []
+    for path, entry in items:
+        fields = dict(entry)
+        if "id" not in fields:
+            doc_id = sanitise_id(path.stem)
+            if stems[doc_id] > 1 or doc_id in used:
+                # Same name in two folders (or as two formats): the relative path decides.
+                doc_id = sanitise_id(str(path.with_suffix("")).replace(os.sep, "."))
+                if doc_id in used:
+                    doc_id = sanitise_id(f"{doc_id}.{path.suffix.lstrip('.')}")
+            fields["id"] = doc_id
+        used.add(fields["id"])
+        meta_fields = {"doc_id": fields.pop("id"), "title": fields.pop("title", "")}
+        meta_fields.update(fields)
+        metas.append((path, DocumentMeta(**meta_fields)))
+    return metas
+
+
+def _clean_title(text: str) -> str:
+    text = re.sub(r"^#{1,6}\s*", "", text.strip())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _fits_title(text: str) -> bool:
+    return 3 <= len(text) <= _MAX_TITLE and any(ch.isalpha() for ch in text)

@@ -1,0 +1,236 @@
+"""Incremental ingestion: files → Documents → Chunks → vectors → the store.
+
+Per document: parse (in a separate, resource-limited process), compare its version
+with the catalog, and only then chunk, embed and write. A document is staged beside
+its old version and made current in one catalog transaction, so readers never see a
+half-replaced document, and an interrupted run is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.types import Chunk, Document
+from ingest.chunking import chunk_document
+from ingest.errors import IngestError
+from ingest.manifest import discover
+from ingest.sandbox import ParserPool
+
+# Bump when chunking changes in a way that must re-chunk every document.
+CHUNKER_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; `as_dict()` is the `ivb ingest --json` output."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    chunks_written: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": self.failed,
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
+            "chunks_written": self.chunks_written,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+        }
+
+
+@dataclass
+class Progress:
+    """A progress event: files done/total and chunks embedded so far."""
+
+    files_done: int
+    files_total: int
+    chunks_embedded: int
+    current: str
+
+
+def version_hash(doc: Document, settings: Settings) -> str:
+    """The version of a document's index entries: its bytes and how they are chunked
+    and embedded. Metadata is not part of it: a metadata change costs no embedding."""
+    key = json.dumps(
+        [doc.content_hash, CHUNKER_VERSION, settings.chunk_size, settings.chunk_overlap,
+         settings.embedding_model, settings.embedding_precision],
+    )  # fmt: skip
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def versioned_chunks(doc: Document, settings: Settings, version: str) -> list[Chunk]:
+    """Chunks of a document, with ids and doc_hash bound to this version."""
+    chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+    return [
+        c.model_copy(update={"id": f"{doc.doc_id}:{version[:12]}:{c.ordinal:05d}",
+                             "doc_hash": version})
+        for c in chunks
+    ]  # fmt: skip
+
+
+def _tick(times: dict[str, float], stage: str, since: float) -> float:
+    now = time.perf_counter()
+    times[stage] = times.get(stage, 0.0) + now - since
+    return now
+
+
+def ingest_paths(
+    paths: Sequence[Path | str],
+    settings: Settings,
+    store: Store | None = None,
+    embedder: Any | None = None,
+    prune: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store; unchanged documents cost nothing.
+
+    Args:
+        paths: files and/or folders (searched recursively).
+        settings: store, chunking and model settings.
+        store: an open store (opened from settings when None).
+        embedder: an embedder (the process-wide one when None; loaded only if needed).
+        prune: remove documents whose source file under these paths is gone.
+        on_progress: called after every file.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    times = report.stage_seconds
+    store = store or Store(settings)
+    roots = [Path(p) for p in paths]
+    with store.writer():
+        store.collect()  # finish whatever an interrupted run left behind
+        entries, problems = discover(roots)
+        report.failed.extend({"path": str(e.path), "error": str(e)} for e in problems)
+        seen: dict[str, str] = {}
+        total = len(entries)
+        with ParserPool(settings) as pool:
+            for done, (path, meta, result) in enumerate(pool.parse_all(entries), start=1):
+                t = time.perf_counter()
+                if isinstance(result, IngestError):
+                    report.failed.append({"path": str(path), "error": str(result)})
+                elif meta.doc_id in seen:
+                    report.failed.append(
+                        {"path": str(path),
+                         "error": f"{path}: document-id '{meta.doc_id}' is al gebruikt door "
+                                  f"{seen[meta.doc_id]}; geef een eigen id in manifest.toml."}
+                    )  # fmt: skip
+                else:
+                    seen[meta.doc_id] = str(path)
+                    _ingest_one(result, settings, store, embedder, report, times)
+                times["parse_wait"] = times.get("parse_wait", 0.0)
+                _tick(times, "index", t)
+                if on_progress:
+                    on_progress(Progress(done, total, report.chunks_embedded, str(path)))
+        times["parse"] = pool.parse_seconds
+        if prune:
+            report.removed = _prune(store, roots, seen)
+        store.collect()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_one(
+    doc: Document,
+    settings: Settings,
+    store: Store,
+    embedder: Any | None,
+    report: IngestReport,
+    times: dict[str, float],
+) -> None:
+    version = version_hash(doc, settings)
+    current = store.document(doc.doc_id)
+    report.pages += len(doc.pages)
+    if current is not None and current.doc_hash == version:
+        if _meta_changed(current, doc):
+            store.update_metadata(doc)
+            report.updated.append(doc.doc_id)
+        else:
+            report.unchanged.append(doc.doc_id)
+        return
+    t = time.perf_counter()
+    chunks = versioned_chunks(doc, settings, version)
+    t = _tick(times, "chunk", t)
+    if not chunks:
+        err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
+        report.failed.append({"path": doc.source, "error": str(err)})
+        return
+    reused = store.embeddings_for_hashes([c.content_hash for c in chunks])
+    todo = [c for c in chunks if c.content_hash not in reused]
+    t = _tick(times, "reuse", t)
+    vectors: dict[str, list[float]] = dict(reused)
+    if todo:
+        if embedder is None:
+            from assistant.embeddings import get_embedder
+
+            embedder = get_embedder(settings)
+        from assistant.embeddings import embedding_text
+
+        texts = [embedding_text(c.title, c.section, c.text) for c in todo]
+        encoded = embedder.encode_documents(texts)
+        for c, vec in zip(todo, encoded, strict=True):
+            vectors[c.content_hash] = vec
+    t = _tick(times, "embed", t)
+    store.stage(chunks, [vectors[c.content_hash] for c in chunks])
+    store.commit(doc, version, len(chunks))
+    t = _tick(times, "write", t)
+    report.chunks_embedded += len(todo)
+    report.chunks_reused += len(chunks) - len(todo)
+    report.chunks_written += len(chunks)
+    (report.added if current is None else report.updated).append(doc.doc_id)
+
+
+def _meta_changed(current: Any, doc: Document) -> bool:
+    m = doc.meta
+    return (current.title, current.municipality, current.doc_type, current.date,
+            current.supersedes, current.source) != (
+        m.title, m.municipality, m.doc_type, m.date or "", m.supersedes, doc.source)  # fmt: skip
+
+
+def _prune(store: Store, roots: list[Path], seen: dict[str, str]) -> list[str]:
+    """Remove documents whose source lies under a given folder (or is a given file)
+    but was not found in this run."""
+    removed: list[str] = []
+    resolved = [r.resolve() for r in roots]
+    for rec in store.documents():
+        if rec.doc_id in seen:
+            continue
+        src = Path(rec.source).resolve()
+        under = any(src == r or r in src.parents for r in resolved)
+        if under and not src.exists() and store.remove(rec.doc_id):
+            removed.append(rec.doc_id)
+    return removed
+
+
+def remove_documents(
+    doc_ids: Sequence[str], settings: Settings, store: Store | None = None
+) -> list[str]:
+    """Remove documents by id (staff action); returns the ids that existed."""
+    store = store or Store(settings)
+    with store.writer():
+        return [d for d in doc_ids if store.remove(d)]

@@ -1,0 +1,56 @@
+"""Terminal progress and summary for ingest runs (shared by the CLI and first start)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assistant.settings import Settings
+from ingest.pipeline import IngestReport, ingest_paths
+from ingest.pipeline import Progress as IngestProgress
+
+
+def run_ingest_with_progress(
+    paths: Sequence[Path], settings: Settings, prune: bool = False, console: Console | None = None
+) -> IngestReport:
+    """Run an ingest with a progress bar of files and embedded chunks.
+
+    Args:
+        paths: files and folders.
+        settings: the settings to ingest with.
+        prune: remove documents whose file is gone.
+        console: where the bar is drawn (stderr by default).
+    """
+    console = console or Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bestanden · {task.fields[chunks]} fragmenten ingebed"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("Opnemen", total=None, chunks=0)
+
+        def update(p: IngestProgress) -> None:
+            bar.update(task, total=p.files_total, completed=p.files_done, chunks=p.chunks_embedded)
+
+        return ingest_paths(paths, settings, prune=prune, on_progress=update)
+
+
+def render_report(report: IngestReport, console: Console) -> None:
+    """A short human summary of an ingest run, failures with their reason."""
+    console.print(
+        f"Toegevoegd: {len(report.added)} · bijgewerkt: {len(report.updated)} · "
+        f"ongewijzigd: {len(report.unchanged)} · verwijderd: {len(report.removed)} · "
+        f"mislukt: {len(report.failed)}"
+    )
+    console.print(
+        f"Fragmenten ingebed: {report.chunks_embedded} (hergebruikt: {report.chunks_reused}) · "
+        f"pagina's: {report.pages} · {report.seconds:.1f} s"
+    )
+    for fail in report.failed:
+        console.print(f"[red]✗[/red] {fail['error']}", markup=True, highlight=False)
