@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.runnables import RunnableGenerator
 
 from assistant import prompts
+from assistant.answerability import assess, expects_number
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
 from assistant.guard import is_injection
@@ -121,12 +122,15 @@ class AnswerPipeline:
         )
         docs = retriever.invoke(standalone)
         passages: list[Passage] = [d.metadata["passage"] for d in docs]
+        # Passages that carry instructions are data the model must never see as such;
+        # they are kept out of the answer (and listed nowhere as a source).
+        passages = [p for p in passages if not is_injection(p.chunk.text)]
         answer.passages = passages
         timings["retrieve"] = time.perf_counter() - t
 
-        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        if best < self.settings.refusal_threshold:
-            yield self._refuse(answer, "no_relevant_passage", timings, t_start)
+        verdict = assess(standalone, passages, language, self.settings)
+        if not verdict.answerable:
+            yield self._refuse(answer, verdict.reason, timings, t_start)
             return
 
         checker = CitationChecker(self.service.retriever.embedder, self.settings.support_threshold)
@@ -163,7 +167,7 @@ class AnswerPipeline:
             text, sentences, citations = checker.check(raw, passages, language)
             timings["cite"] = time.perf_counter() - t
             answer.text, answer.sentences, answer.citations = text, sentences, citations
-            if not any(s.supported for s in sentences):
+            if not _answers(standalone, sentences):
                 yield self._refuse(answer, "unsupported", timings, t_start)
                 return
         timings["total"] = time.perf_counter() - t_start
@@ -192,7 +196,7 @@ class AnswerPipeline:
 
     def _extractive(self, answer: Answer, question: str, passages: list[Passage]) -> None:
         chosen = select_sentences(question, passages, self.service.retriever.embedder)
-        if not chosen:
+        if not _answers(question, [AnswerSentence(text=c.span.text) for c in chosen]):
             answer.refused, answer.refusal_reason = True, "unsupported"
             return
         citations: dict[str, Citation] = {}
@@ -222,3 +226,13 @@ class AnswerPipeline:
         timings["total"] = time.perf_counter() - t_start
         answer.timings = timings
         return answer
+
+
+def _answers(question: str, sentences: Sequence[AnswerSentence]) -> bool:
+    """At least one supported sentence, and a number where the question asks for one."""
+    supported = [s for s in sentences if s.supported]
+    if not supported:
+        return False
+    return not expects_number(question) or any(
+        any(ch.isdigit() for ch in s.text) for s in supported
+    )

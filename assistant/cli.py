@@ -51,7 +51,7 @@ def models(
         m.fetch_all(settings)
     statuses = m.model_statuses(settings, verify=verify)
     if json_:
-        _print_json([s.as_dict() for s in statuses])
+        _print_json([s.model_dump(mode="json") for s in statuses])
     else:
         out.print(m.render_models_table(statuses))
     if any(s.hash_status.startswith("mismatch") for s in statuses):
@@ -108,6 +108,121 @@ def search(
         if c.section:
             out.print(f"   [dim]{c.section}[/dim]")
         out.print("   " + c.text[:300].replace("\n", " "), markup=False)
+
+
+AudienceOpt = Annotated[
+    str | None, typer.Option("--doelgroep", help="raad (precies) of inwoner (B1-taal).")
+]
+BackendOpt = Annotated[str | None, typer.Option("--llm", help="local, openai of extractive.")]
+GemeenteOpt = Annotated[
+    str | None, typer.Option("--gemeente", help="Dronten, Noordoostpolder of Urk.")
+]
+
+
+def _pipeline(store: Path | None):
+    from assistant.answer import AnswerPipeline
+    from assistant.service import get_service
+
+    return AnswerPipeline(get_service(_settings(store)))
+
+
+def _print_answer(answer, streamed: bool) -> None:
+    if not streamed or answer.refused or answer.backend == "extractive":
+        out.print(answer.text, markup=False)
+    else:
+        out.print("\n[dim]Gecontroleerd antwoord:[/dim]")
+        out.print(answer.text, markup=False)
+    for c in answer.citations:
+        out.print(f"[bold][{c.n}][/bold] {c.title}, p. {c.page}: “{c.quote}”", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="De vraag.")],
+    llm: BackendOpt = None,
+    doelgroep: AudienceOpt = None,
+    gemeente: GemeenteOpt = None,
+    k: Annotated[int | None, typer.Option("--k", help="Aantal passages.")] = None,
+    store: StoreOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Answer one question with checked citations (streams in the terminal)."""
+    from assistant.types import Answer
+
+    pipeline = _pipeline(store)
+    answer = None
+    streamed = False
+    for piece in pipeline.stream(question, audience=doelgroep, municipality=gemeente,
+                                 backend=llm, k=k):  # fmt: skip
+        if isinstance(piece, Answer):
+            answer = piece
+        elif (
+            not json_
+            and llm != "extractive"
+            and (llm or pipeline.settings.llm_backend) != "extractive"
+        ):
+            streamed = True
+            sys.stderr.write(piece)
+            sys.stderr.flush()
+    assert answer is not None
+    if streamed:
+        sys.stderr.write("\n")
+    if json_:
+        _print_json(answer.as_dict())
+    else:
+        _print_answer(answer, streamed)
+
+
+@app.command()
+def chat(
+    llm: BackendOpt = None,
+    doelgroep: AudienceOpt = None,
+    gemeente: GemeenteOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A conversation in the terminal that keeps its history (empty line or Ctrl-D stops)."""
+    pipeline = _pipeline(store)
+    history: list[tuple[str, str]] = []
+    out.print("IVB-assistent. Stel uw vraag (lege regel om te stoppen).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        answer = pipeline.ask(question, history=history, audience=doelgroep,
+                              municipality=gemeente, backend=llm)  # fmt: skip
+        _print_answer(answer, streamed=False)
+        history.append((question, answer.text))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Start the web chat (fills an empty store from corpus/ first)."""
+    import ui
+
+    settings = _settings(store)
+    update: dict[str, object] = {}
+    if host:
+        update["host"] = host
+    if port:
+        update["port"] = port
+    ui.main(settings.model_copy(update=update))
+
+
+@app.command("hash-password")
+def hash_password(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Print the bcrypt hash to put in IVB_STAFF_PASSWORD_HASH."""
+    from assistant.auth import hash_password as _hash
+
+    out.print(_hash(password), markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

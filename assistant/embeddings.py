@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -28,9 +29,14 @@ class Embedder(Embeddings):
         self.batch_size = settings.embedding_batch_size
         path = embedding_model_path(settings)
         torch.set_num_threads(max(1, settings.llm_threads))
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
         model = SentenceTransformer(path, device=device or "cpu", local_files_only=True)
         model.max_seq_length = settings.embedding_max_seq_length
         if self.precision == "int8" and model.device.type == "cpu":
+            warnings.filterwarnings("ignore", message=".*quantiz.*")
             # Dynamic int8 quantisation of the linear layers: ~2.5x faster on CPU,
             # same rankings on the FAQ dev set (see benchmarks/embedding_options.py).
             model = torch.ao.quantization.quantize_dynamic(
@@ -41,7 +47,7 @@ class Embedder(Embeddings):
         self._query_prompt = "query" if "query" in prompts else None
         self._doc_prompt = "document" if "document" in prompts else None
         self._lock = threading.Lock()
-        self.dimension = int(model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(model.get_embedding_dimension() or 0)
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors for passages."""

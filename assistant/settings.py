@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     # Retrieval and answering
     top_k: int = 5
     candidates: int = 30
-    refusal_threshold: float = 0.42
+    refusal_threshold: float = 0.30  # minimum cosine similarity of the best passage
+    confident_threshold: float = 0.62  # above this similarity, word coverage is not needed
+    min_coverage: float = 0.6  # share of the question's content words the passages must hold
     support_threshold: float = 0.5
     audience: Audience = "raad"
 

@@ -66,18 +66,18 @@ def discover(paths: list[Path]) -> list[tuple[Path, DocumentMeta]]:
     Raises:
         IngestError: a path does not exist, or a manifest or sidecar is invalid.
     """
-    files: dict[Path, None] = {}
+    files: dict[Path, Path] = {}  # file -> the folder its derived id is relative to
     manifests: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found_files, found_manifests = _walk(path)
-            files.update(dict.fromkeys(found_files))
+            files.update(dict.fromkeys(found_files, path))
             manifests.extend(found_manifests)
         elif path.is_file():
             if _is_metadata_file(path):
                 continue
-            files[path] = None
+            files.setdefault(path, path.parent)
             local = path.parent / MANIFEST_NAME
             if local.is_file():
                 manifests.append(local)
@@ -95,13 +95,13 @@ def discover(paths: list[Path]) -> list[tuple[Path, DocumentMeta]]:
         for target, entry in read_manifest(manifest).items():
             by_file[target] = entry
 
-    results: list[tuple[Path, dict[str, Any]]] = []
+    results: list[tuple[Path, Path, dict[str, Any]]] = []
     for path in sorted(files, key=str):
         entry = dict(by_file.get(path.resolve(), {}))
         sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
         if sidecar.is_file():
             entry.update(read_sidecar(sidecar))
-        results.append((path, entry))
+        results.append((path, files[path], entry))
 
     return _assign_ids(results)
 
@@ -208,28 +208,23 @@ def infer_title(
         document_text: the text of the document (all pages).
         pdf_title: the title in the file's own metadata (PDF /Title, docx core title), if any.
         filename: the file name, used when nothing better is found.
-        headings: headings the loader found, in order; the first fitting one wins over
-            the first line of text.
+        headings: headings the loader found, in order; the first one wins over the first
+            line of text.
 
     Returns:
-        The file's own title when it is meaningful, else the first heading or first
-        non-empty line of at most 120 characters, else the file name without extension.
+        The file's own title when it is meaningful, else the first heading, else the first
+        non-empty line, else the file name without extension. A title longer than 120
+        characters is cut at a word boundary and ends in "…".
     """
     if pdf_title:
         candidate = _clean_title(pdf_title)
         if candidate and not _MEANINGLESS_TITLES.match(candidate):
-            return candidate
-    for heading in headings:
-        candidate = _clean_title(heading)
-        if _fits_title(candidate):
-            return candidate
-    for line in document_text.splitlines():
-        candidate = _clean_title(line)
-        if not candidate:
-            continue
-        if _fits_title(candidate):
-            return candidate
-        break  # the first non-empty line is too long or too short: fall back to the name
+            return _shorten(candidate)
+    first_line = next((line for line in document_text.splitlines() if line.strip()), "")
+    for candidate in (*headings[:1], first_line):
+        cleaned = _clean_title(candidate)
+        if len(cleaned) >= 3 and any(ch.isalpha() for ch in cleaned):
+            return _shorten(cleaned)
     return re.sub(r"_+", " ", Path(filename).stem).strip() or filename
 
 
@@ -370,12 +365,12 @@ def _check_date(value: Any, where_file: str, where: str) -> str:
 
 
 def _assign_ids(
-    results: Iterable[tuple[Path, dict[str, Any]]],
+    results: Iterable[tuple[Path, Path, dict[str, Any]]],
 ) -> list[tuple[Path, DocumentMeta]]:
     """Explicit ids win; derived ids come from the file name, or its path when names clash."""
     items = list(results)
     explicit: dict[str, Path] = {}
-    for path, entry in items:
+    for path, _root, entry in items:
         if "id" in entry:
             other = explicit.get(entry["id"])
             if other is not None:
@@ -387,22 +382,28 @@ def _assign_ids(
             explicit[entry["id"]] = path
 
     stems: dict[str, int] = {}
-    for path, entry in items:
+    for path, _root, entry in items:
         if "id" not in entry:
             stem = sanitise_id(path.stem)
             stems[stem] = stems.get(stem, 0) + 1
 
     used = set(explicit)
     metas: list[tuple[Path, DocumentMeta]] = []
-    for path, entry in items:
+    for path, root, entry in items:
         fields = dict(entry)
         if "id" not in fields:
             doc_id = sanitise_id(path.stem)
             if stems[doc_id] > 1 or doc_id in used:
                 # Same name in two folders (or as two formats): the relative path decides.
-                doc_id = sanitise_id(str(path.with_suffix("")).replace(os.sep, "."))
+                relative = path.relative_to(root) if path.is_relative_to(root) else path
+                base = sanitise_id(".".join(relative.with_suffix("").parts))
+                doc_id = base
                 if doc_id in used:
-                    doc_id = sanitise_id(f"{doc_id}.{path.suffix.lstrip('.')}")
+                    doc_id = sanitise_id(f"{base}.{path.suffix.lstrip('.')}")
+                counter = 2
+                while doc_id in used:
+                    doc_id = f"{base}.{counter}"
+                    counter += 1
             fields["id"] = doc_id
         used.add(fields["id"])
         meta_fields = {"doc_id": fields.pop("id"), "title": fields.pop("title", "")}
@@ -416,5 +417,8 @@ def _clean_title(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _fits_title(text: str) -> bool:
-    return 3 <= len(text) <= _MAX_TITLE and any(ch.isalpha() for ch in text)
+def _shorten(text: str) -> str:
+    if len(text) <= _MAX_TITLE:
+        return text
+    cut = text[: _MAX_TITLE - 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return f"{cut}…"

@@ -125,8 +125,12 @@ def ingest_paths(
     roots = [Path(p) for p in paths]
     with store.writer():
         store.collect()  # finish whatever an interrupted run left behind
-        entries, problems = discover(roots)
-        report.failed.extend({"path": str(e.path), "error": str(e)} for e in problems)
+        entries = []
+        for root in roots:
+            try:
+                entries.extend(discover([root]))
+            except IngestError as exc:
+                report.failed.append({"path": str(exc.path), "error": str(exc)})
         seen: dict[str, str] = {}
         total = len(entries)
         with ParserPool(settings) as pool:
@@ -143,7 +147,6 @@ def ingest_paths(
                 else:
                     seen[meta.doc_id] = str(path)
                     _ingest_one(result, settings, store, embedder, report, times)
-                times["parse_wait"] = times.get("parse_wait", 0.0)
                 _tick(times, "index", t)
                 if on_progress:
                     on_progress(Progress(done, total, report.chunks_embedded, str(path)))

@@ -1,0 +1,184 @@
+"""Ingestion end to end: real PDFs, the real embedding model, a real Chroma store."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from assistant.store import Store
+from ingest.pipeline import ingest_paths
+from tests.conftest import CORPUS, SEED_ID, SEED_PDF, STATUTES
+
+OPIUMWET = STATUTES / "BWBR0001941.md"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+def _chroma_ids(store: Store) -> set[str]:
+    return set(store.collection.get(include=[])["ids"])
+
+
+def _fts_rows(store: Store) -> int:
+    return store._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+
+
+def test_seed_pdf_pages_and_chunks(settings, embedder):
+    report = ingest_paths([CORPUS], settings, embedder=embedder)
+    assert report.ok, report.failed
+    assert report.added == [SEED_ID]
+    assert report.pages == 3
+    store = Store(settings)
+    doc = store.document(SEED_ID)
+    assert doc is not None and doc.pages == 3 and doc.municipality == "gezamenlijk"
+    pages = [_norm(p.extract_text()) for p in PdfReader(SEED_PDF).pages]
+    chunks = store.current_chunks(SEED_ID)
+    assert chunks and report.chunks_embedded == len(chunks)
+    for chunk in chunks:
+        # Every sentence-ish piece of the chunk is on the page the chunk names.
+        for piece in re.split(r"[.\n]", chunk.text):
+            if len(_norm(piece)) > 20:
+                assert _norm(piece) in pages[chunk.page_start], (chunk.page_label, piece)
+    themes = [c for c in chunks if "maatschappelijke onrust" in c.text and "ondermijning" in c.text]
+    assert any(c.page_label == "2" for c in themes)
+    assert store.check()["consistent"]
+
+
+def test_opiumwet_articles_are_chunks(settings, embedder):
+    report = ingest_paths([OPIUMWET], settings, embedder=embedder)
+    assert report.ok, report.failed
+    store = Store(settings)
+    chunks = store.current_chunks("BWBR0001941")
+    art = [c for c in chunks if c.section.endswith("Artikel 13b")]
+    assert len(art) == 1
+    assert "De burgemeester is bevoegd tot oplegging van een last onder bestuursdwang" in art[0].text
+    # No chunk mixes two articles.
+    for c in chunks:
+        assert len(re.findall(r"(?m)^#*\s*Artikel\s+\d", c.text)) <= 1, c.text[:200]
+    hits = store.keyword_search("artikel 13b opiumwet burgemeester bestuursdwang woning", 3)
+    assert hits and hits[0][0].id == art[0].id
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+NOTE_A = """# Themasessie ondermijning Urk
+
+Op 12 april 2023 spraken partners in Urk over ondermijning in de haven.
+De deelnemers noemden drugssmokkel via visserijschepen als grootste risico.
+
+## Acties
+
+- Meer controles in de haven door gemeente en politie.
+- Een meldpunt voor ondernemers.
+"""
+NOTE_B = """# Themasessie cybercrime Dronten
+
+In Dronten ging de sessie over digitale weerbaarheid van ondernemers.
+Phishing en ransomware werden het vaakst genoemd.
+"""
+
+
+def test_incremental_reingest_replace_and_prune(settings, embedder, tmp_path):
+    src = tmp_path / "notes"
+    _write(src / "sessie-urk.md", NOTE_A)
+    _write(src / "sessie-dronten.md", NOTE_B)
+    first = ingest_paths([src], settings, embedder=embedder)
+    assert sorted(first.added) == ["sessie-dronten", "sessie-urk"] and first.chunks_embedded > 0
+
+    again = ingest_paths([src], settings, embedder=embedder)
+    assert again.chunks_embedded == 0
+    assert sorted(again.unchanged) == ["sessie-dronten", "sessie-urk"]
+
+    store = Store(settings)
+    old_ids = {c.id for c in store.current_chunks("sessie-urk")}
+    dronten_ids = {c.id for c in store.current_chunks("sessie-dronten")}
+    _write(src / "sessie-urk.md", NOTE_A.replace("drugssmokkel", "mensensmokkel"))
+    changed = ingest_paths([src], settings, embedder=embedder)
+    assert changed.updated == ["sessie-urk"] and changed.unchanged == ["sessie-dronten"]
+    new_chunks = store.current_chunks("sessie-urk")
+    # Only the edited chunk is embedded again; unchanged chunk texts reuse their vectors.
+    assert 1 <= changed.chunks_embedded <= len(new_chunks)
+    assert changed.chunks_embedded + changed.chunks_reused == len(new_chunks)
+    ids = _chroma_ids(store)
+    assert not (old_ids & ids), "old version's chunks are still in Chroma"
+    assert dronten_ids <= ids
+    assert all("drugssmokkel" not in c.text for c, _ in store.keyword_search("drugssmokkel", 10))
+    assert store.keyword_search("mensensmokkel", 3)[0][0].doc_id == "sessie-urk"
+    assert _fts_rows(store) == store.count_chunks()
+
+    (src / "sessie-dronten.md").unlink()
+    kept = ingest_paths([src], settings, embedder=embedder)
+    assert kept.removed == [] and store.document("sessie-dronten") is not None
+    pruned = ingest_paths([src], settings, embedder=embedder, prune=True)
+    assert pruned.removed == ["sessie-dronten"]
+    assert store.document("sessie-dronten") is None
+    assert not (dronten_ids & _chroma_ids(store))
+    assert _fts_rows(store) == store.count_chunks()
+    assert store.check()["consistent"]
+
+
+def test_metadata_change_costs_no_embedding(settings, embedder, corpus_copy):
+    ingest_paths([corpus_copy], settings, embedder=embedder)
+    manifest = corpus_copy / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text().replace('doc_type = "raadsinformatie"', 'doc_type = "beleid"')
+    )
+    report = ingest_paths([corpus_copy], settings, embedder=embedder)
+    assert report.updated == [SEED_ID] and report.chunks_embedded == 0
+    store = Store(settings)
+    assert {c.doc_type for c in store.current_chunks(SEED_ID)} == {"beleid"}
+    meta = store.collection.get(ids=[store.current_chunks(SEED_ID)[0].id])["metadatas"][0]
+    assert meta["doc_type"] == "beleid"
+
+
+def test_cli_ingest_and_search_json(tmp_path):
+    store = tmp_path / "store"
+    cmd = [sys.executable, "-m", "assistant", "ingest", str(CORPUS), str(OPIUMWET),
+           "--store", str(store), "--json"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"added", "updated", "unchanged", "removed", "failed", "chunks_embedded"}
+    assert sorted(data["added"]) == ["BWBR0001941", SEED_ID] and data["failed"] == []
+    assert data["chunks_embedded"] > 20
+    cmd = [sys.executable, "-m", "assistant", "search", "thema's cybercrime ondermijning",
+           "--store", str(store), "--json", "--k", "3"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    hits = json.loads(proc.stdout)
+    assert len(hits) == 3
+    assert {"doc_id", "source", "title", "page", "section", "score", "text"} <= set(hits[0])
+    assert hits[0]["doc_id"] == SEED_ID and hits[0]["page"] == "2"
+
+
+@pytest.mark.server
+def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
+    from tests.servers import chroma_server
+
+    with chroma_server(tmp_path / "chroma-server") as url:
+        remote = settings.model_copy(update={"chroma_url": url})
+        report = ingest_paths([CORPUS], remote, embedder=embedder)
+        assert report.ok and report.added == [SEED_ID]
+        store = Store(remote)
+        assert store.collection.count() == store.count_chunks() > 0
+        assert not (remote.store_dir / "chroma").exists(), "embedded Chroma was used"
+        vec = embedder.encode_queries(["Welke thema's zijn geprioriteerd?"])[0]
+        hits = store.dense_search(vec, 3)
+        assert hits and hits[0][0].page_label == "2"
+        again = ingest_paths([CORPUS], remote, embedder=embedder)
+        assert again.chunks_embedded == 0
+
+
+def test_seed_copy_is_the_shared_pdf():
+    assert (CORPUS / SEED_PDF.name).read_bytes() == SEED_PDF.read_bytes()

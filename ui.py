@@ -1,0 +1,1515 @@
+"""The web app: a Dutch chat over the IVB documents with clickable, checked sources, and a
+staff page behind a login that manages the documents.
+
+A thin shell over assistant/ and ingest/: answering, auditing, feedback, login and
+ingestion are library calls; this module lays them out, renders sources (the PDF page
+itself, with the quote marked) and keeps each browser session's conversation.
+
+Run with ``ivb serve`` or ``python ui.py``.
+"""
+
+import contextlib
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from PIL import Image, ImageDraw
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.answer import AnswerPipeline
+from assistant.audit import export_audit, prune_audit, record_turn
+from assistant.auth import StaffAuth
+from assistant.feedback import export_feedback, record_feedback
+from assistant.service import Service, get_service
+from assistant.settings import Settings, get_settings
+from assistant.store import DocumentRecord, StoreLockedError
+from assistant.types import Answer
+
+log = logging.getLogger("ivb.ui")
+
+TITLE = "IVB-assistent"
+ALL = "alle"
+MAX_QUESTION = 1000
+EXAMPLES = (
+    "Welke thema's hebben de drie gemeenten samen geprioriteerd?",
+    "Wat zijn de lokale speerpunten van Dronten?",
+    "Wanneer wordt het IVB 2024-2027 aan de gemeenteraad aangeboden?",
+)
+MUNICIPALITY_CHOICES = [
+    ("Alle gemeenten", ALL),
+    ("Dronten", "Dronten"),
+    ("Noordoostpolder", "Noordoostpolder"),
+    ("Urk", "Urk"),
+]
+AUDIENCE_CHOICES = [
+    ("Raadslid: precies, met vakbegrippen", "raad"),
+    ("Inwoner: in eenvoudige taal", "inwoner"),
+]
+BACKEND_LABELS = {
+    "extractive": "Alleen citaten (zonder taalmodel, snel)",
+    "local": "Lokaal taalmodel (op deze server)",
+    "openai": "Taalmodel via de ingestelde server",
+}
+UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
+DOC_MUNICIPALITIES = [
+    ("Automatisch (uit de tekst)", ""),
+    ("Gezamenlijk (alle drie)", "gezamenlijk"),
+    ("Dronten", "Dronten"),
+    ("Noordoostpolder", "Noordoostpolder"),
+    ("Urk", "Urk"),
+]
+DOC_TYPES = ["beleid", "raadsinformatie", "sessieverslag", "wet", "overig"]
+DOC_COLUMNS = [
+    "id",
+    "titel",
+    "gemeente",
+    "type",
+    "datum",
+    "pagina's",
+    "fragmenten",
+    "opgenomen",
+    "status",
+]
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+_CITE_RE = re.compile(r"\[(\d+)\]")
+_REF_RE = re.compile(r"^(\d{1,4})-(\d{1,3})$")
+
+INTRO_MD = """\
+# IVB-assistent
+
+Stel een vraag over het **Integraal Veiligheidsbeleid 2024-2027** van de gemeenten Dronten,
+Noordoostpolder en Urk. De assistent zoekt het antwoord in de beleidsdocumenten en noemt
+bij elk antwoord de bron: het document en de pagina. Kies een nummer zoals [1] om die
+bron te zien.
+
+**Goed om te weten.** Dit is geen juridisch advies en geen officieel standpunt van een
+gemeente. Staat het antwoord niet in de documenten, dan zegt de assistent dat. Controleer
+belangrijke informatie altijd in de bron. Vragen en antwoorden worden zonder naam of
+IP-adres bewaard om de dienst te verbeteren; deel daarom geen persoonsgegevens.
+"""
+
+CSS = """
+#ivb-chat .message-content .prose { opacity: 1; }
+.ivb-answer p { margin: 0 0 0.5em 0; }
+.ivb-cite, .ivb-source-link { color: #1d4ed8; font-weight: 600; text-decoration: underline; }
+.dark .ivb-cite, .dark .ivb-source-link { color: #93c5fd; }
+.ivb-cite:focus-visible, .ivb-source-link:focus-visible { outline: 3px solid #f59e0b; }
+.ivb-refusal { border-left: 5px solid #1d4ed8; background: #eff6ff; color: #1e3a8a;
+  padding: 0.6em 0.9em; border-radius: 6px; }
+.ivb-refusal strong { color: #1e3a8a; }
+.ivb-error { border-left: 5px solid #b91c1c; background: #fef2f2; color: #7f1d1d;
+  padding: 0.6em 0.9em; border-radius: 6px; }
+.ivb-status { color: #374151; font-style: italic; }
+.dark .ivb-status { color: #d1d5db; }
+.ivb-sources ol { padding-left: 0; list-style: none; margin: 0; }
+.ivb-source { border: 1px solid #d1d5db; border-radius: 6px; padding: 0.5em 0.75em;
+  margin-bottom: 0.5em; }
+.ivb-source.ivb-active { border: 2px solid #1d4ed8; }
+.ivb-meta { color: #374151; font-size: 0.9em; margin: 0.2em 0; }
+.ivb-source-title { margin: 0; }
+.dark .ivb-meta { color: #d1d5db; }
+.ivb-quote { margin: 0.3em 0 0 0; padding-left: 0.6em; border-left: 3px solid #9ca3af; }
+.ivb-sources mark, .ivb-answer mark, .ivb-section mark { background: #fde68a; color: #111827; }
+.ivb-section { white-space: pre-wrap; }
+.ivb-h { font-size: 1.1em; font-weight: 600; margin: 0 0 0.4em 0; }
+"""
+
+# Makes every [n] link in the page (chat and source panel) show that source: installed
+# once on the document, it hands the reference to the source panel's click event.
+SOURCES_JS = """
+window.__ivbCite = (ref) => trigger('click', {ref: ref});
+if (!window.__ivbCiteInstalled) {
+  window.__ivbCiteInstalled = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#bron-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (window.__ivbCite) window.__ivbCite(link.getAttribute('href').slice(6));
+  }, true);
+}
+"""
+
+# Runs a question on the runner (and so the concurrency group) of the chosen backend.
+DISPATCH_JS = """
+(backend) => {
+  const id = backend === 'local' ? 'ivb-run-local' : 'ivb-run-shared';
+  const button = document.getElementById(id);
+  if (button) button.click();
+}
+"""
+
+# Set before gradio's own script runs: the page is Dutch, and so is gradio's own text.
+_PAGE_HEAD = (
+    "<script>document.documentElement.lang='nl';try{"
+    "Object.defineProperty(navigator,'language',{get:()=>'nl'});"
+    "Object.defineProperty(navigator,'languages',{get:()=>['nl']});}catch(e){}</script>"
+)
+_EXTERNAL_META = re.compile(rb"<meta[^>]*content=\"https?://[^\"]*\"[^>]*>\s*", re.IGNORECASE)
+# gradio's API description embeds example file URLs on github.com; the bare name will do.
+_EXAMPLE_FILE_URL = re.compile(
+    rb"https://(?:raw\.githubusercontent\.com|github\.com)/gradio-app/gradio/[^\"\s]*?/test_files/"
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """The answer backends this server can use, the configured one first.
+
+    Args:
+        settings: llm_backend and openai_base_url.
+    """
+    backends = ["extractive"]
+    if find_spec("llama_cpp") is not None:
+        backends.append("local")
+    if settings.openai_base_url:
+        backends.append("openai")
+    if settings.llm_backend in backends:
+        backends.remove(settings.llm_backend)
+        backends.insert(0, settings.llm_backend)
+    return backends
+
+
+def sanitise_filename(name: str, max_bytes: int = 120) -> str:
+    """A safe base name for an uploaded file: no folders, no '..', no control characters.
+
+    Args:
+        name: the name the browser sent (may hold folders, NUL bytes or anything else).
+        max_bytes: the longest result in UTF-8 bytes; the extension is kept.
+
+    Returns:
+        A plain file name that cannot leave the folder it is joined to; "upload" when
+        nothing usable is left.
+    """
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
+    name = re.sub(r"\s+", " ", name)
+    while ".." in name:
+        name = name.replace("..", ".")
+    name = name.strip(" .-")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", ext):
+        stem, ext = name, ""
+    ext = f".{ext.lower()}" if ext else ""
+    stem = stem.strip(" .-") or "upload"
+    budget = max(1, max_bytes - len(ext.encode()))
+    while len(stem.encode()) > budget:
+        stem = stem[:-1]
+    return stem.rstrip(" .-") + ext or "upload"
+
+
+def _norm_char(ch: str) -> str:
+    if ch in "‘’‚′`´":
+        return "'"
+    if ch in "“”„″":
+        return '"'
+    if ch in "‐‑‒–—−":
+        return "-"
+    return ch.lower()
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Text folded for matching (lower case, one kind of quote and dash, single spaces),
+    with the index in the original text of every folded character."""
+    out: list[str] = []
+    where: list[int] = []
+    space = True
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch in "\x00\x02\ufffe\xad":
+            if not space:
+                out.append(" ")
+                where.append(i)
+                space = True
+            continue
+        out.append(_norm_char(ch))
+        where.append(i)
+        space = False
+    return "".join(out), where
+
+
+def find_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where a quote lies in a text, ignoring case, spacing, line breaks and quote styles.
+
+    Long quotes that do not match whole (a hyphenated line break, a header in between) are
+    matched by their first and last words.
+
+    Args:
+        text: the text to search.
+        quote: the quoted span.
+
+    Returns:
+        (start, end) indices into ``text``, end exclusive; None when not found.
+    """
+    hay, where = _normalise(text)
+    needle, _ = _normalise(quote)
+    needle = needle.strip()
+    if not needle or not hay:
+        return None
+    pos = hay.find(needle)
+    if pos >= 0:
+        return where[pos], where[pos + len(needle) - 1] + 1
+    words = needle.split(" ")
+    if len(words) < 6:
+        return None
+    head, tail = " ".join(words[:5]), " ".join(words[-5:])
+    start = hay.find(head)
+    if start < 0:
+        return None
+    end = hay.find(tail, start + len(head))
+    if end < 0:
+        return where[start], where[start + len(head) - 1] + 1
+    return where[start], where[end + len(tail) - 1] + 1
+
+
+def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
+    """HTML of a text with the quote in <mark>; around the quote only ``window`` characters.
+
+    Args:
+        text: the passage text.
+        quote: the quoted span.
+        window: characters of context on each side (None: the whole text).
+    """
+    span = find_span(text, quote)
+    if span is None:
+        body = text if window is None else text[: 2 * window]
+        suffix = "…" if window is not None and len(text) > 2 * window else ""
+        return html.escape(body) + suffix
+    start, end = span
+    lo = 0 if window is None else max(0, start - window)
+    hi = len(text) if window is None else min(len(text), end + window)
+    return (
+        ("…" if lo > 0 else "")
+        + html.escape(text[lo:start])
+        + "<mark>"
+        + html.escape(text[start:end])
+        + "</mark>"
+        + html.escape(text[end:hi])
+        + ("…" if hi < len(text) else "")
+    )
+
+
+@lru_cache(maxsize=32)
+def _render_page_cached(
+    source: str, mtime_ns: int, page_index: int, quote: str, scale: float
+) -> Image.Image:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(source)
+    try:
+        page = pdf[page_index]
+        image = page.render(scale=scale).to_pil().convert("RGB")
+        rects = _quote_rects(page, quote) if quote else []
+        if rects:
+            left, _bottom, _right, top = page.get_bbox()
+            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+            draw = ImageDraw.Draw(overlay)
+            for r_left, r_bottom, r_right, r_top in rects:
+                box = (
+                    (r_left - left) * scale - 2,
+                    (top - r_top) * scale - 2,
+                    (r_right - left) * scale + 2,
+                    (top - r_bottom) * scale + 2,
+                )
+                draw.rectangle(box, fill=(250, 204, 21, 90), outline=(180, 83, 9, 255), width=2)
+            image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+        return image
+    finally:
+        pdf.close()
+
+
+def _quote_rects(page: Any, quote: str) -> list[tuple[float, float, float, float]]:
+    """Rectangles (PDF points) covering the quote's characters on a page; [] if not found."""
+    if page.get_rotation() % 360:
+        return []  # coordinates of rotated pages are not worth the risk of a wrong mark
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count)
+        if len(text) != count:
+            return []  # characters outside the BMP: indices would not line up
+        span = find_span(text, quote)
+        if span is None:
+            return []
+        start, end = span
+        n = textpage.count_rects(start, end - start)
+        return [textpage.get_rect(i) for i in range(n)]
+    finally:
+        textpage.close()
+
+
+def render_page(
+    source: str | Path, page_index: int, quote: str = "", scale: float = 1.6
+) -> Image.Image | None:
+    """A PDF page as an image, the quote marked with a translucent yellow box.
+
+    Args:
+        source: the PDF file.
+        page_index: the 0-based page.
+        quote: the text to mark (not marked when it cannot be found on the page).
+        scale: pixels per PDF point.
+
+    Returns:
+        The image, or None when the file is gone or not a readable PDF.
+    """
+    path = Path(source)
+    try:
+        mtime = path.stat().st_mtime_ns
+        return _render_page_cached(str(path), mtime, int(page_index), quote, scale)
+    except Exception as exc:  # a page that cannot be drawn must not break the chat
+        log.warning("cannot render %s page %s: %s", path, page_index, exc)
+        return None
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _paragraphs(text: str) -> str:
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts)
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """The chat message of an answer: [n] become links to the source; a refusal is a
+    clearly marked note, not an error.
+
+    Args:
+        answer: the checked answer.
+        turn: the turn's index in the conversation (part of each link).
+    """
+    if answer.refused:
+        heading = (
+            "Deze vraag behandel ik niet"
+            if answer.refusal_reason == "injection"
+            else "Niet gevonden in de documenten"
+        )
+        return (
+            f'<div class="ivb-refusal" role="note"><p><strong>ℹ️ {heading}</strong></p>'
+            f"{_paragraphs(html.escape(answer.text))}</div>"
+        )
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        c = by_n.get(n)
+        if c is None:
+            return match.group(0)
+        label = html.escape(f"Bron {n}: {c.title}, pagina {c.page}", quote=True)
+        return f'<a class="ivb-cite" href="#bron-{turn}-{n}" aria-label="{label}">[{n}]</a>'
+
+    body = _CITE_RE.sub(link, html.escape(answer.text, quote=False))
+    sources = "; ".join(
+        f'<a class="ivb-cite" href="#bron-{turn}-{c.n}">[{c.n}] '
+        f"{html.escape(c.title)}, p. {html.escape(c.page)}</a>"
+        for c in answer.citations
+    )
+    tail = f'<p class="ivb-meta">Bronnen: {sources}</p>' if sources else ""
+    return f'<div class="ivb-answer">{_paragraphs(body)}{tail}</div>'
+
+
+def streaming_html(text: str) -> str:
+    """The chat message while the model is still writing (before the check)."""
+    return (
+        f'<div class="ivb-answer">{_paragraphs(html.escape(text)) or "<p>…</p>"}'
+        '<p class="ivb-status">Het antwoord wordt geschreven en daarna gecontroleerd '
+        "tegen de bronnen.</p></div>"
+    )
+
+
+def error_html() -> str:
+    return (
+        '<div class="ivb-error" role="alert"><p><strong>Er ging iets mis.</strong></p>'
+        "<p>De vraag kon niet worden beantwoord. Probeer het opnieuw, of kies een ander "
+        "antwoordmodel.</p></div>"
+    )
+
+
+def sources_html(turns: Sequence[dict[str, Any]], turn: int | None, active: int | None) -> str:
+    """The source panel: the cited passages of one turn, the chosen one highlighted.
+
+    Args:
+        turns: the conversation so far.
+        turn: which turn's sources (None: nothing asked yet).
+        active: the chosen citation number, if any.
+    """
+    if turn is None or not (0 <= turn < len(turns)):
+        return (
+            '<section class="ivb-sources" aria-label="Bronnen"><p class="ivb-h">Bronnen</p>'
+            "<p>Hier ziet u de bronnen van het antwoord: het document, de pagina en het "
+            "geciteerde stuk.</p></section>"
+        )
+    entry = turns[turn]
+    heading = f'<p class="ivb-h">Bronnen bij vraag {turn + 1}</p>'
+    if not entry["citations"]:
+        note = (
+            "Bij dit antwoord zijn geen bronnen gebruikt, omdat het antwoord niet in de "
+            "documenten staat."
+            if entry.get("refused")
+            else "Bij dit antwoord zijn geen bronnen gebruikt."
+        )
+        return f'<section class="ivb-sources" aria-label="Bronnen">{heading}<p>{note}</p></section>'
+    items = []
+    for c in entry["citations"]:
+        is_active = c["n"] == active
+        meta = f"Gemeente: {html.escape(c['municipality'])}"
+        if c.get("section"):
+            meta += f" · {html.escape(c['section'])}"
+        current = ' aria-current="true"' if is_active else ""
+        items.append(
+            f'<li class="ivb-source{" ivb-active" if is_active else ""}">'
+            f'<p class="ivb-source-title"><a class="ivb-source-link" '
+            f'href="#bron-{turn}-{c["n"]}"{current}>'
+            f"[{c['n']}] {html.escape(c['title'])}, pagina {html.escape(c['page'])}</a></p>"
+            f'<p class="ivb-meta">{meta}</p>'
+            f'<blockquote class="ivb-quote">{mark_quote(c["context"], c["quote"])}</blockquote>'
+            "</li>"
+        )
+    hint = "<p>Kies een bron om de pagina te zien.</p>" if active is None else ""
+    return (
+        f'<section class="ivb-sources" aria-label="Bronnen">{heading}{hint}'
+        f"<ol>{''.join(items)}</ol></section>"
+    )
+
+
+def _turn_entry(question: str, answer: Answer, turn: int, audit_id: str) -> dict[str, Any]:
+    texts = {p.chunk.id: p.chunk.text for p in answer.passages}
+    return {
+        "question": question,
+        "answer": answer.text,
+        "html": answer_html(answer, turn),
+        "refused": answer.refused,
+        "audience": answer.audience,
+        "language": answer.language,
+        "audit_id": audit_id,
+        "citations": [
+            {**c.model_dump(), "context": texts.get(c.chunk_id, c.quote)} for c in answer.citations
+        ],
+    }
+
+
+def chat_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The chatbot's messages for a conversation: a question and an answer per turn."""
+    messages: list[dict[str, str]] = []
+    for t in turns:
+        messages.append({"role": "user", "content": html.escape(t["question"])})
+        messages.append({"role": "assistant", "content": t["html"]})
+    return messages
+
+
+def _parse_history(history_json: str | None) -> list[tuple[str, str]]:
+    """[[question, answer], ...] or [{"question", "answer"}, ...] from the API."""
+    if not history_json or not str(history_json).strip():
+        return []
+    try:
+        data = json.loads(history_json)
+    except json.JSONDecodeError as exc:
+        raise gr.Error(f"history_json is geen geldige JSON: {exc.msg}.") from exc
+    if not isinstance(data, list):
+        raise gr.Error("history_json moet een lijst zijn van [vraag, antwoord]-paren.")
+    pairs = []
+    for item in data:
+        if isinstance(item, dict):
+            pairs.append((str(item.get("question", "")), str(item.get("answer", ""))))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            pairs.append((str(item[0]), str(item[1])))
+        else:
+            raise gr.Error("history_json moet een lijst zijn van [vraag, antwoord]-paren.")
+    return pairs
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+@dataclass
+class _StagedUpload:
+    """An upload written into the uploads folder, undoable until committed."""
+
+    target: Path
+    sidecar: Path
+    backups: list[tuple[Path, Path]] = field(default_factory=list)  # (backup, original)
+
+    def rollback(self) -> None:
+        for path in (self.target, self.sidecar):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        for backup, original in self.backups:
+            os.replace(backup, original)
+        self.backups.clear()
+
+    def commit(self) -> None:
+        for backup, _ in self.backups:
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+        self.backups.clear()
+
+
+def _toml_value(value: str | list[str]) -> str:
+    # A JSON string is a valid TOML basic string once DEL and other controls are gone.
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    clean = "".join(ch for ch in value if ch.isprintable())
+    return json.dumps(clean, ensure_ascii=False)
+
+
+def sidecar_text(meta: dict[str, str | list[str]]) -> str:
+    """The ``<file>.meta.toml`` for an upload's metadata (empty values left out)."""
+    lines = ["# Metadata of an upload through the staff page."]
+    for key in ("id", "title", "municipality", "doc_type", "date", "supersedes"):
+        value = meta.get(key)
+        if value:
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def stage_upload(
+    source: Path, uploads: Path, filename: str, meta: dict[str, Any], owner_of: dict[str, str]
+) -> _StagedUpload:
+    """Copy an upload into the uploads folder under a safe name, with its sidecar.
+
+    A file of the same name that belongs to another document is left alone (the new one
+    gets a numbered name); one that belongs to this document is kept aside until commit.
+
+    Args:
+        source: the uploaded temporary file.
+        uploads: the uploads folder (created when missing).
+        filename: the file name the browser sent.
+        meta: id, title, municipality, doc_type, date, supersedes.
+        owner_of: resolved source path -> doc_id of the documents in the index.
+    """
+    uploads.mkdir(parents=True, exist_ok=True)
+    root = uploads.resolve()
+    name = sanitise_filename(filename)
+    stem, ext = os.path.splitext(name)
+    target = root / name
+    counter = 2
+    while target.exists() and owner_of.get(str(target), meta["id"]) != meta["id"]:
+        target = root / f"{stem}-{counter}{ext}"
+        counter += 1
+    if target.parent != root:  # sanitise_filename makes this impossible; belt and braces
+        raise ValueError(f"{filename}: ongeldige bestandsnaam")
+    staged = _StagedUpload(target, target.with_name(target.name + ".meta.toml"))
+    backup_dir = root / ".backup"
+    for path in (staged.target, staged.sidecar):
+        if path.exists():
+            backup_dir.mkdir(exist_ok=True)
+            backup = backup_dir / f"{uuid.uuid4().hex}-{path.name}"
+            os.replace(path, backup)
+            staged.backups.append((backup, path))
+    try:
+        shutil.copyfile(source, staged.target)
+        staged.sidecar.write_text(sidecar_text(meta), encoding="utf-8")
+    except BaseException:
+        staged.rollback()
+        raise
+    return staged
+
+
+# --------------------------------------------------------------------------- page middleware
+
+
+class DutchPageMiddleware:
+    """Serves gradio's page as a Dutch page that names nothing outside this machine.
+
+    gradio's template says ``<html lang="en">`` and carries preview meta tags that point
+    at github.com and gradio.app; this rewrites the page's HTML on the way out (a plain
+    ASGI middleware, so streamed API responses pass untouched).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def intercept(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                is_html = headers.get(b"content-type", b"").startswith(b"text/html")
+                if is_html and b"content-encoding" not in headers:
+                    start = message
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = self.rewrite(b"".join(chunks))
+                headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+                headers.append((b"content-length", str(len(body)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            else:
+                await send(message)
+
+        await self.app(scope, receive, intercept)
+
+    @staticmethod
+    def rewrite(body: bytes) -> bytes:
+        """Set lang="nl", drop URLs that point outside, add the language script."""
+        if b"<html" not in body[:2000]:
+            return body
+        body = re.sub(rb'(<html[^>]*?)\blang="[^"]*"', rb'\1lang="nl"', body, count=1)
+        body = _EXTERNAL_META.sub(b"", body)
+        body = _EXAMPLE_FILE_URL.sub(b"", body)
+        return body.replace(b"<head>", b"<head>" + _PAGE_HEAD.encode(), 1)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class WebApp:
+    """What the page's events call: the chat, sources, feedback and staff actions.
+
+    Args:
+        settings: the settings to serve.
+        service: the shared service (from settings when None).
+    """
+
+    def __init__(self, settings: Settings, service: Service | None = None) -> None:
+        self.settings = settings
+        self.service = service or get_service(settings)
+        self.pipeline = AnswerPipeline(self.service)
+        self.auth = StaffAuth(settings)
+        self.backends = available_backends(settings)
+        self.uploads_dir = Path(settings.store_dir) / "uploads"
+
+    # -- chat ------------------------------------------------------------------------
+    def _backend(self, backend: str | None) -> str:
+        if not backend:
+            return self.backends[0]
+        if backend not in self.backends:
+            raise gr.Error(
+                f"Antwoordmodel '{backend}' is hier niet beschikbaar; kies uit "
+                f"{', '.join(self.backends)}."
+            )
+        return backend
+
+    def respond(
+        self,
+        question: str,
+        turns: list[dict[str, Any]],
+        audience: str,
+        municipality: str,
+        backend: str,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer a question in the chat, streaming; then the checked answer and its sources.
+
+        Yields (chatbot, question box, turns, source panel, page image, source detail,
+        example questions).
+        """
+        question = (question or "").strip()[:MAX_QUESTION]
+        if not question:
+            yield (gr.skip(),) * 7
+            return
+        turns = list(turns or [])
+        backend = self._backend(backend)
+        turn = len(turns)
+        history = [(t["question"], t["answer"]) for t in turns]
+        pending = {"question": question, "html": streaming_html("")}
+        hide_image = gr.Image(value=None, visible=False)
+        hide_examples = gr.Column(visible=False)
+        yield (
+            chat_messages([*turns, pending]),
+            "",
+            gr.skip(),
+            gr.skip(),
+            hide_image,
+            "",
+            hide_examples,
+        )
+        answer: Answer | None = None
+        streamed: list[str] = []
+        muni = None if municipality in (None, "", ALL) else municipality
+        try:
+            for piece in self.pipeline.stream(
+                question,
+                history=history,
+                audience=audience or None,
+                municipality=muni,
+                backend=backend,
+            ):
+                if isinstance(piece, Answer):
+                    answer = piece
+                elif backend != "extractive":
+                    streamed.append(piece)
+                    pending["html"] = streaming_html("".join(streamed))
+                    yield chat_messages([*turns, pending]), *(gr.skip(),) * 6
+        except Exception:
+            log.exception("answering failed")
+            pending["html"] = error_html()
+            yield chat_messages([*turns, pending]), *(gr.skip(),) * 6
+            return
+        assert answer is not None
+        session = getattr(request, "session_hash", None)
+        audit_id = record_turn(self.settings, answer, session, municipality=muni)
+        turns.append(_turn_entry(question, answer, turn, audit_id))
+        yield (
+            chat_messages(turns),
+            gr.skip(),
+            turns,
+            sources_html(turns, turn, None),
+            hide_image,
+            "",
+            gr.skip(),
+        )
+
+    def ask_api(
+        self,
+        question: str,
+        audience: str = "raad",
+        municipality: str = ALL,
+        backend: str = "",
+        history_json: str = "[]",
+        request: gr.Request | None = None,
+    ) -> dict[str, Any]:
+        """Answer one question: the structured answer, as `ivb ask --json` gives it.
+
+        Args:
+            question: the question.
+            audience: "raad" or "inwoner".
+            municipality: "alle", "Dronten", "Noordoostpolder" or "Urk".
+            backend: "extractive", "local" or "openai" (empty: the server's default).
+            history_json: earlier turns as JSON, [[question, answer], ...].
+        """
+        question = (question or "").strip()[:MAX_QUESTION]
+        if not question:
+            raise gr.Error("Stel een vraag.")
+        if audience not in ("raad", "inwoner"):
+            raise gr.Error("audience moet 'raad' of 'inwoner' zijn.")
+        muni = None if municipality in (None, "", ALL) else municipality
+        answer = self.pipeline.ask(
+            question,
+            history=_parse_history(history_json),
+            audience=audience,
+            municipality=muni,
+            backend=self._backend(backend),
+        )
+        session = getattr(request, "session_hash", None) if request is not None else None
+        record_turn(self.settings, answer, session, municipality=muni, channel="api")
+        return answer.as_dict()
+
+    def show_source(self, turns: list[dict[str, Any]], evt: gr.EventData) -> tuple[str, Any, str]:
+        """Show one citation: the panel with it chosen, the PDF page or the section text."""
+        match = _REF_RE.match(str(getattr(evt, "_data", {}).get("ref", "")))
+        turns = turns or []
+        if match is None or int(match.group(1)) >= len(turns):
+            return gr.skip(), gr.skip(), gr.skip()
+        turn, n = int(match.group(1)), int(match.group(2))
+        citation = next((c for c in turns[turn]["citations"] if c["n"] == n), None)
+        if citation is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        panel = sources_html(turns, turn, n)
+        title, page = citation["title"], citation["page"]
+        image = None
+        if str(citation["source"]).lower().endswith(".pdf"):
+            image = render_page(citation["source"], citation["page_index"], citation["quote"])
+        if image is not None:
+            caption = (
+                f'<p class="ivb-meta">Pagina {html.escape(page)} van '
+                f"{html.escape(title)}. Het geciteerde stuk is geel omlijnd.</p>"
+            )
+            return (
+                panel,
+                gr.Image(
+                    value=image,
+                    visible=True,
+                    label=f"Bron [{n}]: pagina {page}",
+                    alt_text=f"Pagina {page} van {title}; geciteerd: {citation['quote'][:200]}",
+                ),
+                caption,
+            )
+        section = html.escape(citation.get("section") or title)
+        body = mark_quote(citation["context"], citation["quote"], window=None)
+        detail = (
+            f'<div class="ivb-section-box"><p class="ivb-h">Bron [{n}]: {section}</p>'
+            f'<div class="ivb-section">{body}</div></div>'
+        )
+        return panel, gr.Image(value=None, visible=False), detail
+
+    def clear(self) -> tuple[Any, ...]:
+        """A new conversation: an empty chat with the example questions."""
+        empty_image = gr.Image(value=None, visible=False)
+        return [], [], sources_html([], None, None), empty_image, "", gr.Column(visible=True)
+
+    # -- feedback --------------------------------------------------------------------
+    def rate(
+        self, turns: list[dict[str, Any]], data: gr.LikeData, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """Store a thumbs up/down at once; then offer a comment box for that answer."""
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        turn = int(index) // 2
+        if not turns or turn >= len(turns):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        rating = "up" if data.liked is True else "down" if data.liked is False else "none"
+        self._record_feedback(turns[turn], rating, "", request)
+        if rating == "none":
+            return None, gr.Column(visible=False), "", ""
+        verdict = "nuttig" if rating == "up" else "niet goed"
+        note = (
+            f"Bedankt! U vond antwoord {turn + 1} {verdict}. Wilt u nog iets toelichten? "
+            "Dat mag, maar het hoeft niet."
+        )
+        return {"turn": turn, "rating": rating}, gr.Column(visible=True), note, ""
+
+    def comment(
+        self,
+        pending: dict[str, Any] | None,
+        text: str,
+        turns: list[dict[str, Any]],
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        """Store the comment that goes with the last rating."""
+        if not pending or not turns or pending["turn"] >= len(turns):
+            return None, gr.Column(visible=False), "", ""
+        self._record_feedback(turns[pending["turn"]], pending["rating"], text or "", request)
+        return None, gr.Column(visible=False), "", "Bedankt voor uw toelichting."
+
+    def _record_feedback(
+        self, entry: dict[str, Any], rating: str, comment: str, request: gr.Request
+    ) -> None:
+        record_feedback(
+            self.settings,
+            question=entry["question"],
+            answer=entry["answer"],
+            citations=[{k: v for k, v in c.items() if k != "context"} for c in entry["citations"]],
+            rating=rating,  # type: ignore[arg-type]
+            comment=comment,
+            session_hash=getattr(request, "session_hash", None),
+            turn_id=entry["audit_id"],
+            audience=entry["audience"],
+            language=entry["language"],
+            refused=entry["refused"],
+        )
+
+    # -- staff -----------------------------------------------------------------------
+    def _staff(self, token: str | None) -> str:
+        """The logged-in staff member, checked on the server; refuses everyone else."""
+        user = self.auth.validate(token)
+        if user is None:
+            raise gr.Error("U bent niet ingelogd of uw sessie is verlopen. Log opnieuw in.")
+        return user
+
+    def login(self, username: str, password: str, request: gr.Request) -> tuple[Any, ...]:
+        """Log in; returns (token, message, login form, staff panel, password box)."""
+        client = getattr(getattr(request, "client", None), "host", None)
+        result = self.auth.login(username or "", password or "", client)
+        if not result.ok:
+            log.warning("staff login failed for %r", (username or "")[:40])
+            return None, result.message, gr.skip(), gr.Column(visible=False), ""
+        log.info("staff login: %s", username)
+        return (
+            result.token,
+            f"Ingelogd als **{html.escape(username.strip())}**.",
+            gr.Column(visible=False),
+            gr.Column(visible=True),
+            "",
+        )
+
+    def logout(self, token: str | None) -> tuple[Any, ...]:
+        self.auth.logout(token)
+        return None, "U bent uitgelogd.", gr.Column(visible=True), gr.Column(visible=False)
+
+    def document_rows(self) -> list[list[Any]]:
+        """One row per indexed document, for the staff table."""
+        rows = []
+        for d in self.service.store.documents():
+            replaced_by = ", ".join(d.superseded_by)
+            status = f"vervangen door {replaced_by}" if replaced_by else "actueel"
+            rows.append(
+                [
+                    d.doc_id,
+                    d.title,
+                    d.municipality,
+                    d.doc_type,
+                    d.date,
+                    d.pages,
+                    d.chunk_count,
+                    d.ingested_at,
+                    status,
+                ]
+            )
+        return rows
+
+    def _doc_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in self.service.store.documents()]
+
+    def documents(self, token: str | None) -> tuple[Any, Any]:
+        """The document table and the choice of documents to delete."""
+        self._staff(token)
+        return self.document_rows(), gr.Dropdown(choices=self._doc_choices(), value=None)
+
+    def upload(
+        self,
+        token: str | None,
+        file: str | None,
+        doc_id: str,
+        title: str,
+        municipality: str,
+        doc_type: str,
+        date: str,
+        supersedes: str,
+    ) -> tuple[Any, ...]:
+        """Store an uploaded file with its metadata and ingest it; a failure changes nothing.
+
+        Returns (message, document table, delete choices).
+        """
+        user = self._staff(token)
+        message = self._upload(file, doc_id, title, municipality, doc_type, date, supersedes)
+        log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
+        return message, *self.documents(token)
+
+    def _upload(
+        self,
+        file: str | None,
+        doc_id: str,
+        title: str,
+        municipality: str,
+        doc_type: str,
+        date: str,
+        supersedes: str,
+    ) -> str:
+        if not file:
+            return "❌ Kies eerst een bestand."
+        upload = Path(file)
+        original = sanitise_filename(upload.name)
+        ext = Path(original).suffix.lower()
+        if ext not in UPLOAD_TYPES:
+            return (
+                f"❌ {html.escape(original)}: bestandstype '{html.escape(ext or '(geen)')}' "
+                "wordt niet ondersteund. Kies een PDF, Word-bestand (.docx), Markdown (.md) "
+                "of tekstbestand (.txt)."
+            )
+        size_mb = upload.stat().st_size / 1_000_000
+        if size_mb > self.settings.max_file_mb:
+            return (
+                f"❌ {html.escape(original)} is {size_mb:.1f} MB; de grens is "
+                f"{self.settings.max_file_mb:g} MB. Verklein het bestand of splits het."
+            )
+        from ingest.manifest import sanitise_id
+
+        doc_id = (doc_id or "").strip() or sanitise_id(Path(original).stem)
+        if not _ID_RE.match(doc_id):
+            return (
+                f"❌ Id '{html.escape(doc_id)}' is ongeldig: gebruik letters, cijfers, '.', "
+                "'_' en '-', en begin met een letter of cijfer."
+            )
+        date = (date or "").strip()
+        if date and not _DATE_RE.match(date):
+            return f"❌ Datum '{html.escape(date)}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ."
+        replaced = [s for s in re.split(r"[,\s]+", supersedes or "") if s]
+        bad = [s for s in replaced if not _ID_RE.match(s)]
+        if bad:
+            return f"❌ Ongeldige id bij 'vervangt': {html.escape(', '.join(bad))}."
+        meta = {
+            "id": doc_id,
+            "title": (title or "").strip(),
+            "municipality": municipality or "",
+            "doc_type": (doc_type or "").strip(),
+            "date": date,
+            "supersedes": replaced,
+        }
+        store = self.service.store
+        records = store.documents()
+        owner_of = {str(Path(d.source).resolve()): d.doc_id for d in records}
+        previous = next((d for d in records if d.doc_id == doc_id), None)
+        staged = stage_upload(upload, self.uploads_dir, upload.name, meta, owner_of)
+        from ingest.pipeline import ingest_paths
+
+        try:
+            report = ingest_paths(
+                [staged.target],
+                self.settings,
+                store=store,
+                embedder=self.service.retriever.embedder,
+            )
+        except StoreLockedError:
+            staged.rollback()
+            return "❌ Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw."
+        except Exception as exc:
+            staged.rollback()
+            log.exception("upload ingest failed")
+            return f"❌ {html.escape(original)} kon niet worden opgenomen ({type(exc).__name__})."
+        if report.failed or not (report.added or report.updated or report.unchanged):
+            staged.rollback()
+            reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
+            reasons = reasons or [f"{original}: niets opgenomen."]
+            return "❌ Niet opgenomen; de index is niet veranderd.\n\n" + "\n".join(
+                f"- {html.escape(r)}" for r in reasons
+            )
+        staged.commit()
+        note = self._forget_old_source(previous, staged.target)
+        record = store.document(doc_id)
+        chunks = record.chunk_count if record else 0
+        verb = (
+            "toegevoegd"
+            if report.added
+            else "vervangen"
+            if previous is not None and previous.doc_hash != (record.doc_hash if record else "")
+            else "bijgewerkt"
+            if report.updated
+            else "ongewijzigd (hetzelfde bestand)"
+        )
+        return f"✅ **{html.escape(doc_id)}** {verb}: {chunks} fragmenten.{note}"
+
+    def _forget_old_source(self, previous: DocumentRecord | None, new: Path) -> str:
+        """After a replace: remove the old upload file, or say where the old file still is."""
+        if previous is None:
+            return ""
+        old = Path(previous.source).resolve()
+        if old == new.resolve():
+            return ""
+        if old.parent == self.uploads_dir.resolve():
+            for path in (old, old.with_name(old.name + ".meta.toml")):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            return ""
+        return (
+            f"\n\nLet op: het vorige bestand ({html.escape(old.name)}) staat nog in "
+            f"{html.escape(str(old.parent))}. Haal het daar weg, anders komt het bij opnieuw "
+            "inlezen terug."
+        )
+
+    def delete(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
+        """Remove a document from the index (and its upload file). Returns (message, table,
+        delete choices)."""
+        user = self._staff(token)
+        if not doc_id:
+            return "❌ Kies eerst een document.", *self.documents(token)
+        from ingest.pipeline import remove_documents
+
+        record = self.service.store.document(doc_id)
+        try:
+            removed = remove_documents([doc_id], self.settings, store=self.service.store)
+        except StoreLockedError:
+            return "❌ Er loopt al een opname; probeer het zo opnieuw.", *self.documents(token)
+        if not removed:
+            return f"❌ {html.escape(doc_id)} staat niet (meer) in de index.", *self.documents(
+                token
+            )
+        log.info("staff %s deleted %s", user, doc_id)
+        message = f"✅ **{html.escape(doc_id)}** is uit de index verwijderd."
+        if record is not None:
+            source = Path(record.source).resolve()
+            if source.parent == self.uploads_dir.resolve():
+                for path in (source, source.with_name(source.name + ".meta.toml")):
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+            elif source.exists():
+                message += (
+                    f" Het bestand staat nog in {html.escape(str(source.parent))}; bij opnieuw "
+                    "inlezen van die map komt het terug."
+                )
+        return message, *self.documents(token)
+
+    def reingest(self, token: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Re-read the corpus folder (unchanged files cost nothing). Returns (message, table,
+        delete choices)."""
+        user = self._staff(token)
+        from ingest.pipeline import ingest_paths
+
+        progress(0, desc="Corpusmap inlezen…")
+
+        def on_progress(p: Any) -> None:
+            progress((p.files_done, p.files_total), desc=f"Opnemen: {Path(p.current).name}")
+
+        try:
+            report = ingest_paths(
+                [self.settings.corpus_dir],
+                self.settings,
+                store=self.service.store,
+                embedder=self.service.retriever.embedder,
+                prune=True,
+                on_progress=on_progress,
+            )
+        except StoreLockedError:
+            return "❌ Er loopt al een opname; probeer het zo opnieuw.", *self.documents(token)
+        log.info("staff %s re-ingested the corpus: %s", user, report.as_dict())
+        lines = [
+            f"✅ Corpusmap ingelezen in {report.seconds:.1f} s: {len(report.added)} toegevoegd, "
+            f"{len(report.updated)} bijgewerkt, {len(report.unchanged)} ongewijzigd, "
+            f"{len(report.removed)} verwijderd, {len(report.failed)} mislukt."
+        ]
+        lines += [f"- ❌ {html.escape(f['error'])}" for f in report.failed]
+        return "\n".join(lines), *self.documents(token)
+
+    def export_audit(self, token: str | None) -> Any:
+        """The audit log (older records pruned first) as a file to download."""
+        user = self._staff(token)
+        log.info("staff %s exported the audit log", user)
+        return gr.File(value=str(export_audit(self.settings)), visible=True)
+
+    def export_feedback(self, token: str | None) -> Any:
+        """Feedback as evaluation items (JSON lines) to download, thumbs-down for review."""
+        user = self._staff(token)
+        log.info("staff %s exported feedback", user)
+        items = export_feedback(self.settings, include_negative=True)
+        folder = Path(tempfile.mkdtemp(prefix="ivb-feedback-"))
+        path = folder / "ivb-feedback-evalset.jsonl"
+        path.write_text(
+            "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8"
+        )
+        return gr.File(value=str(path), visible=True)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _theme() -> gr.themes.Base:
+    system = [
+        "system-ui",
+        "-apple-system",
+        "Segoe UI",
+        "Roboto",
+        "Helvetica Neue",
+        "Arial",
+        "sans-serif",
+    ]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    return gr.themes.Default(
+        primary_hue="blue",
+        secondary_hue="slate",
+        neutral_hue="slate",
+        font=system,
+        font_mono=mono,
+    ).set(
+        button_primary_background_fill="#1d4ed8",
+        button_primary_background_fill_hover="#1e40af",
+        button_primary_text_color="#ffffff",
+        body_text_color_subdued="#4b5563",
+        block_info_text_color="#4b5563",
+    )
+
+
+def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
+    """The whole page: the chat with its source panel, and the staff tab.
+
+    Args:
+        settings: the settings to serve (store, backends, staff login, concurrency).
+        service: the shared service (from settings when None).
+    """
+    app = WebApp(settings, service)
+    with gr.Blocks(analytics_enabled=False, title=TITLE) as demo:
+        turns = gr.State([])
+        pending_feedback = gr.State(None)
+        token = gr.State(None)
+        with gr.Tabs():
+            with gr.Tab("Vragen", id="chat"):
+                gr.Markdown(INTRO_MD)
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(
+                            label="Gesprek",
+                            height=520,
+                            layout="panel",
+                            placeholder="Stel hieronder uw vraag, of kies een voorbeeldvraag.",
+                            buttons=["copy"],
+                            elem_id="ivb-chat",
+                        )
+                        # gradio's own chatbot examples are a role="list" without list
+                        # items (an axe violation); plain buttons are accessible.
+                        with gr.Column(elem_id="ivb-examples") as examples_box:
+                            gr.Markdown("**Voorbeeldvragen**")
+                            with gr.Row():
+                                example_buttons = [
+                                    gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES
+                                ]
+                        with gr.Row():
+                            question = gr.Textbox(
+                                label="Uw vraag",
+                                placeholder="Bijvoorbeeld: wat doen de gemeenten samen?",
+                                lines=1,
+                                max_lines=4,
+                                max_length=MAX_QUESTION,
+                                scale=5,
+                                elem_id="ivb-question",
+                            )
+                            with gr.Column(scale=1, min_width=120):
+                                send = gr.Button("Vraag stellen", variant="primary")
+                                new_chat = gr.Button("Nieuw gesprek", variant="secondary")
+                        with gr.Column(visible=False) as comment_box:
+                            comment_note = gr.Markdown()
+                            comment_text = gr.Textbox(
+                                label="Toelichting (optioneel)", lines=2, max_length=2000
+                            )
+                            comment_send = gr.Button("Toelichting versturen", size="sm")
+                        feedback_thanks = gr.Markdown()
+                        with gr.Accordion("Instellingen", open=True):
+                            audience = gr.Radio(
+                                AUDIENCE_CHOICES,
+                                value=settings.audience,
+                                label="Voor wie is het antwoord?",
+                            )
+                            municipality = gr.Dropdown(
+                                MUNICIPALITY_CHOICES,
+                                value=ALL,
+                                label="Gemeente",
+                                info="Documenten van alle drie gemeenten tellen altijd mee.",
+                            )
+                            backend = gr.Radio(
+                                [(BACKEND_LABELS[b], b) for b in app.backends],
+                                value=app.backends[0],
+                                label="Antwoordmodel",
+                                visible=len(app.backends) > 1,
+                            )
+                    with gr.Column(scale=2, min_width=300, elem_id="ivb-source-panel"):
+                        sources = gr.HTML(
+                            sources_html([], None, None),
+                            js_on_load=SOURCES_JS,
+                            elem_id="ivb-sources",
+                        )
+                        page_image = gr.Image(
+                            label="Bronpagina",
+                            type="pil",
+                            format="png",
+                            interactive=False,
+                            visible=False,
+                            buttons=["fullscreen", "download"],
+                            elem_id="ivb-page-image",
+                        )
+                        source_detail = gr.HTML("", elem_id="ivb-source-detail")
+            with gr.Tab("Beheer", id="staff"):
+                _staff_tab(app, token)
+
+        # The chat, on the concurrency group of its backend: the local model answers one
+        # question at a time (the others wait in the queue and see their place), the
+        # other backends answer settings.chat_concurrency at once.
+        chat_inputs = [question, turns, audience, municipality, backend]
+        chat_outputs = [chatbot, question, turns, sources, page_image, source_detail, examples_box]
+        groups = {
+            "local" if b == "local" else "shared" for b in app.backends
+        }  # "shared": extractive and openai
+        runners = {}
+        for group in sorted(groups):
+            limit = 1 if group == "local" else settings.chat_concurrency
+            runner = gr.Button(f"run-{group}", visible="hidden", elem_id=f"ivb-run-{group}")
+            runner.click(
+                app.respond,
+                chat_inputs,
+                chat_outputs,
+                concurrency_limit=limit,
+                concurrency_id=f"chat-{group}",
+                api_visibility="private",
+            )
+            runners[group] = runner
+        dispatch = {"fn": None, "inputs": [backend], "js": DISPATCH_JS}
+        gr.on([question.submit, send.click], **dispatch)
+        for button, text in zip(example_buttons, EXAMPLES, strict=True):
+            button.click(
+                _constant(text), None, question, api_visibility="private", queue=False
+            ).then(**dispatch)
+        sources.click(
+            app.show_source,
+            [turns],
+            [sources, page_image, source_detail],
+            api_visibility="private",
+        )
+        # "Nieuw gesprek" and the chatbot's own bin both start over.
+        gr.on(
+            [new_chat.click, chatbot.clear],
+            app.clear,
+            None,
+            [chatbot, turns, sources, page_image, source_detail, examples_box],
+            api_visibility="private",
+            queue=False,
+        )
+        chatbot.like(
+            app.rate,
+            [turns],
+            [pending_feedback, comment_box, comment_note, feedback_thanks],
+            api_visibility="private",
+        )
+        comment_send.click(
+            app.comment,
+            [pending_feedback, comment_text, turns],
+            [pending_feedback, comment_box, comment_text, feedback_thanks],
+            api_visibility="private",
+        )
+        gr.api(app.ask_api, api_name="ask", concurrency_id="chat-shared")
+    demo.queue(default_concurrency_limit=settings.chat_concurrency)
+    demo.ivb_app = app  # for tests and main()
+    return demo
+
+
+def _constant(value: str) -> Any:
+    """A handler that returns this value (an example question into the question box)."""
+    return lambda: value
+
+
+def _staff_tab(app: WebApp, token: gr.State) -> None:
+    if not app.auth.enabled:
+        gr.Markdown(
+            "## Beheer staat uit\n\nEr zijn geen inloggegevens voor medewerkers ingesteld. "
+            "Zet `IVB_STAFF_USERNAME` en `IVB_STAFF_PASSWORD_HASH` (maak de hash met "
+            "`ivb hash-password`) en start de assistent opnieuw."
+        )
+        return
+    private = {"api_visibility": "private"}
+    writes = {**private, "concurrency_limit": 1, "concurrency_id": "staff-write"}
+    with gr.Column(visible=True) as login_form:
+        gr.Markdown("## Inloggen voor medewerkers")
+        username = gr.Textbox(label="Gebruikersnaam", autofocus=False)
+        password = gr.Textbox(label="Wachtwoord", type="password")
+        login_btn = gr.Button("Inloggen", variant="primary")
+    login_msg = gr.Markdown()
+    with gr.Column(visible=False) as panel:
+        logout_btn = gr.Button("Uitloggen", size="sm")
+        gr.Markdown("## Document toevoegen of vervangen")
+        with gr.Row():
+            file = gr.File(
+                label="Bestand (PDF, Word .docx, Markdown .md of tekst .txt)",
+                file_types=list(UPLOAD_TYPES),
+                type="filepath",
+                elem_id="ivb-upload-file",
+            )
+            with gr.Column():
+                doc_id = gr.Textbox(
+                    label="Id (optioneel)",
+                    info="Leeg: een id uit de bestandsnaam. Een bestaande id vervangt dat "
+                    "document.",
+                )
+                title = gr.Textbox(label="Titel (optioneel)", info="Leeg: uit het document.")
+                doc_municipality = gr.Dropdown(DOC_MUNICIPALITIES, value="", label="Gemeente")
+        with gr.Row():
+            doc_type = gr.Dropdown(
+                DOC_TYPES, value="beleid", label="Soort document", allow_custom_value=True
+            )
+            date = gr.Textbox(label="Datum (JJJJ-MM-DD of JJJJ)")
+            supersedes = gr.Textbox(
+                label="Vervangt (ids, met komma's)", info="Oudere versies die dit vervangt."
+            )
+        upload_btn = gr.Button("Opnemen in de index", variant="primary")
+        upload_msg = gr.Markdown(elem_id="ivb-upload-result")
+        gr.Markdown("## Documenten in de index")
+        table = gr.Dataframe(
+            headers=DOC_COLUMNS,
+            value=[],
+            interactive=False,
+            wrap=True,
+            label="Documenten",
+            elem_id="ivb-documents",
+        )
+        with gr.Row():
+            to_delete = gr.Dropdown([], label="Document om te verwijderen", value=None)
+            delete_btn = gr.Button("Verwijderen uit de index", variant="stop")
+        delete_msg = gr.Markdown(elem_id="ivb-delete-result")
+        gr.Markdown("## Corpusmap opnieuw inlezen")
+        reingest_btn = gr.Button("Corpusmap opnieuw inlezen")
+        reingest_msg = gr.Markdown()
+        gr.Markdown("## Exporteren")
+        with gr.Row():
+            audit_btn = gr.Button("Auditlog downloaden")
+            feedback_btn = gr.Button("Feedback als evaluatieset downloaden")
+        export_file = gr.File(label="Download", visible=False, interactive=False)
+
+    doc_outputs = [table, to_delete]
+    gr.on(
+        [login_btn.click, password.submit],
+        app.login,
+        [username, password],
+        [token, login_msg, login_form, panel, password],
+        **private,
+    ).success(app.documents, [token], doc_outputs, **private)
+    logout_btn.click(app.logout, [token], [token, login_msg, login_form, panel], **private)
+    upload_btn.click(
+        app.upload,
+        [token, file, doc_id, title, doc_municipality, doc_type, date, supersedes],
+        [upload_msg, *doc_outputs],
+        api_name="staff_upload",
+        **writes,
+    )
+    delete_btn.click(
+        app.delete,
+        [token, to_delete],
+        [delete_msg, *doc_outputs],
+        api_name="staff_delete",
+        **writes,
+    )
+    reingest_btn.click(
+        app.reingest, [token], [reingest_msg, *doc_outputs], api_name="staff_reingest", **writes
+    )
+    audit_btn.click(app.export_audit, [token], [export_file], api_name="staff_audit", **private)
+    feedback_btn.click(
+        app.export_feedback, [token], [export_file], api_name="staff_feedback", **private
+    )
+
+
+def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
+    """Start the server for a page made by `build_app`, offline and Dutch.
+
+    Args:
+        demo: the page.
+        settings: host, port and upload limit.
+        kwargs: more `Blocks.launch` arguments (tests pass prevent_thread_lock, quiet).
+    """
+    options: dict[str, Any] = {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "theme": _theme(),
+        "css": CSS,
+        "footer_links": ["api"],
+        "max_file_size": f"{int(settings.max_file_mb * 1_000_000)}b",
+        "ssr_mode": False,
+        "pwa": False,
+        "mcp_server": False,
+        "enable_monitoring": False,
+        "run_history": False,
+        "show_error": False,
+        "app_kwargs": {"middleware": [Middleware(DutchPageMiddleware)]},
+    }
+    options.update(kwargs)
+    return demo.launch(**options)
+
+
+def main(settings: Settings | None = None) -> None:
+    """Fill an empty store from the corpus folder (with progress), prune the audit log,
+    then serve the page on settings.host:settings.port.
+
+    Args:
+        settings: the settings (the process-wide ones when None).
+    """
+    from rich.console import Console
+
+    from ingest.progress import render_report, run_ingest_with_progress
+
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    console = Console(stderr=True)
+    service = get_service(settings)
+    if not service.store.documents():
+        console.print(f"De index is leeg: de corpusmap {settings.corpus_dir} wordt ingelezen.")
+        report = run_ingest_with_progress([Path(settings.corpus_dir)], settings, console=console)
+        render_report(report, console)
+    dropped = prune_audit(settings)
+    if dropped:
+        console.print(
+            f"Auditlog: {dropped} regels ouder dan {settings.audit_retention_days} "
+            "dagen verwijderd."
+        )
+    demo = build_app(settings, service)
+    launch(demo, settings)
+
+
+if __name__ == "__main__":
+    main()
