@@ -912,12 +912,14 @@ class WebApp:
         return user
 
     def login(self, username: str, password: str, request: gr.Request) -> tuple[Any, ...]:
-        """Log in; returns (token, message, login form, staff panel, password box)."""
+        """Log in. Returns (token, message, login form, staff panel, password box, document
+        table, delete choices)."""
         client = getattr(getattr(request, "client", None), "host", None)
         result = self.auth.login(username or "", password or "", client)
         if not result.ok:
             log.warning("staff login failed for %r", (username or "")[:40])
-            return None, result.message, gr.skip(), gr.Column(visible=False), ""
+            hidden = gr.Column(visible=False)
+            return None, result.message, gr.skip(), hidden, "", gr.skip(), gr.skip()
         log.info("staff login: %s", username)
         return (
             result.token,
@@ -925,6 +927,7 @@ class WebApp:
             gr.Column(visible=False),
             gr.Column(visible=True),
             "",
+            *self.documents(result.token),
         )
 
     def logout(self, token: str | None) -> tuple[Any, ...]:
@@ -1324,6 +1327,7 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
             [turns],
             [sources, page_image, source_detail],
             api_visibility="private",
+            show_progress_on=[page_image],  # the list stays readable while a page renders
         )
         # "Nieuw gesprek" and the chatbot's own bin both start over.
         gr.on(
@@ -1428,9 +1432,9 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         [login_btn.click, password.submit],
         app.login,
         [username, password],
-        [token, login_msg, login_form, panel, password],
+        [token, login_msg, login_form, panel, password, *doc_outputs],
         **private,
-    ).success(app.documents, [token], doc_outputs, **private)
+    )
     logout_btn.click(app.logout, [token], [token, login_msg, login_form, panel], **private)
     upload_btn.click(
         app.upload,

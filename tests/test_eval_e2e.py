@@ -248,3 +248,33 @@ def test_committed_faq_set_matches_its_corpus():
     for item in items:
         doc = corpus / f"{item.sources[0].doc_id}.md"
         assert doc.is_file() and item.question not in doc.read_text(encoding="utf-8")
+
+
+# -- the LLM judge over real HTTP -----------------------------------------------------------
+@pytest.mark.llm
+def test_judge_grades_over_a_real_openai_compatible_server(seeded_settings, tmp_path, monkeypatch):
+    """The packaged GGUF behind llama-cpp-python's OpenAI-compatible server as the judge."""
+    from assistant import models
+    from tests.openai_server import running_openai_server, server_extras_missing
+
+    missing = server_extras_missing()
+    if missing:
+        pytest.skip(missing)
+    with running_openai_server(models.llm_model_path(seeded_settings), n_ctx=4096) as url:
+        monkeypatch.setenv("IVB_JUDGE_BASE_URL", url)
+        monkeypatch.setenv("IVB_JUDGE_MODEL", "ivb-test")
+        summary = run_eval(
+            GOLD,
+            seeded_settings,
+            llm="extractive",
+            out_dir=tmp_path / "judged",
+            progress=False,
+            ids=["ivb-015"],
+        )
+    assert summary["run"]["judge"] == "ivb-test"
+    result = _results(tmp_path / "judged")[0]
+    for name in ("judge_correctness", "judge_faithfulness"):
+        verdict = result["judge"][name]
+        assert verdict["error"] is None, verdict
+        assert 0.0 <= verdict["score"] <= 1.0
+        assert summary["metrics"][name]["n"] == 1

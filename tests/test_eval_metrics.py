@@ -355,30 +355,51 @@ def test_judge_asks_in_dutch_and_never_raises():
 
 # -- feedback and comparison ------------------------------------------------------------------
 def test_from_feedback_up_down_and_refusal():
+    nauta = "Wie geeft de toelichting op de politiecijfers?"
     records = [
+        {"question": nauta, "rating": "down", "answer": "Iets anders.", "citations": []},
         {
-            "question": "Wie geeft de toelichting op de politiecijfers?",
+            "question": "Wat kost het IVB?",
             "rating": "up",
-            "answer": "“Tom Nauta, teamchef.” [1]",
-            "comment": "",
-            "citations": [{"doc_id": DOC, "page": "3"}, {"doc_id": DOC, "page": "3"}],
+            "answer": "Dat staat er niet in.",
+            "citations": [],
+            "refused": True,
         },
-        {"question": "Wat kost het IVB?", "rating": "👍", "answer": "", "citations": []},
         {
             "question": "Welke thema's?",
-            "rating": -1,
+            "rating": "down",
             "answer": "Iets fouts.",
             "citations": [],
             "comment": "mist ondermijning",
         },
+        {"question": "Wie is de contactpersoon?", "rating": "up", "answer": "x", "citations": []},
+        {"question": "Wie is de contactpersoon?", "rating": "none"},  # taken back
+        {
+            "question": nauta,
+            "rating": "👍",
+            "answer": "“Tom Nauta, teamchef.” [1]",
+            "citations": [
+                {"doc_id": DOC, "page": "3", "quote": "Tom Nauta"},
+                {"doc_id": DOC, "page": "3", "quote": "teamchef"},
+            ],
+        },
     ]
-    up, refused, down = from_feedback(records)
+    refused, down, up = from_feedback(records)  # the later rating of Nauta's question wins
+    assert up["question"] == nauta and up["answerable"] is True
     assert up["sources"] == [{"doc_id": DOC, "page": "3"}] and "needs_review" not in up
     assert up["reference_answer"] == "Tom Nauta, teamchef." and up["id"].startswith("fb-")
-    assert refused["answerable"] is False
-    assert down["needs_review"] is True and "mist ondermijning" in down["notes"]
+    assert refused["answerable"] is False and "sources" not in refused
+    assert down["needs_review"] is True and down["answerable"] is None
+    assert "mist ondermijning" in down["notes"] and "afgekeurd antwoord" in down["notes"]
     with pytest.raises(ValueError, match="record 1"):
         from_feedback([{"question": "Q", "rating": "meh"}])
+
+
+def test_needs_review_items_may_leave_answerable_open(tmp_path):
+    open_item = {"id": "r", "question": "Q", "answerable": None, "needs_review": True}
+    assert load_dataset(_write(tmp_path, [json.dumps(open_item)]))[0].answerable is None
+    with pytest.raises(DatasetError, match="needs_review"):
+        load_dataset(_write(tmp_path, ['{"id": "r", "question": "Q", "answerable": null}']))
 
 
 def test_compare_summaries_deltas_and_direction():

@@ -58,7 +58,9 @@ def test_opiumwet_articles_are_chunks(settings, embedder):
     chunks = store.current_chunks("BWBR0001941")
     art = [c for c in chunks if c.section.endswith("Artikel 13b")]
     assert len(art) == 1
-    assert "De burgemeester is bevoegd tot oplegging van een last onder bestuursdwang" in art[0].text
+    assert (
+        "De burgemeester is bevoegd tot oplegging van een last onder bestuursdwang" in art[0].text
+    )
     # No chunk mixes two articles.
     for c in chunks:
         assert len(re.findall(r"(?m)^#*\s*Artikel\s+\d", c.text)) <= 1, c.text[:200]

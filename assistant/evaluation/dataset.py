@@ -72,7 +72,7 @@ class EvalItem(BaseModel):
     history: list[tuple[str, str]] = Field(default_factory=list)
     audience: Literal["raad", "inwoner"] = "raad"
     language: str = "nl"
-    answerable: bool = True
+    answerable: bool | None = True  # None only while needs_review: nobody knows yet
     reference_answer: str | None = None
     key_facts: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
@@ -104,7 +104,9 @@ class EvalItem(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> EvalItem:
-        if not self.answerable and self.sources:
+        if self.answerable is None and not self.needs_review:
+            raise ValueError("answerable is leeg; dat mag alleen met needs_review: true")
+        if self.answerable is False and self.sources:
             raise ValueError("een onbeantwoordbare vraag (answerable=false) heeft geen sources")
         return self
 

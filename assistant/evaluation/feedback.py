@@ -1,32 +1,36 @@
 """Turn thumbs-up/down feedback from users into gold-set records.
 
-A thumbs-up on an answer makes an answerable question whose gold sources are the pages
-it cited and whose reference is that answer; a thumbs-up on a refusal makes an
-unanswerable question. A thumbs-down (or a thumbs-up with nothing to go on) becomes a
-record with ``needs_review: true``: somebody must write its gold before it is run.
+The rules follow ``assistant.feedback.export_feedback`` (same ids, latest rating wins):
+a thumbs-up on an answer makes an answerable question whose gold sources are the cited
+pages and whose reference is that answer; a thumbs-up on a refusal makes an unanswerable
+question. A thumbs-down becomes ``needs_review: true`` (a refusal marked wrong is
+answerable; a wrong answer says nothing certain, so ``answerable`` stays empty): somebody
+writes its gold before it is run. Key facts are left for that person too: quoted spans
+make brittle key facts for an answer that paraphrases.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.dataset import EvalItem, write_dataset
+from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.metrics import answer_body
 
 UP = frozenset({"up", "+1", "1", "true", "👍", "goed", "positive", "positief", "like"})
-DOWN = frozenset({"down", "-1", "0", "false", "👎", "fout", "negative", "negatief", "dislike"})
+DOWN = frozenset({"down", "-1", "false", "👎", "fout", "negative", "negatief", "dislike"})
+WITHDRAWN = frozenset({"none", "", "0"})
 
 
-def _rating(value: Any, index: int) -> bool:
-    key = str(value).strip().lower()
+def _rating(value: Any, index: int) -> bool | None:
+    key = str(value if value is not None else "").strip().lower()
     if key in UP:
         return True
     if key in DOWN:
         return False
+    if key in WITHDRAWN:
+        return None
     raise ValueError(
         f"feedback-record {index}: onbekende beoordeling {value!r}; gebruik up/down, +1/-1 of 👍/👎"
     )
@@ -49,8 +53,16 @@ def _sources(citations: Iterable[Any]) -> list[dict[str, str]]:
     return list(out.values())
 
 
+def item_id(question: str, audience: str) -> str:
+    """The id of a feedback item: the same as ``assistant.feedback.export_feedback``'s."""
+    return "fb-" + hashlib.sha256(f"{audience}\n{question}".encode()).hexdigest()[:12]
+
+
 def from_feedback(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Gold-set records (dicts in the eval/ format) from feedback records.
+    """Gold-set records (dicts in the eval/ format) from feedback records, oldest first.
+
+    One item per question and audience; a later record overrides an earlier one, and a
+    withdrawn rating ("none") removes the item.
 
     Args:
         records: ``{question, answer, citations, rating, comment}``, optionally with
@@ -62,64 +74,45 @@ def from_feedback(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """
     from assistant.language import detect
 
-    out: list[dict[str, Any]] = []
-    ids: dict[str, int] = {}
+    items: dict[str, dict[str, Any]] = {}
     for index, rec in enumerate(records, start=1):
         question = str(rec.get("question") or "").strip()
         if not question:
             raise ValueError(f"feedback-record {index}: de vraag ontbreekt")
         up = _rating(rec.get("rating"), index)
+        audience = rec.get("audience") if rec.get("audience") in ("raad", "inwoner") else "raad"
+        key = item_id(question, audience)
+        items.pop(key, None)  # the latest rating wins, and keeps its place
+        if up is None:
+            continue
         answer = str(rec.get("answer") or "")
         sources = _sources(rec.get("citations") or [])
-        refused = bool(rec.get("refused")) or (not sources and not answer.strip())
-        base = "fb-" + hashlib.sha1(question.lower().encode()).hexdigest()[:10]
-        ids[base] = ids.get(base, 0) + 1
+        refused = bool(rec.get("refused"))
         item: dict[str, Any] = {
-            "id": base if ids[base] == 1 else f"{base}-{ids[base]}",
+            "id": key,
             "question": question,
+            "audience": audience,
             "language": rec.get("language") or detect(question),
             "tags": ["feedback"],
         }
-        if rec.get("audience") in ("raad", "inwoner"):
-            item["audience"] = rec["audience"]
         if rec.get("municipality"):
             item["municipality"] = rec["municipality"]
         if rec.get("history"):
             item["history"] = [list(turn)[:2] for turn in rec["history"]]
-        notes = [str(rec["comment"]).strip()] if rec.get("comment") else []
+        notes = [str(rec["comment"]).strip()] if str(rec.get("comment") or "").strip() else []
         if up and refused:
-            item["answerable"] = False  # the user agreed that the documents don't say it
+            item["answerable"] = False  # the reader agreed that the documents don't say it
         elif up and sources:
-            item.update(sources=sources, reference_answer=answer_body(answer))
+            item.update(answerable=True, sources=sources, reference_answer=answer_body(answer))
         else:
-            item.update(needs_review=True)
+            # Thumbs-down, or a thumbs-up with no source to hold on to: a person decides.
+            item.update(answerable=True if refused or up else None, needs_review=True)
             item["tags"].append("needs-review")
-            if answer.strip():
-                notes.append(
-                    ("goedgekeurd" if up else "afgekeurd")
-                    + " antwoord: "
-                    + answer_body(answer)[:500]
-                )
+            if answer.strip() and not refused:
+                verdict = "goedgekeurd" if up else "afgekeurd"
+                notes.append(f"{verdict} antwoord: {answer_body(answer)[:500]}")
         if notes:
             item["notes"] = " | ".join(notes)
         EvalItem.model_validate(item)  # fail here, naming the record, not later in a run
-        out.append(item)
-    return out
-
-
-def export_feedback(feedback_jsonl: str | Path, out_dataset: str | Path) -> Path:
-    """Read a feedback log (one JSON record a line) and write it as a gold set.
-
-    Args:
-        feedback_jsonl: e.g. ``settings.feedback_path``.
-        out_dataset: the ``.jsonl`` to write.
-    """
-    path = Path(feedback_jsonl)
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: geen geldige JSON ({exc.msg})") from None
-    return write_dataset(from_feedback(records), out_dataset)
+        items[key] = item
+    return list(items.values())

@@ -44,6 +44,7 @@ DESCRIPTIONS = {
 
 CAUSES = {
     "error": "de pijplijn gaf een fout",
+    "wrong_language": "de taal van de vraag is verkeerd herkend (antwoord in een andere taal)",
     "gold_doc_not_indexed": "het gouden document staat niet in de index",
     "retrieval_miss": "geen passage uit een goudbron in de top-10",
     "gold_not_in_context": "goudbron in de top-10 maar niet bij de passages van het antwoord",

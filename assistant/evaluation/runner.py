@@ -445,6 +445,8 @@ def failure_reasons(
 ) -> list[str]:
     """Why a question counts as failed, most fundamental cause first: ``code: detail``."""
     out: list[str] = []
+    if answer.language != item.language:
+        out.append(f"wrong_language: vraag {item.language}, herkend als {answer.language}")
     if not item.answerable:
         if not answer.refused:
             best = max((p.dense_score or 0.0 for p in answer.passages), default=0.0)

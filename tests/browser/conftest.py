@@ -127,7 +127,7 @@ def _axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical"
     )
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
+         "nodes": [(n["target"], n["failureSummary"]) for n in v["nodes"]][:5]}
         for v in result["violations"]
         if v["impact"] in impacts
     ]  # fmt: skip

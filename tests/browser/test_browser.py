@@ -7,6 +7,7 @@ Screenshots go to artifacts/screenshots/ (chat.png, source.png, staff.png).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def _ask(page, question: str) -> None:
 
 def _no_serious_violations(axe_violations, page) -> None:
     violations = axe_violations(page)
+    print(json.dumps(violations, indent=1))
     assert violations == [], violations
 
 

@@ -1,0 +1,147 @@
+"""Crash safety: `kill -9` an ingest process at random points, then check the store.
+
+After every kill the store must open cleanly with no document half-present in either
+index (Chroma or the keyword index); a re-run must finish the job, and the final state
+must equal a clean ingest of the same files. Run the full trial (20 kills over 30
+statutes) with `python -m tests.stress.crash`; the test suite runs a short one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import REPO_ROOT, Settings
+from assistant.store import Store
+
+STATUTES = REPO_ROOT.parent / "shared" / "corpora" / "nl-wetten-2017"
+
+
+def pick_statutes(n: int, min_bytes: int = 3000, max_bytes: int = 9000) -> list[Path]:
+    """n small statutes, in index order (deterministic)."""
+    rows = (STATUTES / "index.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    chosen = [r.split("\t")[0] for r in rows if min_bytes < int(r.split("\t")[3]) < max_bytes]
+    return [STATUTES / f"{doc_id}.md" for doc_id in chosen[:n]]
+
+
+def ingest_cmd(folder: Path, store: Path) -> list[str]:
+    return [sys.executable, "-m", "assistant", "ingest", str(folder), "--store", str(store),
+            "--json", "--prune"]  # fmt: skip
+
+
+def snapshot(store_dir: Path) -> dict[str, Any]:
+    """What a reader can see: documents, their versions and chunk ids and texts."""
+    store = Store(Settings(store_dir=store_dir))
+    state = {}
+    for rec in store.documents():
+        chunks = store.current_chunks(rec.doc_id)
+        state[rec.doc_id] = (rec.doc_hash, [(c.id, c.text) for c in chunks])
+    return state
+
+
+def check_store(store_dir: Path) -> dict[str, Any]:
+    """Open the store and verify that no document is half-present in either index."""
+    store = Store(Settings(store_dir=store_dir))
+    report = store.check()
+    problems = []
+    if report["missing_in_chroma"]:
+        problems.append(f"{len(report['missing_in_chroma'])} current chunks missing in Chroma")
+    if report["extra_in_chroma"]:
+        problems.append(f"{len(report['extra_in_chroma'])} unknown chunks in Chroma")
+    for rec in store.documents():
+        chunks = store.current_chunks(rec.doc_id)
+        if len(chunks) != rec.chunk_count:
+            problems.append(f"{rec.doc_id}: {len(chunks)} of {rec.chunk_count} chunks")
+    fts = store._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    if report["keyword_rows"] != fts:
+        problems.append(f"keyword index has {report['keyword_rows']} rows for {fts} chunks")
+    store.close()
+    return {"documents": report["documents"], "problems": problems}
+
+
+def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str, Any]:
+    """Kill ingest runs at random points, re-run, and compare with a clean ingest.
+
+    Args:
+        kills: how many ingest processes to kill.
+        docs: how many statutes the corpus has.
+        workdir: an empty folder for the corpus and the stores.
+        seed: random seed for the kill times.
+    """
+    rng = random.Random(seed)
+    corpus = workdir / "corpus"
+    corpus.mkdir(parents=True)
+    files = pick_statutes(docs)
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    clean_store = workdir / "clean"
+    t0 = time.perf_counter()
+    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
+    clean_seconds = time.perf_counter() - t0
+    expected = snapshot(clean_store)
+
+    store = workdir / "crashed"
+    trials = []
+    replaced = files[len(files) // 2]
+    for i in range(kills):
+        if i == kills // 2:
+            # From here on, a document is replaced while the runs are being killed.
+            text = (corpus / replaced.name).read_text(encoding="utf-8")
+            (corpus / replaced.name).write_text(text + "\n\nGewijzigd artikel.\n", encoding="utf-8")
+            expected_after = None
+        delay = rng.uniform(2.0, max(3.0, clean_seconds * 0.9))
+        proc = subprocess.Popen(ingest_cmd(corpus, store), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+        time.sleep(delay)
+        finished = proc.poll() is not None
+        if not finished:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state = (
+            check_store(store)
+            if (store / "catalog.sqlite3").exists()
+            else {"documents": 0, "problems": []}
+        )
+        trials.append({"kill_after_s": round(delay, 2), "finished_before_kill": finished, **state})
+    final = subprocess.run(ingest_cmd(corpus, store), capture_output=True, text=True, env=env)
+    result = json.loads(final.stdout)
+    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
+    expected_after = snapshot(clean_store)
+    got = snapshot(store)
+    return {
+        "kills": kills,
+        "documents": docs,
+        "clean_ingest_s": round(clean_seconds, 1),
+        "killed_mid_run": sum(not t["finished_before_kill"] for t in trials),
+        "trials_with_problems": [t for t in trials if t["problems"]],
+        "final_run_failed": result["failed"],
+        "final_equals_clean": got == expected_after,
+        "replaced_document": replaced.stem,
+        "first_clean_docs": len(expected),
+    }
+
+
+def main() -> None:  # pragma: no cover - stress script
+    import tempfile
+
+    kills = int(os.environ.get("IVB_STRESS_KILLS", "20"))
+    docs = int(os.environ.get("IVB_STRESS_DOCS", "30"))
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_trials(kills, docs, Path(tmp))
+    print(json.dumps(result, indent=2))
+    out = REPO_ROOT / "benchmarks" / "results" / "crash.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
