@@ -33,7 +33,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder(base_settings: Settings):  # noqa: ANN201
+def embedder(base_settings: Settings):
     """The real embedding model (EmbeddingGemma-300m), loaded once for the session."""
     from assistant.embeddings import get_embedder
 
@@ -55,7 +55,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings, embedder):  # noqa: ANN001, ANN201
+def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings, embedder):
     """A store holding corpus/ (the IVB briefing), ingested for real once per session."""
     from ingest.pipeline import ingest_paths
 
@@ -66,7 +66,7 @@ def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Set
 
 
 @pytest.fixture(scope="session")
-def seeded_service(seeded_settings: Settings, embedder):  # noqa: ANN001, ANN201
+def seeded_service(seeded_settings: Settings, embedder):
     from assistant.service import get_service
 
     service = get_service(seeded_settings)

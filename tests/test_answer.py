@@ -25,7 +25,7 @@ INJECTIONS = [
 ]
 
 
-def assert_citations_checked(answer: Answer, service) -> None:  # noqa: ANN001
+def assert_citations_checked(answer: Answer, service) -> None:
     """Every quote is verbatim in its chunk, and that chunk is on the cited page."""
     chunks = service.store.get_chunks([c.chunk_id for c in answer.citations])
     for c in answer.citations:
@@ -36,7 +36,7 @@ def assert_citations_checked(answer: Answer, service) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def pipeline(seeded_service) -> AnswerPipeline:  # noqa: ANN001
+def pipeline(seeded_service) -> AnswerPipeline:
     return AnswerPipeline(seeded_service)
 
 

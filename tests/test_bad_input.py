@@ -13,7 +13,10 @@ from ingest.pipeline import ingest_paths
 from tests import pdf_factory as pf
 from tests.conftest import SEED_PDF
 
-GOOD_NOTE = "# Themasessie maatschappelijke onrust\n\nIn Emmeloord spraken jongerenwerkers over polarisatie.\n"
+GOOD_NOTE = (
+    "# Themasessie maatschappelijke onrust\n\n"
+    "In Emmeloord spraken jongerenwerkers over polarisatie.\n"
+)
 
 
 def _bad_files(folder: Path) -> dict[str, str]:
