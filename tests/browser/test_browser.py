@@ -142,7 +142,7 @@ def test_staff_uploads_a_document_that_is_then_cited_and_deleted(
     result = page.locator("#ivb-upload-result")
     result.get_by_text(re.compile("toegevoegd")).wait_for(timeout=120_000)
     assert "✅" in result.inner_text()
-    page.locator("#ivb-documents").get_by_text(FACT_ID).wait_for()
+    page.locator("#ivb-documents").get_by_text(FACT_ID).first.wait_for()
     _no_serious_violations(axe_violations, page)
     screenshot(page, "staff.png")
 
