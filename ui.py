@@ -42,6 +42,8 @@ from assistant.types import Answer
 log = logging.getLogger("ivb.ui")
 
 TITLE = "IVB-assistent"
+DONE = "**Gelukt.** "
+FAILED = "**Niet gelukt.** "
 ALL = "alle"
 MAX_QUESTION = 1000
 EXAMPLES = (
@@ -121,6 +123,7 @@ CSS = """
   margin-bottom: 0.5em; }
 .ivb-source.ivb-active { border: 2px solid #1d4ed8; }
 .ivb-meta { color: #374151; font-size: 0.9em; margin: 0.2em 0; }
+.ivb-sources p, .ivb-sources blockquote { display: block; }
 .ivb-source-title { margin: 0; }
 .dark .ivb-meta { color: #d1d5db; }
 .ivb-quote { margin: 0.3em 0 0 0; padding-left: 0.6em; border-left: 3px solid #9ca3af; }
@@ -400,7 +403,7 @@ def answer_html(answer: Answer, turn: int) -> str:
             else "Niet gevonden in de documenten"
         )
         return (
-            f'<div class="ivb-refusal" role="note"><p><strong>ℹ️ {heading}</strong></p>'
+            f'<div class="ivb-refusal" role="note"><p><strong>{heading}</strong></p>'
             f"{_paragraphs(html.escape(answer.text))}</div>"
         )
     by_n = {c.n: c for c in answer.citations}
@@ -994,20 +997,20 @@ class WebApp:
         supersedes: str,
     ) -> str:
         if not file:
-            return "❌ Kies eerst een bestand."
+            return f"{FAILED}Kies eerst een bestand."
         upload = Path(file)
         original = sanitise_filename(upload.name)
         ext = Path(original).suffix.lower()
         if ext not in UPLOAD_TYPES:
             return (
-                f"❌ {html.escape(original)}: bestandstype '{html.escape(ext or '(geen)')}' "
+                f"{FAILED}{html.escape(original)}: bestandstype '{html.escape(ext or '(geen)')}' "
                 "wordt niet ondersteund. Kies een PDF, Word-bestand (.docx), Markdown (.md) "
                 "of tekstbestand (.txt)."
             )
         size_mb = upload.stat().st_size / 1_000_000
         if size_mb > self.settings.max_file_mb:
             return (
-                f"❌ {html.escape(original)} is {size_mb:.1f} MB; de grens is "
+                f"{FAILED}{html.escape(original)} is {size_mb:.1f} MB; de grens is "
                 f"{self.settings.max_file_mb:g} MB. Verklein het bestand of splits het."
             )
         from ingest.manifest import sanitise_id
@@ -1015,16 +1018,16 @@ class WebApp:
         doc_id = (doc_id or "").strip() or sanitise_id(Path(original).stem)
         if not _ID_RE.match(doc_id):
             return (
-                f"❌ Id '{html.escape(doc_id)}' is ongeldig: gebruik letters, cijfers, '.', "
+                f"{FAILED}Id '{html.escape(doc_id)}' is ongeldig: gebruik letters, cijfers, '.', "
                 "'_' en '-', en begin met een letter of cijfer."
             )
         date = (date or "").strip()
         if date and not _DATE_RE.match(date):
-            return f"❌ Datum '{html.escape(date)}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ."
+            return f"{FAILED}Datum '{html.escape(date)}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ."
         replaced = [s for s in re.split(r"[,\s]+", supersedes or "") if s]
         bad = [s for s in replaced if not _ID_RE.match(s)]
         if bad:
-            return f"❌ Ongeldige id bij 'vervangt': {html.escape(', '.join(bad))}."
+            return f"{FAILED}Ongeldige id bij 'vervangt': {html.escape(', '.join(bad))}."
         meta = {
             "id": doc_id,
             "title": (title or "").strip(),
@@ -1049,16 +1052,18 @@ class WebApp:
             )
         except StoreLockedError:
             staged.rollback()
-            return "❌ Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw."
+            return f"{FAILED}Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw."
         except Exception as exc:
             staged.rollback()
             log.exception("upload ingest failed")
-            return f"❌ {html.escape(original)} kon niet worden opgenomen ({type(exc).__name__})."
+            return (
+                f"{FAILED}{html.escape(original)} kon niet worden opgenomen ({type(exc).__name__})."
+            )
         if report.failed or not (report.added or report.updated or report.unchanged):
             staged.rollback()
             reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
             reasons = reasons or [f"{original}: niets opgenomen."]
-            return "❌ Niet opgenomen; de index is niet veranderd.\n\n" + "\n".join(
+            return f"{FAILED}Niet opgenomen; de index is niet veranderd.\n\n" + "\n".join(
                 f"- {html.escape(r)}" for r in reasons
             )
         staged.commit()
@@ -1074,7 +1079,8 @@ class WebApp:
             if report.updated
             else "ongewijzigd (hetzelfde bestand)"
         )
-        return f"✅ **{html.escape(doc_id)}** {verb}: {chunks} fragmenten.{note}"
+        unit = "fragment" if chunks == 1 else "fragmenten"
+        return f"{DONE}**{html.escape(doc_id)}** {verb}: {chunks} {unit}.{note}"
 
     def _forget_old_source(self, previous: DocumentRecord | None, new: Path) -> str:
         """After a replace: remove the old upload file, or say where the old file still is."""
@@ -1099,20 +1105,24 @@ class WebApp:
         delete choices)."""
         user = self._staff(token)
         if not doc_id:
-            return "❌ Kies eerst een document.", *self.documents(token)
+            return f"{FAILED}Kies eerst een document.", *self.documents(token)
         from ingest.pipeline import remove_documents
 
         record = self.service.store.document(doc_id)
         try:
             removed = remove_documents([doc_id], self.settings, store=self.service.store)
         except StoreLockedError:
-            return "❌ Er loopt al een opname; probeer het zo opnieuw.", *self.documents(token)
+            return (
+                f"{FAILED}Er loopt al een opname; probeer het zo opnieuw.",
+                *self.documents(token),
+            )
         if not removed:
-            return f"❌ {html.escape(doc_id)} staat niet (meer) in de index.", *self.documents(
-                token
+            return (
+                f"{FAILED}{html.escape(doc_id)} staat niet (meer) in de index.",
+                *self.documents(token),
             )
         log.info("staff %s deleted %s", user, doc_id)
-        message = f"✅ **{html.escape(doc_id)}** is uit de index verwijderd."
+        message = f"{DONE}**{html.escape(doc_id)}** is uit de index verwijderd."
         if record is not None:
             source = Path(record.source).resolve()
             if source.parent == self.uploads_dir.resolve():
@@ -1147,14 +1157,17 @@ class WebApp:
                 on_progress=on_progress,
             )
         except StoreLockedError:
-            return "❌ Er loopt al een opname; probeer het zo opnieuw.", *self.documents(token)
+            return (
+                f"{FAILED}Er loopt al een opname; probeer het zo opnieuw.",
+                *self.documents(token),
+            )
         log.info("staff %s re-ingested the corpus: %s", user, report.as_dict())
         lines = [
-            f"✅ Corpusmap ingelezen in {report.seconds:.1f} s: {len(report.added)} toegevoegd, "
+            f"{DONE}Corpusmap ingelezen in {report.seconds:.1f} s: {len(report.added)} toegevoegd, "
             f"{len(report.updated)} bijgewerkt, {len(report.unchanged)} ongewijzigd, "
             f"{len(report.removed)} verwijderd, {len(report.failed)} mislukt."
         ]
-        lines += [f"- ❌ {html.escape(f['error'])}" for f in report.failed]
+        lines += [f"- {html.escape(f['error'])}" for f in report.failed]
         return "\n".join(lines), *self.documents(token)
 
     def export_audit(self, token: str | None) -> Any:
@@ -1200,6 +1213,9 @@ def _theme() -> gr.themes.Base:
         button_primary_background_fill="#1d4ed8",
         button_primary_background_fill_hover="#1e40af",
         button_primary_text_color="#ffffff",
+        button_cancel_background_fill="#b91c1c",
+        button_cancel_background_fill_hover="#991b1b",
+        button_cancel_text_color="#ffffff",
         body_text_color_subdued="#4b5563",
         block_info_text_color="#4b5563",
     )
@@ -1394,7 +1410,9 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
                     "document.",
                 )
                 title = gr.Textbox(label="Titel (optioneel)", info="Leeg: uit het document.")
-                doc_municipality = gr.Dropdown(DOC_MUNICIPALITIES, value="", label="Gemeente")
+                doc_municipality = gr.Dropdown(
+                    DOC_MUNICIPALITIES, value="", label="Gemeente van het document"
+                )
         with gr.Row():
             doc_type = gr.Dropdown(
                 DOC_TYPES, value="beleid", label="Soort document", allow_custom_value=True
@@ -1408,6 +1426,7 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         gr.Markdown("## Documenten in de index")
         table = gr.Dataframe(
             headers=DOC_COLUMNS,
+            column_widths=["18%", "22%", "10%", "10%", "9%", "6%", "7%", "10%", "8%"],
             value=[],
             interactive=False,
             wrap=True,

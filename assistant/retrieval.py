@@ -79,6 +79,11 @@ class Retriever:
         dense = self.store.dense_search(qvec, n, filters) if mode != "keyword" else []
         keyword = keyword_future.result() if keyword_future else []
         t2 = time.perf_counter()
+        # Both lists were read at slightly different moments; keep only chunks of the
+        # versions current now, so an answer never mixes an old and a new version.
+        current = self.store.current_versions([c.doc_id for c, _ in dense + keyword])
+        dense = [(c, s) for c, s in dense if current.get(c.doc_id) == c.doc_hash]
+        keyword = [(c, s) for c, s in keyword if current.get(c.doc_id) == c.doc_hash]
         passages = self._fuse(dense, keyword, qvec)
         passages = self._rerank(query, passages)
         for rank, p in enumerate(passages[:k], start=1):

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     parse_memory_mb: int = 2048
 
     # Retrieval and answering
+    keyword_stemmer: Literal["dutch", "dutch_porter"] = "dutch_porter"
+    keyword_compounds: bool = True  # also index known parts of compound words
     top_k: int = 5
     candidates: int = 30
     refusal_threshold: float = 0.30  # minimum cosine similarity of the best passage

@@ -150,9 +150,11 @@ class Store:
         self.dir = Path(settings.store_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._stemmer = "dutch_porter"
+        self._stemmer = settings.keyword_stemmer
+        self._compounds = settings.keyword_compounds
         with self._db() as db:
             db.executescript(SCHEMA)
+        self._ensure_analyser()
         self.collection = self._open_collection()
 
     # -- connections -----------------------------------------------------------------
@@ -246,6 +248,17 @@ class Store:
     def document(self, doc_id: str) -> DocumentRecord | None:
         row = self._db().execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return self._record(row) if row else None
+
+    def current_versions(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """doc_id → current version hash, read in one statement (one snapshot)."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(
+            f"SELECT doc_id, doc_hash FROM documents WHERE doc_id IN ({marks})", ids
+        )
+        return dict(rows.fetchall())
 
     def superseded_ids(self) -> set[str]:
         out: set[str] = set()
@@ -356,9 +369,7 @@ class Store:
                      chunk.model_dump_json()),
                 )  # fmt: skip
                 if cur.rowcount:
-                    terms = " ".join(
-                        analyse(f"{chunk.title} {chunk.section} {chunk.text}", self._stemmer)
-                    )
+                    terms = self._terms(chunk)
                     db.execute(
                         "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
                         (cur.lastrowid, terms),
@@ -494,7 +505,7 @@ class Store:
         self, query: str, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, float]]:
         """BM25 over Dutch-stemmed terms of current chunks; higher score is better."""
-        terms = sorted(set(analyse(query, self._stemmer)))
+        terms = sorted(set(analyse(query, self._stemmer, self._compounds)))
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
@@ -514,6 +525,39 @@ class Store:
         if filters is not None:
             out = [(c, s) for c, s in out if filters.accepts(c)]
         return out[:k]
+
+    def _terms(self, chunk: Chunk) -> str:
+        text = f"{chunk.title} {chunk.section} {chunk.text}"
+        return " ".join(analyse(text, self._stemmer, self._compounds))
+
+    def _ensure_analyser(self) -> None:
+        """Rebuild the keyword index when it was built with another analyser."""
+        wanted = f"{self._stemmer}:{int(self._compounds)}"
+        db = self._db()
+        row = db.execute("SELECT value FROM meta WHERE key='analyser'").fetchone()
+        if row and row[0] == wanted:
+            return
+        if row is not None:
+            self.reindex_keywords()
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('analyser', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (wanted,),
+        )
+
+    def reindex_keywords(self) -> int:
+        """Rebuild the keyword index from the stored chunk texts (after an analyser
+        change); no embedding is involved. Returns the number of chunks indexed."""
+        rows = self._db().execute("SELECT rowid, data FROM chunks").fetchall()
+        with self._tx() as db:
+            db.execute("DELETE FROM chunks_fts")
+            for rowid, data in rows:
+                chunk = Chunk.model_validate_json(data)
+                db.execute(
+                    "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
+                    (rowid, self._terms(chunk)),
+                )
+        return len(rows)
 
     # -- consistency -------------------------------------------------------------------
     def check(self) -> dict[str, Any]:

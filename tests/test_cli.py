@@ -38,7 +38,9 @@ def test_ask_json_extractive(seeded_settings):
     cite = data["citations"][0]
     assert {"n", "doc_id", "title", "page", "quote"} <= set(cite)
     assert cite["doc_id"] == SEED_ID and cite["page"] == "3"
-    assert {"doc_id", "source", "title", "page", "section", "score", "text"} <= set(data["passages"][0])
+    assert {"doc_id", "source", "title", "page", "section", "score", "text"} <= set(
+        data["passages"][0]
+    )
     assert data["timings"]["total"] > 0
 
 

@@ -381,7 +381,7 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
 
     first = _fact_pdf(tmp_path / "cyberlab urk.pdf", "Het cyberlab opent in 2031.")
     message, *_ = app.upload(token, str(first), "urk-cyberlab", "", "Urk", "beleid", "2026", "")
-    assert message.startswith("✅") and "toegevoegd" in message, message
+    assert message.startswith(ui.DONE) and "toegevoegd" in message, message
     assert _uploads(app) == ["cyberlab urk.pdf", "cyberlab urk.pdf.meta.toml"]
     sidecar = (app.uploads_dir / "cyberlab urk.pdf.meta.toml").read_text()
     assert 'id = "urk-cyberlab"' in sidecar and 'municipality = "Urk"' in sidecar
@@ -391,7 +391,7 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     # Replace: same id, other file name and content; the old upload file goes.
     second = _fact_pdf(tmp_path / "nieuw.pdf", "Het cyberlab opent op 14 maart 2031.")
     message, *_ = app.upload(token, str(second), "urk-cyberlab", "", "Urk", "beleid", "", "")
-    assert message.startswith("✅") and "vervangen" in message, message
+    assert message.startswith(ui.DONE) and "vervangen" in message, message
     assert _uploads(app) == ["nieuw.pdf", "nieuw.pdf.meta.toml"]
     replaced = store.document("urk-cyberlab")
     assert replaced is not None and replaced.doc_hash != record.doc_hash
@@ -414,7 +414,7 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     attempts["type"].write_bytes(b"MZ\x90\x00")
     for kind, path in attempts.items():
         message, *_ = app.upload(token, str(path), "urk-cyberlab", "", "Urk", "beleid", "", "")
-        assert message.startswith("❌"), (kind, message)
+        assert message.startswith(ui.FAILED), (kind, message)
         after = (
             [(d.doc_id, d.doc_hash) for d in store.documents()],
             store.count_chunks(),
@@ -426,13 +426,13 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
 
     # Bad metadata is refused before anything is written.
     message, *_ = app.upload(token, str(second), "../evil", "", "", "beleid", "", "")
-    assert message.startswith("❌") and "ongeldig" in message
+    assert message.startswith(ui.FAILED) and "ongeldig" in message
     message, *_ = app.upload(token, str(second), "", "", "", "beleid", "gisteren", "")
-    assert message.startswith("❌") and "Datum" in message
+    assert message.startswith(ui.FAILED) and "Datum" in message
 
     # Delete: gone from the index and from the uploads folder.
     message, *_ = app.delete(token, "urk-cyberlab")
-    assert message.startswith("✅")
+    assert message.startswith(ui.DONE)
     assert store.document("urk-cyberlab") is None and _uploads(app) == []
     assert store.document(SEED_ID) is not None
 
