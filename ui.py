@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
@@ -46,6 +48,7 @@ DONE = "**Gelukt.** "
 FAILED = "**Niet gelukt.** "
 ALL = "alle"
 MAX_QUESTION = 1000
+MAX_HISTORY = 6  # earlier turns a follow-up is read with
 EXAMPLES = (
     "Welke thema's hebben de drie gemeenten samen geprioriteerd?",
     "Wat zijn de lokale speerpunten van Dronten?",
@@ -145,6 +148,14 @@ if (!window.__ivbCiteInstalled) {
     event.stopPropagation();
     if (window.__ivbCite) window.__ivbCite(link.getAttribute('href').slice(6));
   }, true);
+  // gradio labels each chat message with its raw HTML ("bot's message: <div ...");
+  // without that label a screen reader reads the message itself.
+  const unlabel = () => document.querySelectorAll(
+    '#ivb-chat [data-testid="bot"][aria-label], #ivb-chat [data-testid="user"][aria-label]'
+  ).forEach((el) => el.removeAttribute('aria-label'));
+  new MutationObserver(unlabel).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
+  });
 }
 """
 
@@ -308,6 +319,10 @@ def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
     )
 
 
+_PDFIUM_LOCK = threading.Lock()
+MAX_PAGE_PIXELS = 2000  # longest side of a rendered page
+
+
 @lru_cache(maxsize=32)
 def _render_page_cached(
     source: str, mtime_ns: int, page_index: int, quote: str, scale: float
@@ -317,6 +332,8 @@ def _render_page_cached(
     pdf = pdfium.PdfDocument(source)
     try:
         page = pdf[page_index]
+        width, height = page.get_size()
+        scale = min(scale, MAX_PAGE_PIXELS / max(width, height, 1.0))  # a poster stays small
         image = page.render(scale=scale).to_pil().convert("RGB")
         rects = _quote_rects(page, quote) if quote else []
         if rects:
@@ -374,7 +391,8 @@ def render_page(
     path = Path(source)
     try:
         mtime = path.stat().st_mtime_ns
-        return _render_page_cached(str(path), mtime, int(page_index), quote, scale)
+        with _PDFIUM_LOCK:  # pdfium is not thread-safe; gradio runs handlers in threads
+            return _render_page_cached(str(path), mtime, int(page_index), quote, scale)
     except Exception as exc:  # a page that cannot be drawn must not break the chat
         log.warning("cannot render %s page %s: %s", path, page_index, exc)
         return None
@@ -510,7 +528,7 @@ def chat_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """The chatbot's messages for a conversation: a question and an answer per turn."""
     messages: list[dict[str, str]] = []
     for t in turns:
-        messages.append({"role": "user", "content": html.escape(t["question"])})
+        messages.append({"role": "user", "content": html.escape(t["question"], quote=False)})
         messages.append({"role": "assistant", "content": t["html"]})
     return messages
 
@@ -534,6 +552,11 @@ def _parse_history(history_json: str | None) -> list[tuple[str, str]]:
         else:
             raise gr.Error("history_json moet een lijst zijn van [vraag, antwoord]-paren.")
     return pairs
+
+
+def _short_time(iso: str) -> str:
+    """'2026-11-27T19:17:35+00:00' as '2026-11-27 19:17 UTC'."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
 
 
 # --------------------------------------------------------------------------- uploads
@@ -696,6 +719,7 @@ class WebApp:
         self.auth = StaffAuth(settings)
         self.backends = available_backends(settings)
         self.uploads_dir = Path(settings.store_dir) / "uploads"
+        self._pruned_at = 0.0
 
     # -- chat ------------------------------------------------------------------------
     def _backend(self, backend: str | None) -> str:
@@ -729,7 +753,7 @@ class WebApp:
         turns = list(turns or [])
         backend = self._backend(backend)
         turn = len(turns)
-        history = [(t["question"], t["answer"]) for t in turns]
+        history = [(t["question"], t["answer"]) for t in turns][-MAX_HISTORY:]
         pending = {"question": question, "html": streaming_html("")}
         hide_image = gr.Image(value=None, visible=False)
         hide_examples = gr.Column(visible=False)
@@ -766,7 +790,7 @@ class WebApp:
             return
         assert answer is not None
         session = getattr(request, "session_hash", None)
-        audit_id = record_turn(self.settings, answer, session, municipality=muni)
+        audit_id = self._audit(answer, session, muni, "web")
         turns.append(_turn_entry(question, answer, turn, audit_id))
         yield (
             chat_messages(turns),
@@ -802,16 +826,26 @@ class WebApp:
         if audience not in ("raad", "inwoner"):
             raise gr.Error("audience moet 'raad' of 'inwoner' zijn.")
         muni = None if municipality in (None, "", ALL) else municipality
+        if muni is not None and muni not in dict(MUNICIPALITY_CHOICES).values():
+            raise gr.Error("municipality moet 'alle', 'Dronten', 'Noordoostpolder' of 'Urk' zijn.")
         answer = self.pipeline.ask(
             question,
-            history=_parse_history(history_json),
+            history=_parse_history(history_json)[-MAX_HISTORY:],
             audience=audience,
             municipality=muni,
             backend=self._backend(backend),
         )
         session = getattr(request, "session_hash", None) if request is not None else None
-        record_turn(self.settings, answer, session, municipality=muni, channel="api")
+        self._audit(answer, session, muni, "api")
         return answer.as_dict()
+
+    def _audit(self, answer: Answer, session: str | None, muni: str | None, channel: str) -> str:
+        """Log the turn; once a day, also drop audit records past their retention."""
+        now = time.monotonic()
+        if now - self._pruned_at > 24 * 3600:
+            self._pruned_at = now
+            prune_audit(self.settings)
+        return record_turn(self.settings, answer, session, municipality=muni, channel=channel)
 
     def show_source(self, turns: list[dict[str, Any]], evt: gr.EventData) -> tuple[str, Any, str]:
         """Show one citation: the panel with it chosen, the PDF page or the section text."""
@@ -952,7 +986,7 @@ class WebApp:
                     d.date,
                     d.pages,
                     d.chunk_count,
-                    d.ingested_at,
+                    _short_time(d.ingested_at),
                     status,
                 ]
             )
@@ -1319,7 +1353,6 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
         groups = {
             "local" if b == "local" else "shared" for b in app.backends
         }  # "shared": extractive and openai
-        runners = {}
         for group in sorted(groups):
             limit = 1 if group == "local" else settings.chat_concurrency
             runner = gr.Button(f"run-{group}", visible="hidden", elem_id=f"ivb-run-{group}")
@@ -1330,8 +1363,8 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
                 concurrency_limit=limit,
                 concurrency_id=f"chat-{group}",
                 api_visibility="private",
+                show_progress_on=[chatbot],  # the queue position shows in the chat
             )
-            runners[group] = runner
         dispatch = {"fn": None, "inputs": [backend], "js": DISPATCH_JS}
         gr.on([question.submit, send.click], **dispatch)
         for button, text in zip(example_buttons, EXAMPLES, strict=True):
@@ -1366,7 +1399,12 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
             [pending_feedback, comment_box, comment_text, feedback_thanks],
             api_visibility="private",
         )
-        gr.api(app.ask_api, api_name="ask", concurrency_id="chat-shared")
+        gr.api(
+            app.ask_api,
+            api_name="ask",
+            concurrency_id="chat-shared",
+            concurrency_limit=settings.chat_concurrency,
+        )
     demo.queue(default_concurrency_limit=settings.chat_concurrency)
     demo.ivb_app = app  # for tests and main()
     return demo

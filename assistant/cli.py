@@ -225,5 +225,30 @@ def hash_password(
     out.print(_hash(password), markup=False)
 
 
+@app.command("eval")
+def eval_(
+    dataset: Annotated[Path, typer.Argument(help="Gold set (JSON lines).")],
+    llm: BackendOpt = None,
+    k: Annotated[int, typer.Option("--k", help="Passages per answer.")] = 5,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Map voor de resultaten.")] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Map van een eerdere run om te vergelijken.")
+    ] = None,
+    store: StoreOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run a gold set through the real pipeline and report retrieval, answer and citation
+    quality, refusals and latency."""
+    from assistant.evaluation.report import render_summary_table
+    from assistant.evaluation.runner import run_eval
+
+    summary = run_eval(dataset, _settings(store), llm=llm, k=k, out_dir=out_dir,
+                       compare=compare, progress=not json_)  # fmt: skip
+    if json_:
+        _print_json(summary)
+    else:
+        out.print(render_summary_table(summary))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_api_key: SecretStr | None = None
+    judge_base_url: str | None = None  # optional OpenAI-compatible LLM judge for `ivb eval`
+    judge_model: str | None = None
+    judge_api_key: SecretStr | None = None
     reranker: str | None = None  # any sentence-transformers CrossEncoder path
 
     # Ingestion

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -364,6 +366,34 @@ def _uploads(app: ui.WebApp) -> list[str]:
     return sorted(p.name for p in app.uploads_dir.iterdir() if not p.name.startswith("."))
 
 
+def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "nota.pdf").write_bytes(b"of another document")
+    (uploads / "mine.pdf").write_bytes(b"old version")
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"new")
+    owners = {
+        str(uploads.resolve() / "nota.pdf"): "other",
+        str(uploads.resolve() / "mine.pdf"): "me",
+    }
+
+    staged = ui.stage_upload(source, uploads, "../nota.pdf", {"id": "me"}, owners)
+    assert staged.target.name == "nota-2.pdf" and staged.target.read_bytes() == b"new"
+    assert (uploads / "nota.pdf").read_bytes() == b"of another document"
+    staged.rollback()
+    assert sorted(p.name for p in uploads.iterdir() if p.is_file()) == ["mine.pdf", "nota.pdf"]
+
+    staged = ui.stage_upload(
+        source, uploads, "mine.pdf", {"id": "me", "title": 'A "quoted"\x7f title'}, owners
+    )
+    assert staged.target.read_bytes() == b"new" and staged.sidecar.is_file()
+    assert tomllib.loads(staged.sidecar.read_text()) == {"id": "me", "title": 'A "quoted" title'}
+    staged.rollback()  # the old version comes back
+    assert (uploads / "mine.pdf").read_bytes() == b"old version"
+    assert not (uploads / "mine.pdf.meta.toml").exists()
+
+
 def test_staff_actions_need_a_live_token(staff_app):
     with pytest.raises(gr.Error):
         staff_app.upload(None, str(SEED_PDF), "", "", "", "beleid", "", "")
@@ -435,6 +465,71 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     assert message.startswith(ui.DONE)
     assert store.document("urk-cyberlab") is None and _uploads(app) == []
     assert store.document(SEED_ID) is not None
+
+
+def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):
+    app = staff_app
+    steps = list(app.respond(QUESTION, [], "raad", "alle", "extractive", None))
+    first, last = steps[0], steps[-1]
+    assert first[0][-1]["role"] == "assistant" and first[1] == ""  # shown at once, box cleared
+    chat, _, turns, panel, _, _, _ = last
+    (turn,) = turns
+    assert 'href="#bron-0-1"' in chat[-1]["content"] and "pagina 2" in panel
+    assert turn["citations"][0]["page"] == "2" and "<mark>" in panel
+    audit = read_jsonl(app.settings.audit_path)
+    assert audit[-1]["id"] == turn["audit_id"] and audit[-1]["channel"] == "web"
+
+    panel, image, detail = app.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
+    assert "ivb-active" in panel and "Pagina 2" in detail
+    assert image.value is not None and image.visible is True
+    assert app.show_source(turns, gr.EventData(None, {"ref": "../../x"}))[0] is not None
+
+    pending, box, _, _ = app.rate(
+        turns, gr.LikeData(None, {"index": 1, "value": "", "liked": False}), None
+    )
+    assert pending == {"turn": 0, "rating": "down"} and box.visible is True
+    app.comment(pending, "Te lang.", turns, None)
+    feedback = read_jsonl(app.settings.feedback_path)
+    assert [(f["rating"], f["comment"]) for f in feedback[-2:]] == [
+        ("down", ""),
+        ("down", "Te lang."),
+    ]
+    assert feedback[-1]["turn_id"] == turn["audit_id"]
+
+    # A follow-up sees the history; a question outside the documents is a refusal.
+    steps = list(
+        app.respond("Hoe hoog is de Mount Everest?", turns, "inwoner", "Urk", "extractive", None)
+    )
+    chat, _, turns, panel, _, _, _ = steps[-1]
+    assert len(turns) == 2 and turns[1]["refused"] and 'class="ivb-refusal"' in chat[-1]["content"]
+    assert "geen bronnen" in panel
+
+
+def test_chat_events_queue_per_backend(settings):
+    settings = settings.model_copy(update={"chat_concurrency": 3})
+    demo = ui.build_app(settings)
+    fns = list(demo.fns.values())
+    limits = {
+        f.concurrency_id: f.concurrency_limit
+        for f in fns
+        if str(f.concurrency_id).startswith("chat-")
+    }
+    assert limits["chat-shared"] == 3
+    if "local" in ui.available_backends(settings):
+        assert limits["chat-local"] == 1  # the local model answers one question at a time
+    public = sorted(f.api_name for f in fns if f.api_visibility == "public")
+    assert public == ["ask"]
+    assert demo._queue.default_concurrency_limit == 3
+
+
+def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):
+    launched = []
+    monkeypatch.setattr(ui, "launch", lambda demo, s: launched.append((demo, s)))
+    ui.main(settings)
+    from assistant.service import get_service
+
+    assert [d.doc_id for d in get_service(settings).store.documents()] == [SEED_ID]
+    assert len(launched) == 1 and launched[0][1] is settings
 
 
 # --------------------------------------------------------------------------- served app
@@ -511,7 +606,7 @@ def test_api_answers_with_the_structured_answer(served):
     assert audit[-1]["municipality"] == "Dronten"
 
 
-def test_anonymous_staff_calls_are_refused(served):
+def test_anonymous_staff_calls_are_refused(served, tmp_path):
     from gradio_client import Client
 
     url, app = served
@@ -544,4 +639,14 @@ def test_anonymous_staff_calls_are_refused(served):
         assert "event: error" in stream, (api_name, stream)
         assert "event: complete" not in stream
     assert "niet ingelogd" in call("staff_reingest", [None])
+
+    # An upload: the file reaches gradio's upload folder (open to all, as in any gradio
+    # app), but the staff handler refuses it and nothing is stored or indexed.
+    pdf = _fact_pdf(tmp_path / "anoniem.pdf", "Anonieme inhoud.")
+    with pdf.open("rb") as handle:
+        (uploaded,) = httpx.post(f"{url}gradio_api/upload", files={"files": handle}).json()
+    file_data = {"path": uploaded, "orig_name": "anoniem.pdf", "meta": {"_type": "gradio.FileData"}}
+    stream = call("staff_upload", [None, file_data, "anoniem", "", "", "beleid", "", ""])
+    assert "event: error" in stream and "niet ingelogd" in stream
+    assert not app.uploads_dir.exists() or not any(app.uploads_dir.iterdir())
     assert [(d.doc_id, d.doc_hash) for d in store.documents()] == before

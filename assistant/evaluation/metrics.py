@@ -70,7 +70,19 @@ def matches(where: Located, source: SourceRef, level: Level = "page") -> bool:
         return True
     if source.page is not None and source.page not in where.pages:
         return False
-    return source.section is None or fold(source.section).strip() in fold(where.section)
+    return source.section is None or section_matches(source.section, where.section)
+
+
+def section_matches(gold: str, section_path: str) -> bool:
+    """Whether a gold section ('Artikel 5') names a part of a section path, as a whole
+    part or its start: 'Artikel 5' matches 'Wet X > Artikel 5' and 'Artikel 5 Begrippen',
+    not 'Artikel 50' or 'Artikel 5a'."""
+    wanted = " ".join(fold(gold).split())
+    for part in section_path.split(" > "):
+        part = " ".join(fold(part).split())
+        if part == wanted or (part.startswith(wanted) and not part[len(wanted)].isalnum()):
+            return True
+    return False
 
 
 def gold_units(sources: Sequence[SourceRef], level: Level) -> list[SourceRef]:

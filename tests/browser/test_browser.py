@@ -7,7 +7,6 @@ Screenshots go to artifacts/screenshots/ (chat.png, source.png, staff.png).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -36,9 +35,14 @@ def _ask(page, question: str) -> None:
     box.press("Enter")  # the keyboard path: Enter sends the question
 
 
+def _settled(page) -> None:
+    """Wait until no component of the page shows a pending event (dimmed while loading)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelectorAll('.pending').length === 0")
+
+
 def _no_serious_violations(axe_violations, page) -> None:
     violations = axe_violations(page)
-    print(json.dumps(violations, indent=1))
     assert violations == [], violations
 
 
@@ -71,21 +75,24 @@ def test_chat_cites_page_two_and_shows_the_page(
     )
     assert "Pagina 2" in page.locator("#ivb-source-detail").inner_text()
     assert "Pagina 2" in (image.get_attribute("alt") or "")
+    _settled(page)
     screenshot(page, "source.png")
-
-    # The [1] in the answer itself is a link to the same source.
-    page.locator("#ivb-chat a.ivb-cite").first.click()
-    page.locator("#ivb-sources .ivb-active").wait_for()
 
     _no_serious_violations(axe_violations, page)
     assert browser_page.external_requests == []
 
 
-def test_feedback_with_a_comment_is_stored(running_app, browser_page):
+def test_citation_link_and_feedback_with_a_comment(running_app, browser_page):
     page = browser_page.page
     _open(page, running_app.url)
     _ask(page, QUESTION)
-    page.locator("#ivb-chat a.ivb-cite").first.wait_for()
+    # The [1] in the answer itself is a link to its source, also by keyboard.
+    cite = page.locator("#ivb-chat a.ivb-cite").first
+    cite.focus()
+    page.keyboard.press("Enter")
+    page.locator("#ivb-sources .ivb-active").wait_for()
+    page.locator("#ivb-page-image img").wait_for()
+
     page.locator("#ivb-chat").get_by_role("button", name="Vind ik leuk", exact=True).last.click()
     comment = page.get_by_label("Toelichting (optioneel)")
     comment.wait_for()

@@ -1,0 +1,330 @@
+"""Ingest speed: `ingest_paths` against the embedding model alone on the same chunk texts.
+
+For each size N, N statutes (a seeded sample of /work/shared/corpora/nl-wetten-2017) are
+copied to a temp folder and ingested into a fresh store. The baseline is the time the same
+Embedder needs for exactly the texts ingest embeds (discover + load_document +
+versioned_chunks + embedding_text, in one `encode_documents` call at the configured batch
+size). Then, on the store of `--reingest-size` documents, an unchanged re-ingest, and on
+the store of `--change-size` documents, a re-ingest after one document changed.
+
+    python benchmarks/ingest.py [--sizes 10,100[,1000]] [--change-size 100] [--quick]
+
+Goals: ingest time ≤ 1.15 × embedding time; unchanged re-ingest of 100 documents embeds
+nothing and takes ≤ 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (
+    Timer,
+    add_common_args,
+    bench_settings,
+    children_peak_rss_mb,
+    copy_files,
+    documents_with_chunks,
+    figure,
+    load_embedder,
+    out_dir,
+    parse_sizes,
+    peak_rss_mb,
+    print_figures,
+    render_table,
+    reset_peak_rss,
+    rss_mb,
+    statute_sample,
+    texts_to_embed,
+    write_result,
+)
+
+NAME = "ingest"
+RATIO_GOAL = 1.15
+REINGEST_GOAL_S = 2.0
+CHANGE_MARK = "Deze zin is toegevoegd om een gewijzigde versie van het document te meten."
+
+
+def change_one_document(path: Path) -> None:
+    """Insert one sentence into the middle paragraph of a file (an amended article)."""
+    text = path.read_text(encoding="utf-8")
+    paragraphs = text.split("\n\n")
+    middle = len(paragraphs) // 2
+    paragraphs[middle] = paragraphs[middle].rstrip() + " " + CHANGE_MARK
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+
+
+def measure_size(
+    n: int, files: list[Path], root: Path, embedder: Any
+) -> tuple[dict[str, Any], Path, Any]:
+    """Ingest n files into a fresh store and embed the same texts alone."""
+    from ingest.pipeline import ingest_paths
+
+    corpus = copy_files(files[:n], root / f"corpus-{n}")
+    settings = bench_settings(root / f"store-{n}")
+    docs = list(documents_with_chunks([corpus], settings))
+    texts = texts_to_embed(docs)
+    n_bytes = sum(p.stat().st_size for p in corpus.iterdir())
+
+    reset_peak_rss()
+    with Timer() as base:
+        embedder.encode_documents(texts)
+    base_peak = peak_rss_mb()
+
+    reset_peak_rss()
+    report = ingest_paths([corpus], settings, embedder=embedder)
+    ingest_peak = peak_rss_mb()
+    if report.failed:
+        print(f"  {len(report.failed)} files failed, e.g. {report.failed[0]}")
+    row = {
+        "documents": n,
+        "bytes": n_bytes,
+        "pages": report.pages,
+        "chunks_written": report.chunks_written,
+        "chunks_embedded": report.chunks_embedded,
+        "texts_embedded_by_baseline": len(texts),
+        "failed": len(report.failed),
+        "ingest_s": round(report.seconds, 3),
+        "embed_only_s": round(base.seconds, 3),
+        "ratio": round(report.seconds / base.seconds, 3) if base.seconds else None,
+        "stage_s": {k: round(v, 3) for k, v in report.stage_seconds.items()},
+        "chunks_per_s": round(report.chunks_written / report.seconds, 2),
+        "pages_per_s": round(report.pages / report.seconds, 2),
+        "embed_only_chunks_per_s": round(len(texts) / base.seconds, 2) if base.seconds else None,
+        "peak_rss_mb_ingest": round(ingest_peak, 1),
+        "peak_rss_mb_embed_only": round(base_peak, 1),
+        "peak_rss_mb_parser_child": round(children_peak_rss_mb(), 1),
+    }
+    return row, corpus, settings
+
+
+def reingest(corpus: Path, settings: Any, embedder: Any) -> dict[str, Any]:
+    from ingest.pipeline import ingest_paths
+
+    report = ingest_paths([corpus], settings, embedder=embedder)
+    return {
+        "seconds": round(report.seconds, 3),
+        "chunks_embedded": report.chunks_embedded,
+        "chunks_reused": report.chunks_reused,
+        "chunks_written": report.chunks_written,
+        "unchanged": len(report.unchanged),
+        "updated": len(report.updated),
+        "stage_s": {k: round(v, 3) for k, v in report.stage_seconds.items()},
+    }
+
+
+def run(
+    sizes: list[int],
+    reingest_size: int,
+    change_size: int,
+    max_doc_kb: float,
+    seed: int,
+) -> dict[str, Any]:
+    sizes = sorted(set(sizes) | {reingest_size, change_size})
+    max_bytes = int(max_doc_kb * 1024) if max_doc_kb else None
+    files = statute_sample(max(sizes), seed=seed, max_bytes=max_bytes)
+    if len(files) < max(sizes):
+        raise SystemExit(f"only {len(files)} statutes pass the size filter; lower --sizes")
+    print(
+        f"ingest benchmark: sizes {sizes}, seeded sample (seed {seed}) of statutes "
+        + (f"≤ {max_doc_kb:g} KB" if max_doc_kb else "of any size")
+    )
+    embedder, load_s = load_embedder(bench_settings(Path(tempfile.gettempdir()) / "unused"))
+    print(f"embedder loaded in {load_s:.1f} s, precision {embedder.precision}")
+    result: dict[str, Any] = {
+        "embedder": {
+            "precision": embedder.precision,
+            "batch_size": embedder.batch_size,
+            "load_s": round(load_s, 2),
+            "rss_mb_after_load": round(rss_mb(), 1),
+        },
+        "sample": {"seed": seed, "max_doc_kb": max_doc_kb or None},
+        "sizes": [],
+    }
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="ivb-bench-ingest-") as tmp:
+        root = Path(tmp)
+        stores: dict[int, tuple[Path, Any, dict[str, Any]]] = {}
+        for n in sizes:
+            print(f"\n[{n} documents] embedding alone, then ingest_paths ...", flush=True)
+            row, corpus, settings = measure_size(n, files, root, embedder)
+            stores[n] = (corpus, settings, row)
+            result["sizes"].append(row)
+            print(
+                f"  ingest {row['ingest_s']:.1f} s, embedding alone {row['embed_only_s']:.1f} s, "
+                f"ratio {row['ratio']}; {row['chunks_written']} chunks, stages {row['stage_s']}"
+            )
+            figures.append(
+                figure(
+                    f"ingest time / embedding-only time, {n} statutes "
+                    f"({row['chunks_embedded']} chunks)",
+                    row["ingest_s"],
+                    row["embed_only_s"],
+                    unit="s",
+                    goal=f"ratio ≤ {RATIO_GOAL}",
+                    met=row["ratio"] is not None and row["ratio"] <= RATIO_GOAL,
+                    baseline_name="embedding alone",
+                )
+            )
+            figures.append(
+                figure(
+                    f"ingest throughput, {n} statutes",
+                    row["chunks_per_s"],
+                    row["embed_only_chunks_per_s"],
+                    unit="chunks/s",
+                    baseline_name="embedding alone",
+                    note=f"{row['pages_per_s']} pages/s; peak RSS {row['peak_rss_mb_ingest']} MB",
+                )
+            )
+            figures.append(
+                figure(
+                    f"peak RSS during ingest, {n} statutes",
+                    row["peak_rss_mb_ingest"],
+                    row["peak_rss_mb_embed_only"],
+                    unit="MB",
+                    baseline_name="embedding alone",
+                )
+            )
+
+        corpus, settings, full = stores[reingest_size]
+        print(f"\n[{reingest_size} documents] unchanged re-ingest ...", flush=True)
+        again = reingest(corpus, settings, embedder)
+        result["unchanged_reingest"] = {"documents": reingest_size, **again}
+        figures.append(
+            figure(
+                f"unchanged re-ingest of {reingest_size} statutes: time",
+                again["seconds"],
+                full["ingest_s"],
+                unit="s",
+                goal=f"≤ {REINGEST_GOAL_S:g} s",
+                met=again["seconds"] <= REINGEST_GOAL_S,
+                baseline_name="first ingest",
+            )
+        )
+        figures.append(
+            figure(
+                f"unchanged re-ingest of {reingest_size} statutes: chunks embedded",
+                again["chunks_embedded"],
+                full["chunks_embedded"],
+                goal="0",
+                met=again["chunks_embedded"] == 0,
+                baseline_name="first ingest",
+            )
+        )
+
+        corpus, settings, full = stores[change_size]
+        changed = max(corpus.iterdir(), key=lambda p: p.stat().st_size)
+        print(f"\n[{change_size} documents] one document changed ({changed.name}) ...", flush=True)
+        change_one_document(changed)
+        doc_chunks = sum(len(chunks) for _d, chunks in documents_with_chunks([changed], settings))
+        after = reingest(corpus, settings, embedder)
+        result["one_document_changed"] = {
+            "documents": change_size,
+            "changed": changed.stem,
+            "changed_document_chunks": doc_chunks,
+            **after,
+        }
+        figures.append(
+            figure(
+                f"re-ingest after 1 of {change_size} statutes changed: time",
+                after["seconds"],
+                full["ingest_s"],
+                unit="s",
+                baseline_name="first ingest",
+            )
+        )
+        figures.append(
+            figure(
+                f"re-ingest after 1 of {change_size} statutes changed: chunks embedded",
+                after["chunks_embedded"],
+                doc_chunks,
+                baseline_name="chunks of that document",
+            )
+        )
+    result["figures"] = figures
+    return result
+
+
+def print_sizes(result: dict[str, Any]) -> None:
+    headers = [
+        "docs",
+        "pages",
+        "chunks",
+        "embedded",
+        "ingest s",
+        "embed-only s",
+        "ratio",
+        "chunks/s",
+        "pages/s",
+        "peak RSS MB",
+        "stages s",
+    ]
+    rows = [
+        [
+            r["documents"],
+            r["pages"],
+            r["chunks_written"],
+            r["chunks_embedded"],
+            r["ingest_s"],
+            r["embed_only_s"],
+            r["ratio"],
+            r["chunks_per_s"],
+            r["pages_per_s"],
+            r["peak_rss_mb_ingest"],
+            " ".join(f"{k}={v:g}" for k, v in r["stage_s"].items()),
+        ]
+        for r in result["sizes"]
+    ]
+    print("\n" + render_table(headers, rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=None,
+        help="documents per ingest run (default 10,100; 1000 is opt-in)",
+    )
+    parser.add_argument(
+        "--reingest-size",
+        type=int,
+        default=None,
+        help="store size for the unchanged re-ingest (default 100)",
+    )
+    parser.add_argument(
+        "--change-size",
+        type=int,
+        default=None,
+        help="store size for the one-document change (default 100)",
+    )
+    parser.add_argument(
+        "--max-doc-kb",
+        type=float,
+        default=16.0,
+        help="sample statutes up to this size (0: any size; default 16)",
+    )
+    args = parser.parse_args(argv)
+    default_sizes, default_small = ([2, 5], 5) if args.quick else ([10, 100], 100)
+    result = run(
+        sizes=args.sizes or default_sizes,
+        reingest_size=args.reingest_size or default_small,
+        change_size=args.change_size or default_small,
+        max_doc_kb=args.max_doc_kb,
+        seed=args.seed,
+    )
+    result["quick"] = args.quick
+    print_sizes(result)
+    print_figures("ingest: ours vs baseline", result["figures"])
+    write_result(NAME, result, out_dir(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
