@@ -1,45 +1,45 @@
 """The web app: a Dutch chat over the IVB documents with clickable, checked sources, and a
 staff page behind a login that manages the documents.
 
-A thin shell over assistant/ and ingest/: answering, auditing, feedback, login and
-ingestion are library calls; this module lays them out, renders sources (the PDF page
-itself, with the quote marked) and keeps each browser session's conversation.
+A thin shell over assistant/ and ingest/: answering, auditing, feedback, login, sources
+(assistant.sources) and uploads (ingest.uploads) are library calls; this module lays
+them out, wires their events, renders answers and sources as HTML and keeps each browser
+session's conversation. The stylesheet, theme and scripts are in assistant.web_assets.
 
 Run with ``ivb serve`` or ``python ui.py``.
 """
 
-import contextlib
 import html
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
-import threading
 import time
-import unicodedata
-import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from PIL import Image, ImageDraw
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answer import AnswerPipeline
 from assistant.audit import export_audit, prune_audit, record_turn
 from assistant.auth import StaffAuth
-from assistant.feedback import export_feedback, record_feedback
+from assistant.feedback import export_feedback_file, record_feedback
 from assistant.service import Service, get_service
 from assistant.settings import Settings, get_settings
-from assistant.store import DocumentRecord, StoreLockedError
+from assistant.sources import citation_page, cited_sources, excerpt
+from assistant.store import StoreLockedError
 from assistant.types import Answer
+from assistant.web_assets import CSS, DISPATCH_JS, SOURCES_JS, DutchPageMiddleware, theme
+from ingest.uploads import (
+    UPLOAD_TYPES,
+    RemoveResult,
+    UploadResult,
+    ingest_upload,
+    remove_document,
+    uploads_folder,
+)
 
 log = logging.getLogger("ivb.ui")
 
@@ -69,7 +69,6 @@ BACKEND_LABELS = {
     "local": "Lokaal taalmodel (op deze server)",
     "openai": "Taalmodel via de ingestelde server",
 }
-UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
 DOC_MUNICIPALITIES = [
     ("Automatisch (uit de tekst)", ""),
     ("Gezamenlijk (alle drie)", "gezamenlijk"),
@@ -89,8 +88,6 @@ DOC_COLUMNS = [
     "opgenomen",
     "status",
 ]
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 _CITE_RE = re.compile(r"\[(\d+)\]")
 _REF_RE = re.compile(r"^(\d{1,4})-(\d{1,3})$")
 
@@ -108,77 +105,12 @@ belangrijke informatie altijd in de bron. Vragen en antwoorden worden zonder naa
 IP-adres bewaard om de dienst te verbeteren; deel daarom geen persoonsgegevens.
 """
 
-CSS = """
-#ivb-chat .message-content .prose { opacity: 1; }
-.ivb-answer p { margin: 0 0 0.5em 0; }
-.ivb-cite, .ivb-source-link { color: #1d4ed8; font-weight: 600; text-decoration: underline; }
-.dark .ivb-cite, .dark .ivb-source-link { color: #93c5fd; }
-.ivb-cite:focus-visible, .ivb-source-link:focus-visible { outline: 3px solid #f59e0b; }
-.ivb-refusal { border-left: 5px solid #1d4ed8; background: #eff6ff; color: #1e3a8a;
-  padding: 0.6em 0.9em; border-radius: 6px; }
-.ivb-refusal strong { color: #1e3a8a; }
-.ivb-error { border-left: 5px solid #b91c1c; background: #fef2f2; color: #7f1d1d;
-  padding: 0.6em 0.9em; border-radius: 6px; }
-.ivb-status { color: #374151; font-style: italic; }
-.dark .ivb-status { color: #d1d5db; }
-.ivb-sources ol { padding-left: 0; list-style: none; margin: 0; }
-.ivb-source { border: 1px solid #d1d5db; border-radius: 6px; padding: 0.5em 0.75em;
-  margin-bottom: 0.5em; }
-.ivb-source.ivb-active { border: 2px solid #1d4ed8; }
-.ivb-meta { color: #374151; font-size: 0.9em; margin: 0.2em 0; }
-.ivb-sources p, .ivb-sources blockquote { display: block; }
-.ivb-source-title { margin: 0; }
-.dark .ivb-meta { color: #d1d5db; }
-.ivb-quote { margin: 0.3em 0 0 0; padding-left: 0.6em; border-left: 3px solid #9ca3af; }
-.ivb-sources mark, .ivb-answer mark, .ivb-section mark { background: #fde68a; color: #111827; }
-.ivb-section { white-space: pre-wrap; }
-.ivb-h { font-size: 1.1em; font-weight: 600; margin: 0 0 0.4em 0; }
-"""
-
-# Makes every [n] link in the page (chat and source panel) show that source: installed
-# once on the document, it hands the reference to the source panel's click event.
-SOURCES_JS = """
-window.__ivbCite = (ref) => trigger('click', {ref: ref});
-if (!window.__ivbCiteInstalled) {
-  window.__ivbCiteInstalled = true;
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a[href^="#bron-"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    if (window.__ivbCite) window.__ivbCite(link.getAttribute('href').slice(6));
-  }, true);
-  // gradio labels each chat message with its raw HTML ("bot's message: <div ...");
-  // without that label a screen reader reads the message itself.
-  const unlabel = () => document.querySelectorAll(
-    '#ivb-chat [data-testid="bot"][aria-label], #ivb-chat [data-testid="user"][aria-label]'
-  ).forEach((el) => el.removeAttribute('aria-label'));
-  new MutationObserver(unlabel).observe(document.body, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
-  });
+UPLOAD_ACTIONS = {
+    "added": "toegevoegd",
+    "replaced": "vervangen",
+    "updated": "bijgewerkt",
+    "unchanged": "ongewijzigd (hetzelfde bestand)",
 }
-"""
-
-# Runs a question on the runner (and so the concurrency group) of the chosen backend.
-DISPATCH_JS = """
-(backend) => {
-  const id = backend === 'local' ? 'ivb-run-local' : 'ivb-run-shared';
-  const button = document.getElementById(id);
-  if (button) button.click();
-}
-"""
-
-# Set before gradio's own script runs: the page is Dutch, and so is gradio's own text.
-_PAGE_HEAD = (
-    "<script>document.documentElement.lang='nl';try{"
-    "Object.defineProperty(navigator,'language',{get:()=>'nl'});"
-    "Object.defineProperty(navigator,'languages',{get:()=>['nl']});}catch(e){}</script>"
-)
-_EXTERNAL_META = re.compile(rb"<meta[^>]*content=\"https?://[^\"]*\"[^>]*>\s*", re.IGNORECASE)
-# gradio's API description embeds example file URLs on github.com; the bare name will do.
-_EXAMPLE_FILE_URL = re.compile(
-    rb"https://(?:raw\.githubusercontent\.com|github\.com)/gradio-app/gradio/[^\"\s]*?/test_files/"
-)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -201,95 +133,12 @@ def available_backends(settings: Settings) -> list[str]:
     return backends
 
 
-def sanitise_filename(name: str, max_bytes: int = 120) -> str:
-    """A safe base name for an uploaded file: no folders, no '..', no control characters.
-
-    Args:
-        name: the name the browser sent (may hold folders, NUL bytes or anything else).
-        max_bytes: the longest result in UTF-8 bytes; the extension is kept.
-
-    Returns:
-        A plain file name that cannot leave the folder it is joined to; "upload" when
-        nothing usable is left.
-    """
-    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    name = re.sub(r"\s+", " ", name)
-    while ".." in name:
-        name = name.replace("..", ".")
-    name = name.strip(" .-")
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", ext):
-        stem, ext = name, ""
-    ext = f".{ext.lower()}" if ext else ""
-    stem = stem.strip(" .-") or "upload"
-    budget = max(1, max_bytes - len(ext.encode()))
-    while len(stem.encode()) > budget:
-        stem = stem[:-1]
-    return stem.rstrip(" .-") + ext or "upload"
+# --------------------------------------------------------------------------- rendering
 
 
-def _norm_char(ch: str) -> str:
-    if ch in "‘’‚′`´":
-        return "'"
-    if ch in "“”„″":
-        return '"'
-    if ch in "‐‑‒–—−":
-        return "-"
-    return ch.lower()
-
-
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """Text folded for matching (lower case, one kind of quote and dash, single spaces),
-    with the index in the original text of every folded character."""
-    out: list[str] = []
-    where: list[int] = []
-    space = True
-    for i, ch in enumerate(text):
-        if ch.isspace() or ch in "\x00\x02\ufffe\xad":
-            if not space:
-                out.append(" ")
-                where.append(i)
-                space = True
-            continue
-        out.append(_norm_char(ch))
-        where.append(i)
-        space = False
-    return "".join(out), where
-
-
-def find_span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where a quote lies in a text, ignoring case, spacing, line breaks and quote styles.
-
-    Long quotes that do not match whole (a hyphenated line break, a header in between) are
-    matched by their first and last words.
-
-    Args:
-        text: the text to search.
-        quote: the quoted span.
-
-    Returns:
-        (start, end) indices into ``text``, end exclusive; None when not found.
-    """
-    hay, where = _normalise(text)
-    needle, _ = _normalise(quote)
-    needle = needle.strip()
-    if not needle or not hay:
-        return None
-    pos = hay.find(needle)
-    if pos >= 0:
-        return where[pos], where[pos + len(needle) - 1] + 1
-    words = needle.split(" ")
-    if len(words) < 6:
-        return None
-    head, tail = " ".join(words[:5]), " ".join(words[-5:])
-    start = hay.find(head)
-    if start < 0:
-        return None
-    end = hay.find(tail, start + len(head))
-    if end < 0:
-        return where[start], where[start + len(head) - 1] + 1
-    return where[start], where[end + len(tail) - 1] + 1
+def _paragraphs(text: str) -> str:
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts)
 
 
 def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
@@ -300,110 +149,15 @@ def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
         quote: the quoted span.
         window: characters of context on each side (None: the whole text).
     """
-    span = find_span(text, quote)
-    if span is None:
-        body = text if window is None else text[: 2 * window]
-        suffix = "…" if window is not None and len(text) > 2 * window else ""
-        return html.escape(body) + suffix
-    start, end = span
-    lo = 0 if window is None else max(0, start - window)
-    hi = len(text) if window is None else min(len(text), end + window)
+    part = excerpt(text, quote, window)
+    marked = f"<mark>{html.escape(part.quote)}</mark>" if part.quote else ""
     return (
-        ("…" if lo > 0 else "")
-        + html.escape(text[lo:start])
-        + "<mark>"
-        + html.escape(text[start:end])
-        + "</mark>"
-        + html.escape(text[end:hi])
-        + ("…" if hi < len(text) else "")
+        ("…" if part.cut_before else "")
+        + html.escape(part.before)
+        + marked
+        + html.escape(part.after)
+        + ("…" if part.cut_after else "")
     )
-
-
-_PDFIUM_LOCK = threading.Lock()
-MAX_PAGE_PIXELS = 2000  # longest side of a rendered page
-
-
-@lru_cache(maxsize=32)
-def _render_page_cached(
-    source: str, mtime_ns: int, page_index: int, quote: str, scale: float
-) -> Image.Image:
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(source)
-    try:
-        page = pdf[page_index]
-        width, height = page.get_size()
-        scale = min(scale, MAX_PAGE_PIXELS / max(width, height, 1.0))  # a poster stays small
-        image = page.render(scale=scale).to_pil().convert("RGB")
-        rects = _quote_rects(page, quote) if quote else []
-        if rects:
-            left, _bottom, _right, top = page.get_bbox()
-            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-            draw = ImageDraw.Draw(overlay)
-            for r_left, r_bottom, r_right, r_top in rects:
-                box = (
-                    (r_left - left) * scale - 2,
-                    (top - r_top) * scale - 2,
-                    (r_right - left) * scale + 2,
-                    (top - r_bottom) * scale + 2,
-                )
-                draw.rectangle(box, fill=(250, 204, 21, 90), outline=(180, 83, 9, 255), width=2)
-            image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
-        return image
-    finally:
-        pdf.close()
-
-
-def _quote_rects(page: Any, quote: str) -> list[tuple[float, float, float, float]]:
-    """Rectangles (PDF points) covering the quote's characters on a page; [] if not found."""
-    if page.get_rotation() % 360:
-        return []  # coordinates of rotated pages are not worth the risk of a wrong mark
-    textpage = page.get_textpage()
-    try:
-        count = textpage.count_chars()
-        text = textpage.get_text_range(0, count)
-        if len(text) != count:
-            return []  # characters outside the BMP: indices would not line up
-        span = find_span(text, quote)
-        if span is None:
-            return []
-        start, end = span
-        n = textpage.count_rects(start, end - start)
-        return [textpage.get_rect(i) for i in range(n)]
-    finally:
-        textpage.close()
-
-
-def render_page(
-    source: str | Path, page_index: int, quote: str = "", scale: float = 1.6
-) -> Image.Image | None:
-    """A PDF page as an image, the quote marked with a translucent yellow box.
-
-    Args:
-        source: the PDF file.
-        page_index: the 0-based page.
-        quote: the text to mark (not marked when it cannot be found on the page).
-        scale: pixels per PDF point.
-
-    Returns:
-        The image, or None when the file is gone or not a readable PDF.
-    """
-    path = Path(source)
-    try:
-        mtime = path.stat().st_mtime_ns
-        with _PDFIUM_LOCK:  # pdfium is not thread-safe; gradio runs handlers in threads
-            return _render_page_cached(str(path), mtime, int(page_index), quote, scale)
-    except Exception as exc:  # a page that cannot be drawn must not break the chat
-        log.warning("cannot render %s page %s: %s", path, page_index, exc)
-        return None
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _paragraphs(text: str) -> str:
-    parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts)
 
 
 def answer_html(answer: Answer, turn: int) -> str:
@@ -509,7 +263,6 @@ def sources_html(turns: Sequence[dict[str, Any]], turn: int | None, active: int 
 
 
 def _turn_entry(question: str, answer: Answer, turn: int, audit_id: str) -> dict[str, Any]:
-    texts = {p.chunk.id: p.chunk.text for p in answer.passages}
     return {
         "question": question,
         "answer": answer.text,
@@ -518,9 +271,7 @@ def _turn_entry(question: str, answer: Answer, turn: int, audit_id: str) -> dict
         "audience": answer.audience,
         "language": answer.language,
         "audit_id": audit_id,
-        "citations": [
-            {**c.model_dump(), "context": texts.get(c.chunk_id, c.quote)} for c in answer.citations
-        ],
+        "citations": cited_sources(answer),
     }
 
 
@@ -559,146 +310,25 @@ def _short_time(iso: str) -> str:
     return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
 
 
-# --------------------------------------------------------------------------- uploads
+def upload_markdown(result: UploadResult) -> str:
+    """The staff page's message for an upload: done, with what happened, or why not."""
+    if not result.ok:
+        lines = [f"{FAILED}{html.escape(result.error, quote=False)}"]
+        if result.reasons:
+            lines += ["", *(f"- {html.escape(r, quote=False)}" for r in result.reasons)]
+        return "\n".join(lines)
+    unit = "fragment" if result.chunks == 1 else "fragmenten"
+    action = UPLOAD_ACTIONS[result.action or "unchanged"]
+    note = f"\n\n{html.escape(result.note, quote=False)}" if result.note else ""
+    return f"{DONE}**{html.escape(result.doc_id)}** {action}: {result.chunks} {unit}.{note}"
 
 
-@dataclass
-class _StagedUpload:
-    """An upload written into the uploads folder, undoable until committed."""
-
-    target: Path
-    sidecar: Path
-    backups: list[tuple[Path, Path]] = field(default_factory=list)  # (backup, original)
-
-    def rollback(self) -> None:
-        for path in (self.target, self.sidecar):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        for backup, original in self.backups:
-            os.replace(backup, original)
-        self.backups.clear()
-
-    def commit(self) -> None:
-        for backup, _ in self.backups:
-            with contextlib.suppress(FileNotFoundError):
-                backup.unlink()
-        self.backups.clear()
-
-
-def _toml_value(value: str | list[str]) -> str:
-    # A JSON string is a valid TOML basic string once DEL and other controls are gone.
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    clean = "".join(ch for ch in value if ch.isprintable())
-    return json.dumps(clean, ensure_ascii=False)
-
-
-def sidecar_text(meta: dict[str, str | list[str]]) -> str:
-    """The ``<file>.meta.toml`` for an upload's metadata (empty values left out)."""
-    lines = ["# Metadata of an upload through the staff page."]
-    for key in ("id", "title", "municipality", "doc_type", "date", "supersedes"):
-        value = meta.get(key)
-        if value:
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def stage_upload(
-    source: Path, uploads: Path, filename: str, meta: dict[str, Any], owner_of: dict[str, str]
-) -> _StagedUpload:
-    """Copy an upload into the uploads folder under a safe name, with its sidecar.
-
-    A file of the same name that belongs to another document is left alone (the new one
-    gets a numbered name); one that belongs to this document is kept aside until commit.
-
-    Args:
-        source: the uploaded temporary file.
-        uploads: the uploads folder (created when missing).
-        filename: the file name the browser sent.
-        meta: id, title, municipality, doc_type, date, supersedes.
-        owner_of: resolved source path -> doc_id of the documents in the index.
-    """
-    uploads.mkdir(parents=True, exist_ok=True)
-    root = uploads.resolve()
-    name = sanitise_filename(filename)
-    stem, ext = os.path.splitext(name)
-    target = root / name
-    counter = 2
-    while target.exists() and owner_of.get(str(target), meta["id"]) != meta["id"]:
-        target = root / f"{stem}-{counter}{ext}"
-        counter += 1
-    if target.parent != root:  # sanitise_filename makes this impossible; belt and braces
-        raise ValueError(f"{filename}: ongeldige bestandsnaam")
-    staged = _StagedUpload(target, target.with_name(target.name + ".meta.toml"))
-    backup_dir = root / ".backup"
-    for path in (staged.target, staged.sidecar):
-        if path.exists():
-            backup_dir.mkdir(exist_ok=True)
-            backup = backup_dir / f"{uuid.uuid4().hex}-{path.name}"
-            os.replace(path, backup)
-            staged.backups.append((backup, path))
-    try:
-        shutil.copyfile(source, staged.target)
-        staged.sidecar.write_text(sidecar_text(meta), encoding="utf-8")
-    except BaseException:
-        staged.rollback()
-        raise
-    return staged
-
-
-# --------------------------------------------------------------------------- page middleware
-
-
-class DutchPageMiddleware:
-    """Serves gradio's page as a Dutch page that names nothing outside this machine.
-
-    gradio's template says ``<html lang="en">`` and carries preview meta tags that point
-    at github.com and gradio.app; this rewrites the page's HTML on the way out (a plain
-    ASGI middleware, so streamed API responses pass untouched).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET":
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def intercept(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = dict(message.get("headers", []))
-                is_html = headers.get(b"content-type", b"").startswith(b"text/html")
-                if is_html and b"content-encoding" not in headers:
-                    start = message
-                    return
-                await send(message)
-            elif message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = self.rewrite(b"".join(chunks))
-                headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
-                headers.append((b"content-length", str(len(body)).encode()))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-            else:
-                await send(message)
-
-        await self.app(scope, receive, intercept)
-
-    @staticmethod
-    def rewrite(body: bytes) -> bytes:
-        """Set lang="nl", drop URLs that point outside, add the language script."""
-        if b"<html" not in body[:2000]:
-            return body
-        body = re.sub(rb'(<html[^>]*?)\blang="[^"]*"', rb'\1lang="nl"', body, count=1)
-        body = _EXTERNAL_META.sub(b"", body)
-        body = _EXAMPLE_FILE_URL.sub(b"", body)
-        return body.replace(b"<head>", b"<head>" + _PAGE_HEAD.encode(), 1)
+def remove_markdown(result: RemoveResult) -> str:
+    """The staff page's message for removing a document."""
+    if not result.ok:
+        return f"{FAILED}{html.escape(result.error, quote=False)}"
+    note = f" {html.escape(result.note, quote=False)}" if result.note else ""
+    return f"{DONE}**{html.escape(result.doc_id)}** is uit de index verwijderd.{note}"
 
 
 # --------------------------------------------------------------------------- the app
@@ -718,7 +348,7 @@ class WebApp:
         self.pipeline = AnswerPipeline(self.service)
         self.auth = StaffAuth(settings)
         self.backends = available_backends(settings)
-        self.uploads_dir = Path(settings.store_dir) / "uploads"
+        self.uploads_dir = uploads_folder(settings)
         self._pruned_at = 0.0
 
     # -- chat ------------------------------------------------------------------------
@@ -859,9 +489,7 @@ class WebApp:
             return gr.skip(), gr.skip(), gr.skip()
         panel = sources_html(turns, turn, n)
         title, page = citation["title"], citation["page"]
-        image = None
-        if str(citation["source"]).lower().endswith(".pdf"):
-            image = render_page(citation["source"], citation["page_index"], citation["quote"])
+        image = citation_page(citation)
         if image is not None:
             caption = (
                 f'<p class="ivb-meta">Pagina {html.escape(page)} van '
@@ -1016,159 +644,28 @@ class WebApp:
         Returns (message, document table, delete choices).
         """
         user = self._staff(token)
-        message = self._upload(file, doc_id, title, municipality, doc_type, date, supersedes)
+        result = ingest_upload(
+            self.service,
+            file,
+            doc_id=doc_id,
+            title=title,
+            municipality=municipality,
+            doc_type=doc_type,
+            date=date,
+            supersedes=supersedes,
+        )
+        message = upload_markdown(result)
         log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
         return message, *self.documents(token)
-
-    def _upload(
-        self,
-        file: str | None,
-        doc_id: str,
-        title: str,
-        municipality: str,
-        doc_type: str,
-        date: str,
-        supersedes: str,
-    ) -> str:
-        if not file:
-            return f"{FAILED}Kies eerst een bestand."
-        upload = Path(file)
-        original = sanitise_filename(upload.name)
-        ext = Path(original).suffix.lower()
-        if ext not in UPLOAD_TYPES:
-            return (
-                f"{FAILED}{html.escape(original)}: bestandstype '{html.escape(ext or '(geen)')}' "
-                "wordt niet ondersteund. Kies een PDF, Word-bestand (.docx), Markdown (.md) "
-                "of tekstbestand (.txt)."
-            )
-        size_mb = upload.stat().st_size / 1_000_000
-        if size_mb > self.settings.max_file_mb:
-            return (
-                f"{FAILED}{html.escape(original)} is {size_mb:.1f} MB; de grens is "
-                f"{self.settings.max_file_mb:g} MB. Verklein het bestand of splits het."
-            )
-        from ingest.manifest import sanitise_id
-
-        doc_id = (doc_id or "").strip() or sanitise_id(Path(original).stem)
-        if not _ID_RE.match(doc_id):
-            return (
-                f"{FAILED}Id '{html.escape(doc_id)}' is ongeldig: gebruik letters, cijfers, '.', "
-                "'_' en '-', en begin met een letter of cijfer."
-            )
-        date = (date or "").strip()
-        if date and not _DATE_RE.match(date):
-            return f"{FAILED}Datum '{html.escape(date)}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ."
-        replaced = [s for s in re.split(r"[,\s]+", supersedes or "") if s]
-        bad = [s for s in replaced if not _ID_RE.match(s)]
-        if bad:
-            return f"{FAILED}Ongeldige id bij 'vervangt': {html.escape(', '.join(bad))}."
-        meta = {
-            "id": doc_id,
-            "title": (title or "").strip(),
-            "municipality": municipality or "",
-            "doc_type": (doc_type or "").strip(),
-            "date": date,
-            "supersedes": replaced,
-        }
-        store = self.service.store
-        records = store.documents()
-        owner_of = {str(Path(d.source).resolve()): d.doc_id for d in records}
-        previous = next((d for d in records if d.doc_id == doc_id), None)
-        staged = stage_upload(upload, self.uploads_dir, upload.name, meta, owner_of)
-        from ingest.pipeline import ingest_paths
-
-        try:
-            report = ingest_paths(
-                [staged.target],
-                self.settings,
-                store=store,
-                embedder=self.service.retriever.embedder,
-            )
-        except StoreLockedError:
-            staged.rollback()
-            return f"{FAILED}Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw."
-        except Exception as exc:
-            staged.rollback()
-            log.exception("upload ingest failed")
-            return (
-                f"{FAILED}{html.escape(original)} kon niet worden opgenomen ({type(exc).__name__})."
-            )
-        if report.failed or not (report.added or report.updated or report.unchanged):
-            staged.rollback()
-            reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
-            reasons = reasons or [f"{original}: niets opgenomen."]
-            return f"{FAILED}Niet opgenomen; de index is niet veranderd.\n\n" + "\n".join(
-                f"- {html.escape(r)}" for r in reasons
-            )
-        staged.commit()
-        note = self._forget_old_source(previous, staged.target)
-        record = store.document(doc_id)
-        chunks = record.chunk_count if record else 0
-        verb = (
-            "toegevoegd"
-            if report.added
-            else "vervangen"
-            if previous is not None and previous.doc_hash != (record.doc_hash if record else "")
-            else "bijgewerkt"
-            if report.updated
-            else "ongewijzigd (hetzelfde bestand)"
-        )
-        unit = "fragment" if chunks == 1 else "fragmenten"
-        return f"{DONE}**{html.escape(doc_id)}** {verb}: {chunks} {unit}.{note}"
-
-    def _forget_old_source(self, previous: DocumentRecord | None, new: Path) -> str:
-        """After a replace: remove the old upload file, or say where the old file still is."""
-        if previous is None:
-            return ""
-        old = Path(previous.source).resolve()
-        if old == new.resolve():
-            return ""
-        if old.parent == self.uploads_dir.resolve():
-            for path in (old, old.with_name(old.name + ".meta.toml")):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-            return ""
-        return (
-            f"\n\nLet op: het vorige bestand ({html.escape(old.name)}) staat nog in "
-            f"{html.escape(str(old.parent))}. Haal het daar weg, anders komt het bij opnieuw "
-            "inlezen terug."
-        )
 
     def delete(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
         """Remove a document from the index (and its upload file). Returns (message, table,
         delete choices)."""
         user = self._staff(token)
-        if not doc_id:
-            return f"{FAILED}Kies eerst een document.", *self.documents(token)
-        from ingest.pipeline import remove_documents
-
-        record = self.service.store.document(doc_id)
-        try:
-            removed = remove_documents([doc_id], self.settings, store=self.service.store)
-        except StoreLockedError:
-            return (
-                f"{FAILED}Er loopt al een opname; probeer het zo opnieuw.",
-                *self.documents(token),
-            )
-        if not removed:
-            return (
-                f"{FAILED}{html.escape(doc_id)} staat niet (meer) in de index.",
-                *self.documents(token),
-            )
-        log.info("staff %s deleted %s", user, doc_id)
-        message = f"{DONE}**{html.escape(doc_id)}** is uit de index verwijderd."
-        if record is not None:
-            source = Path(record.source).resolve()
-            if source.parent == self.uploads_dir.resolve():
-                for path in (source, source.with_name(source.name + ".meta.toml")):
-                    with contextlib.suppress(FileNotFoundError):
-                        path.unlink()
-            elif source.exists():
-                message += (
-                    f" Het bestand staat nog in {html.escape(str(source.parent))}; bij opnieuw "
-                    "inlezen van die map komt het terug."
-                )
-        return message, *self.documents(token)
+        result = remove_document(self.service, doc_id)
+        if result.ok:
+            log.info("staff %s deleted %s", user, doc_id)
+        return remove_markdown(result), *self.documents(token)
 
     def reingest(self, token: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Re-read the corpus folder (unchanged files cost nothing). Returns (message, table,
@@ -1214,45 +711,11 @@ class WebApp:
         """Feedback as evaluation items (JSON lines) to download, thumbs-down for review."""
         user = self._staff(token)
         log.info("staff %s exported feedback", user)
-        items = export_feedback(self.settings, include_negative=True)
-        folder = Path(tempfile.mkdtemp(prefix="ivb-feedback-"))
-        path = folder / "ivb-feedback-evalset.jsonl"
-        path.write_text(
-            "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8"
-        )
+        path = export_feedback_file(self.settings, include_negative=True)
         return gr.File(value=str(path), visible=True)
 
 
 # --------------------------------------------------------------------------- layout
-
-
-def _theme() -> gr.themes.Base:
-    system = [
-        "system-ui",
-        "-apple-system",
-        "Segoe UI",
-        "Roboto",
-        "Helvetica Neue",
-        "Arial",
-        "sans-serif",
-    ]
-    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
-    return gr.themes.Default(
-        primary_hue="blue",
-        secondary_hue="slate",
-        neutral_hue="slate",
-        font=system,
-        font_mono=mono,
-    ).set(
-        button_primary_background_fill="#1d4ed8",
-        button_primary_background_fill_hover="#1e40af",
-        button_primary_text_color="#ffffff",
-        button_cancel_background_fill="#b91c1c",
-        button_cancel_background_fill_hover="#991b1b",
-        button_cancel_text_color="#ffffff",
-        body_text_color_subdued="#4b5563",
-        block_info_text_color="#4b5563",
-    )
 
 
 def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
@@ -1527,7 +990,7 @@ def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
-        "theme": _theme(),
+        "theme": theme(),
         "css": CSS,
         "footer_links": ["api"],
         "max_file_size": f"{int(settings.max_file_mb * 1_000_000)}b",

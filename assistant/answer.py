@@ -14,7 +14,7 @@ from typing import Any
 from langchain_core.runnables import RunnableGenerator
 
 from assistant import prompts
-from assistant.answerability import assess, expects_number
+from assistant.answerability import assess, expects_number, has_type
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
 from assistant.guard import is_injection
@@ -195,7 +195,9 @@ class AnswerPipeline:
         return question
 
     def _extractive(self, answer: Answer, question: str, passages: list[Passage]) -> None:
-        chosen = select_sentences(question, passages, self.service.retriever.embedder)
+        chosen = select_sentences(
+            question, passages, self.service.retriever.embedder, idf=self.service.store.idf
+        )
         if not _answers(question, [AnswerSentence(text=c.span.text) for c in chosen]):
             answer.refused, answer.refusal_reason = True, "unsupported"
             return
@@ -233,6 +235,4 @@ def _answers(question: str, sentences: Sequence[AnswerSentence]) -> bool:
     supported = [s for s in sentences if s.supported]
     if not supported:
         return False
-    return not expects_number(question) or any(
-        any(ch.isdigit() for ch in s.text) for s in supported
-    )
+    return not expects_number(question) or any(has_type(s.text, "number") for s in supported)

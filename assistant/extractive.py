@@ -5,18 +5,21 @@ Fast and always faithful: every sentence of the answer is a span of a retrieved 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.analysis import analyse
+from assistant.analysis import analyse, fold, words
+from assistant.answerability import expected_type, has_type
 from assistant.prompts import EXTRACTIVE_INTRO
 from assistant.sentences import Span, split_spans
 from assistant.types import Passage
 
 MAX_SENTENCES = 3
 MAX_PASSAGES = 3
-RELATIVE_CUTOFF = 0.8  # keep sentences scoring at least this share of the best one
+RELATIVE_CUTOFF = 0.85  # keep sentences scoring at least this share of the best one
+TYPE_MISMATCH = 0.6  # weight of a sentence without the kind of answer asked for
 
 
 @dataclass
@@ -27,7 +30,11 @@ class Candidate:
 
 
 def select_sentences(
-    question: str, passages: Sequence[Passage], embedder: Any, max_sentences: int = MAX_SENTENCES
+    question: str,
+    passages: Sequence[Passage],
+    embedder: Any,
+    max_sentences: int = MAX_SENTENCES,
+    idf: Callable[[Sequence[str]], dict[str, float]] | None = None,
 ) -> list[Candidate]:
     """The sentences of the top passages that best answer the question.
 
@@ -36,28 +43,62 @@ def select_sentences(
         passages: retrieved passages, best first.
         embedder: has ``encode_queries`` and ``encode_documents`` (normalised vectors).
         max_sentences: how many sentences at most.
+        idf: inverse document frequency of analysed terms over the whole index (the
+            store's); without it, frequency over the candidate sentences is used.
     """
     cands: list[Candidate] = []
     for i, p in enumerate(passages[:MAX_PASSAGES]):
+        headings = fold(f"{p.chunk.title} > {p.chunk.section}")
         for span in split_spans(p.chunk.text):
-            if len(span.text) >= 25 or any(ch.isdigit() for ch in span.text):
+            # A heading names a topic; it does not answer a question about it.
+            if len(words(span.text)) >= 2 and fold(span.text) not in headings:
                 cands.append(Candidate(i, span, 0.0))
     if not cands:
         return []
     qvec = embedder.encode_queries([question])[0]
-    svecs = embedder.encode_documents([c.span.text for c in cands])
-    sims = svecs @ qvec
-    qterms = set(analyse(question))
-    for c, sim in zip(cands, sims, strict=True):
-        terms = set(analyse(c.span.text))
-        overlap = len(qterms & terms) / len(qterms) if qterms else 0.0
-        rank_prior = 1.0 - 0.1 * c.passage  # trust the retriever's order a little
-        c.score = float((0.6 * sim + 0.4 * overlap) * rank_prior)
+    sims = embedder.encode_documents([c.span.text for c in cands]) @ qvec
+    # A sentence is read with its heading: "19:30 uur Opening" under "Agenda
+    # beeldvormende vergadering 5 oktober" is about that meeting.
+    cand_terms = [
+        set(analyse(f"{_last_heading(passages[c.passage])} {c.span.text}")) for c in cands
+    ]
+    qterms = list(dict.fromkeys(analyse(question)))
+    weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
+    total = sum(weights.values()) or 1.0
+    kind = expected_type(question)
+    for c, sim, terms in zip(cands, sims, cand_terms, strict=True):
+        overlap = sum(w for t, w in weights.items() if t in terms) / total
+        # A question of time, number, date or person is answered by a sentence that
+        # holds one; the others are kept, ranked down.
+        fit = 1.0 if has_type(c.span.text, kind) else TYPE_MISMATCH
+        rank_prior = 1.0 - 0.05 * c.passage  # trust the retriever's order a little
+        c.score = float((0.5 * sim + 0.5 * overlap) * fit * rank_prior)
     cands.sort(key=lambda c: c.score, reverse=True)
-    best = cands[0].score
-    chosen = [c for c in cands if c.score >= RELATIVE_CUTOFF * best][:max_sentences]
+    best = cands[0]
+    chosen = [best]
+    for c in cands[1:]:
+        if len(chosen) >= max_sentences or c.score < RELATIVE_CUTOFF * best.score:
+            break
+        if c.passage == best.passage or c.score >= 0.95 * best.score:
+            chosen.append(c)
     # Read in document order: by passage rank, then position in the chunk.
     return sorted(chosen, key=lambda c: (c.passage, c.span.start))
+
+
+def _last_heading(passage: Passage) -> str:
+    return passage.chunk.section.rsplit(" > ", 1)[-1]
+
+
+def _term_weights(qterms: Sequence[str], cand_terms: Sequence[set[str]]) -> dict[str, float]:
+    """IDF-like weights of the question's terms over the candidate sentences: a term
+    that stands in every sentence (the document's topic) says little about which one
+    answers; a rare one says much."""
+    n = len(cand_terms)
+    weights = {}
+    for term in qterms:
+        df = sum(term in terms for terms in cand_terms)
+        weights[term] = math.log(1.0 + n / (1.0 + df))
+    return weights
 
 
 def render_extractive(quotes: Sequence[tuple[str, int]], language: str) -> str:

@@ -3,24 +3,25 @@
 Every rating or comment is appended to settings.feedback_path as one JSON line; a later
 line about the same turn overrides an earlier one (a comment after a thumbs-up, or a
 changed mind). `export_feedback` turns the latest rating of each turn into items of the
-evaluation dataset: id, question, audience, language, answerable, reference_answer,
-key_facts and sources [{doc_id, page}].
+evaluation dataset with `assistant.evaluation.feedback.from_feedback`, the one conversion
+from feedback to gold-set records.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+import json
+import tempfile
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from assistant.audit import append_jsonl, pseudonym, read_jsonl, utc_now
+from assistant.evaluation.feedback import from_feedback
 from assistant.settings import Settings
 from assistant.types import Citation
 
 Rating = Literal["up", "down", "none"]
-_MARKER = re.compile(r"\s*\[\d+\]")
 MAX_COMMENT = 2000
 
 
@@ -93,76 +94,44 @@ def latest_feedback(settings: Settings) -> list[dict[str, Any]]:
 def export_feedback(settings: Settings, include_negative: bool = False) -> list[dict[str, Any]]:
     """Feedback as evaluation items, one per question and audience (the latest rating wins).
 
-    A thumbs-up on an answer becomes an answerable item whose reference answer is the
-    answer (without markers), whose key facts are the quoted spans and whose sources are
-    the cited pages; a thumbs-up on a refusal becomes an unanswerable item. Thumbs-down
-    items only come with ``include_negative``, marked ``needs_review``: the comment, if
-    any, is their reference answer, and a person must check them before they are used.
+    The conversion is `assistant.evaluation.feedback.from_feedback`'s: a thumbs-up on a
+    cited answer becomes an answerable item with the cited pages as sources (a source
+    without a known page has no ``page`` key) and the answer as reference; a thumbs-up on
+    a refusal becomes an unanswerable item. Thumbs-down items, marked ``needs_review``
+    with the comment in ``notes``, only come with ``include_negative``; without it a
+    thumbs-down still takes back an earlier thumbs-up on the same question.
 
     Args:
         settings: where feedback lives.
         include_negative: also export thumbs-down items for review.
     """
-    items: dict[str, dict[str, Any]] = {}
-    for record in latest_feedback(settings):
-        question = str(record.get("question", "")).strip()
-        if not question:
-            continue
-        audience = str(record.get("audience") or "raad")
-        item_id = "fb-" + hashlib.sha256(f"{audience}\n{question}".encode()).hexdigest()[:12]
-        citations = [c for c in record.get("citations", []) if isinstance(c, dict)]
-        refused = bool(record.get("refused"))
-        if record.get("rating") == "up":
-            item: dict[str, Any] = {
-                "id": item_id,
-                "question": question,
-                "audience": audience,
-                "language": record.get("language") or "nl",
-                "answerable": not refused,
-                "reference_answer": "" if refused else _strip_markers(record.get("answer", "")),
-                "key_facts": [] if refused else _unique(c.get("quote", "") for c in citations),
-                "sources": [] if refused else _sources(citations),
-            }
-        elif include_negative:
-            item = {
-                "id": item_id,
-                "question": question,
-                "audience": audience,
-                "language": record.get("language") or "nl",
-                # A refusal marked wrong says the question was answerable; a wrong answer
-                # says nothing certain about it.
-                "answerable": True if refused else None,
-                "reference_answer": str(record.get("comment", "")),
-                "key_facts": [],
-                "sources": [],
-                "needs_review": True,
-            }
-        else:
-            items.pop(item_id, None)
-            continue
-        items.pop(item_id, None)  # keep the order of the latest rating
-        items[item_id] = item
-    return list(items.values())
+    records = [r for r in latest_feedback(settings) if str(r.get("question") or "").strip()]
+    if not include_negative:
+        # "none" (a rating taken back) drops the item, just as a later rating would.
+        records = [r if r.get("rating") == "up" else {**r, "rating": "none"} for r in records]
+    return from_feedback(records)
+
+
+def export_feedback_file(
+    settings: Settings, dest_dir: Path | None = None, include_negative: bool = False
+) -> Path:
+    """`export_feedback` as a JSON-lines file for download (the eval/ dataset format).
+
+    Args:
+        settings: where feedback lives.
+        dest_dir: where the file goes (a new temporary folder when None).
+        include_negative: also export thumbs-down items for review.
+    """
+    items = export_feedback(settings, include_negative=include_negative)
+    dest_dir = Path(dest_dir or tempfile.mkdtemp(prefix="ivb-feedback-"))
+    dest = dest_dir / "ivb-feedback-evalset.jsonl"
+    dest.write_text(
+        "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8"
+    )
+    return dest
 
 
 def _citation_dict(citation: Citation | dict[str, Any]) -> dict[str, Any]:
     data = citation.model_dump() if isinstance(citation, Citation) else dict(citation)
     keep = ("n", "chunk_id", "doc_id", "title", "page", "page_index", "quote")
     return {k: data.get(k) for k in keep if k in data}
-
-
-def _strip_markers(text: str) -> str:
-    return _MARKER.sub("", str(text)).strip()
-
-
-def _unique(values: Any) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-
-
-def _sources(citations: list[dict[str, Any]]) -> list[dict[str, str]]:
-    seen: dict[tuple[str, str], dict[str, str]] = {}
-    for c in citations:
-        key = (str(c.get("doc_id", "")), str(c.get("page", "")))
-        if key[0]:
-            seen.setdefault(key, {"doc_id": key[0], "page": key[1]})
-    return list(seen.values())

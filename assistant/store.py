@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, doc_hash, ordinal);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -558,6 +560,20 @@ class Store:
                     (rowid, self._terms(chunk)),
                 )
         return len(rows)
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of analysed terms over all chunks."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        total = self._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] or 1
+        marks = ",".join("?" * len(terms))
+        df = dict(
+            self._db().execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", terms)
+        )
+        return {
+            t: math.log(1.0 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms
+        }
 
     # -- consistency -------------------------------------------------------------------
     def check(self) -> dict[str, Any]:

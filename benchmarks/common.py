@@ -121,6 +121,17 @@ def children_peak_rss_mb() -> float:
     return _maxrss_mb(resource.RUSAGE_CHILDREN)
 
 
+def release_memory() -> None:
+    """Collect garbage and hand free heap back to the OS (glibc), before reading RSS."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def machine_info() -> dict[str, Any]:
     """nproc, CPU model, RAM and load: what a reader needs to compare runs."""
     cpu = platform.processor() or platform.machine()
@@ -400,30 +411,50 @@ def load_embedder(settings: Settings) -> tuple[Any, float]:
 def evaluate_retrieval(
     search: Callable[[str], Sequence[str]], items: Sequence[Any], k: int = 10
 ) -> dict[str, Any]:
-    """Doc-level recall@5 and MRR (over the top k) of a search function on a gold set.
+    """Doc-level recall@5, MRR and hit@1 (over the top k) of one search function.
 
     Args:
         search: question → doc ids of the ranked passages (one per passage, best first).
         items: answerable EvalItems with gold sources.
         k: how many passages to rank.
     """
+    return evaluate_retrievers({"only": search}, items, k)["only"]
+
+
+def evaluate_retrievers(
+    searches: dict[str, Callable[[str], Sequence[str]]], items: Sequence[Any], k: int = 10
+) -> dict[str, dict[str, Any]]:
+    """`evaluate_retrieval` for several search functions, interleaved question by question
+    (the order rotates), so that a change in machine load hits all of them alike."""
     from assistant.evaluation.metrics import Located, recall_at, reciprocal_rank
 
-    recalls, rrs, hits1, seconds = [], [], [], []
-    for item in items:
-        t = time.perf_counter()
-        doc_ids = list(search(item.question))[:k]
-        seconds.append(time.perf_counter() - t)
-        ranked = [Located(d) for d in doc_ids]
-        recalls.append(recall_at(ranked, item.sources, 5, level="doc"))
-        rrs.append(reciprocal_rank(ranked, item.sources, level="doc"))
-        hits1.append(recall_at(ranked, item.sources, 1, level="doc", mode="any"))
+    names = list(searches)
+    scores: dict[str, dict[str, list[float]]] = {
+        n: {"recall": [], "rr": [], "hit1": [], "seconds": []} for n in names
+    }
+    for i, item in enumerate(items):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            t = time.perf_counter()
+            doc_ids = list(searches[name](item.question))[:k]
+            s = scores[name]
+            s["seconds"].append(time.perf_counter() - t)
+            ranked = [Located(d) for d in doc_ids]
+            s["recall"].append(recall_at(ranked, item.sources, 5, level="doc"))
+            s["rr"].append(reciprocal_rank(ranked, item.sources, level="doc"))
+            s["hit1"].append(recall_at(ranked, item.sources, 1, level="doc", mode="any"))
+
+    def mean(values: list[float]) -> float:
+        return float(np.mean(values)) if values else float("nan")
+
     return {
-        "questions": len(items),
-        "recall@5": float(np.mean(recalls)) if recalls else float("nan"),
-        "mrr": float(np.mean(rrs)) if rrs else float("nan"),
-        "hit@1": float(np.mean(hits1)) if hits1 else float("nan"),
-        "latency": latency_stats(seconds),
+        name: {
+            "questions": len(items),
+            "recall@5": mean(s["recall"]),
+            "mrr": mean(s["rr"]),
+            "hit@1": mean(s["hit1"]),
+            "latency": latency_stats(s["seconds"]),
+        }
+        for name, s in scores.items()
     }
 
 

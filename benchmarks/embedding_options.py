@@ -513,7 +513,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def print_results(result: dict[str, Any]) -> None:
+def details(result: dict[str, Any]) -> dict[str, Any]:
+    """The per-option table and notes (printed here, and put in summary.md by run.py)."""
     headers = [
         "option",
         "load s",
@@ -547,17 +548,18 @@ def print_results(result: dict[str, Any]) -> None:
                 note,
             ]
         )
-    print("\n" + render_table(headers, rows))
+    notes = []
     for r in result["options"]:
         if r.get("native_onnx_unavailable"):
-            print(f"\nONNX: {r['native_onnx_unavailable']}.")
+            notes.append(f"ONNX: {r['native_onnx_unavailable']}.")
             break
     d = result["decision"]
-    print(
-        f"\nDefault by the rule ({d.get('rule', '')}): {d['choice']} "
-        f"(reference {d.get('reference')}, {d.get('speedup_vs_reference')}x its speed; "
-        f"excluded for quality: {d.get('excluded_for_quality') or 'none'})."
+    notes.append(
+        f"Default by the rule ({d.get('rule', '')}): **{d['choice']}** "
+        f"(reference {d.get('reference')}; {d.get('speedup_vs_reference')}x its speed; "
+        f"excluded for quality: {', '.join(d.get('excluded_for_quality') or []) or 'none'})."
     )
+    return {"headers": headers, "rows": rows, "notes": notes}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -593,7 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args)
     result["quick"] = args.quick
     result["seed"] = args.seed or SEED
-    print_results(result)
+    table = details(result)
+    print("\n" + render_table(table["headers"], table["rows"]))
+    print("\n".join(table["notes"]))
     print_figures("embedding options: each option vs fp32", result["figures"])
     write_result(NAME, result, out_dir(args))
     return 0

@@ -28,7 +28,9 @@ from assistant.audit import append_jsonl, prune_audit, pseudonym, read_jsonl, re
 from assistant.auth import StaffAuth, hash_password, verify_password
 from assistant.feedback import export_feedback, record_feedback
 from assistant.settings import Settings
+from assistant.sources import find_span, render_page
 from assistant.types import Answer, Citation
+from ingest.uploads import sanitise_filename, stage_upload
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF
 from tests.pdf_factory import PdfPage, make_corrupt_pdf, make_encrypted_pdf, make_text_pdf
 from tests.servers import free_port
@@ -141,17 +143,17 @@ def test_staff_login_is_off_without_credentials(settings):
     ],
 )
 def test_sanitise_filename(given_name, expected):
-    assert ui.sanitise_filename(given_name) == expected
+    assert sanitise_filename(given_name) == expected
 
 
 def test_sanitise_filename_limits_length_and_keeps_the_extension():
-    name = ui.sanitise_filename("é" * 500 + ".pdf")
+    name = sanitise_filename("é" * 500 + ".pdf")
     assert name.endswith(".pdf") and len(name.encode()) <= 120
 
 
 @given(st.text(min_size=0, max_size=300))
 def test_sanitised_names_stay_in_their_folder(name):
-    safe = ui.sanitise_filename(name)
+    safe = sanitise_filename(name)
     folder = Path("/srv/uploads")
     assert safe and "/" not in safe and "\x00" not in safe and safe not in (".", "..")
     assert not safe.startswith(".")
@@ -291,18 +293,19 @@ def test_feedback_exports_to_the_eval_format(settings):
         "language",
         "answerable",
         "reference_answer",
-        "key_facts",
         "sources",
+        "tags",
+        "notes",
     }
     assert first["answerable"] is True
     assert first["reference_answer"] == "De thema's zijn cybercrime en digitale veiligheid."
-    assert first["key_facts"] == ["cybercrime en digitale veiligheid"]
+    assert "key_facts" not in first  # from_feedback leaves key facts to a reviewer
     assert first["sources"] == [{"doc_id": "doc", "page": "2"}]
-    assert items[1]["answerable"] is False and items[1]["sources"] == []
+    assert items[1]["answerable"] is False and "sources" not in items[1]
 
     with_negative = export_feedback(settings, include_negative=True)
     review = [i for i in with_negative if i.get("needs_review")]
-    assert [i["reference_answer"] for i in review] == ["Fout antwoord"]
+    assert [i["notes"].split(" | ")[0] for i in review] == ["Fout antwoord"]
 
 
 # --------------------------------------------------------------------------- sources
@@ -310,17 +313,17 @@ def test_feedback_exports_to_the_eval_format(settings):
 
 def test_find_span_ignores_line_breaks_and_quote_styles():
     text = "op drie geprioriteerde thema’s, namelijk\r\n‘cybercrime en digitale veiligheid’"
-    start, end = ui.find_span(text, "thema's, namelijk 'cybercrime")
+    start, end = find_span(text, "thema's, namelijk 'cybercrime")
     assert text[start:end] == "thema’s, namelijk\r\n‘cybercrime"
-    assert ui.find_span(text, "iets anders") is None
+    assert find_span(text, "iets anders") is None
     marked = ui.mark_quote("a <b> cybercrime en zo", "cybercrime")
     assert marked == "a &lt;b&gt; <mark>cybercrime</mark> en zo"
 
 
 def test_render_page_marks_the_quote():
     quote = "cybercrime en digitale veiligheid"
-    plain = ui.render_page(SEED_PDF, 1)
-    marked = ui.render_page(SEED_PDF, 1, quote)
+    plain = render_page(SEED_PDF, 1)
+    marked = render_page(SEED_PDF, 1, quote)
     assert plain is not None and marked is not None and plain.size == marked.size
     assert plain.width > 800
     differing = sum(
@@ -329,7 +332,7 @@ def test_render_page_marks_the_quote():
         if a != b
     )
     assert differing > 500  # the translucent box
-    assert ui.render_page(SEED_PDF.with_name("missing.pdf"), 0) is None
+    assert render_page(SEED_PDF.with_name("missing.pdf"), 0) is None
 
 
 def test_answer_html_links_citations_and_marks_refusals():
@@ -378,13 +381,13 @@ def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
         str(uploads.resolve() / "mine.pdf"): "me",
     }
 
-    staged = ui.stage_upload(source, uploads, "../nota.pdf", {"id": "me"}, owners)
+    staged = stage_upload(source, uploads, "../nota.pdf", {"id": "me"}, owners)
     assert staged.target.name == "nota-2.pdf" and staged.target.read_bytes() == b"new"
     assert (uploads / "nota.pdf").read_bytes() == b"of another document"
     staged.rollback()
     assert sorted(p.name for p in uploads.iterdir() if p.is_file()) == ["mine.pdf", "nota.pdf"]
 
-    staged = ui.stage_upload(
+    staged = stage_upload(
         source, uploads, "mine.pdf", {"id": "me", "title": 'A "quoted"\x7f title'}, owners
     )
     assert staged.target.read_bytes() == b"new" and staged.sidecar.is_file()

@@ -1,0 +1,134 @@
+"""Calibrate the refusal thresholds on dev material (retrieval only, no generation).
+
+One store holds the IVB corpus and the Rijksoverheid FAQ corpus. Answerable: the
+FAQ dev questions and the answerable IVB gold questions. Unanswerable: the IVB gold
+set's unanswerable questions and the statute questions (no statute is in this store).
+For every question the best passage's similarity and the content-word coverage are
+computed once; a grid search then picks (refusal_threshold, confident_threshold,
+min_coverage) with the best balanced accuracy. Usage:
+
+    python benchmarks/calibrate_refusal.py [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.answerability import coverage  # noqa: E402
+from assistant.evaluation.dataset import load_dataset  # noqa: E402
+from assistant.guard import is_injection  # noqa: E402
+from assistant.language import detect  # noqa: E402
+from assistant.service import get_service  # noqa: E402
+from assistant.settings import REPO_ROOT, Settings  # noqa: E402
+from ingest.pipeline import ingest_paths  # noqa: E402
+
+EVAL = REPO_ROOT / "eval"
+
+
+def questions() -> list[tuple[str, bool, str]]:
+    """(question, answerable, set name); follow-ups and injections left out."""
+    out = []
+    for item in load_dataset(EVAL / "faq-dev.jsonl"):
+        out.append((item.question, True, "faq"))
+    for item in load_dataset(EVAL / "ivb-gold.jsonl"):
+        if item.history or is_injection(item.question):
+            continue
+        out.append((item.question, item.answerable, "ivb"))
+    for item in load_dataset(EVAL / "wetten-burgemeester.jsonl"):
+        out.append((item.question, False, "statutes-absent"))
+    return out
+
+
+def features(store_dir: Path) -> list[dict]:
+    settings = Settings(store_dir=store_dir)
+    report = ingest_paths([REPO_ROOT / "corpus", EVAL / "faq"], settings)
+    assert report.ok, report.failed
+    service = get_service(settings)
+    rows = []
+    for question, answerable, name in questions():
+        passages = service.retriever.search(question, k=5)
+        language = detect(question)
+        dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
+        rows.append({"question": question, "answerable": answerable, "set": name,
+                     "dense": dense, "coverage": cov, "missing": missing})  # fmt: skip
+    return rows
+
+
+def decide(row: dict, low: float, confident: float, min_cov: float) -> bool:
+    """True when the question is answered (not refused)."""
+    if row["dense"] < low:
+        return False
+    return not (row["dense"] < confident and row["coverage"] < min_cov)
+
+
+def evaluate(rows: list[dict], low: float, confident: float, min_cov: float) -> dict:
+    pos = [r for r in rows if r["answerable"]]
+    neg = [r for r in rows if not r["answerable"]]
+    answered_pos = sum(decide(r, low, confident, min_cov) for r in pos)
+    refused_neg = sum(not decide(r, low, confident, min_cov) for r in neg)
+    return {
+        "refusal_accuracy": refused_neg / len(neg),
+        "false_refusal_rate": 1 - answered_pos / len(pos),
+        "balanced_accuracy": (refused_neg / len(neg) + answered_pos / len(pos)) / 2,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = features(Path(tmp) / "store")
+    grid = itertools.product(
+        [x / 100 for x in range(20, 56, 2)],
+        [x / 100 for x in range(50, 81, 2)],
+        [x / 10 for x in range(3, 10)],
+    )
+    best = max(
+        ((evaluate(rows, *g)["balanced_accuracy"], g) for g in grid),
+        key=lambda t: (round(t[0], 4), -t[1][0]),
+    )
+    low, confident, min_cov = best[1]
+    current = Settings()
+    result = {
+        "questions": {"answerable": sum(r["answerable"] for r in rows),
+                      "unanswerable": sum(not r["answerable"] for r in rows)},  # fmt: skip
+        "chosen": {"refusal_threshold": low, "confident_threshold": confident,
+                   "min_coverage": min_cov, **evaluate(rows, low, confident, min_cov)},  # fmt: skip
+        "current_settings": {
+            "refusal_threshold": current.refusal_threshold,
+            "confident_threshold": current.confident_threshold,
+            "min_coverage": current.min_coverage,
+            **evaluate(rows, current.refusal_threshold, current.confident_threshold,
+                       current.min_coverage),  # fmt: skip
+        },
+        "dense_only": max(
+            ({"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0)}
+             for t in [x / 100 for x in range(20, 70)]),
+            key=lambda r: r["balanced_accuracy"],
+        ),  # fmt: skip
+        "errors_at_chosen": [
+            {k: r[k] for k in ("set", "question", "answerable", "dense", "coverage", "missing")}
+            for r in rows
+            if decide(r, low, confident, min_cov) != r["answerable"]
+        ],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "refusal_calibration.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "errors_at_chosen"}, indent=2))
+    for e in result["errors_at_chosen"]:
+        verdict = "refused" if e["answerable"] else "answered"
+        print(f"  {verdict:8} {e['set']:16} dense={e['dense']:.3f} cov={e['coverage']:.2f} "
+              f"{e['question'][:80]}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""Staff uploads: a file is checked, stored under ``<store>/uploads/`` with a metadata
+sidecar, and ingested; when anything fails, the folder and the index stay as they were.
+
+`ingest_upload` does all of that in one call and says what happened in an `UploadResult`;
+`remove_document` takes a document out of the index together with its upload file. The
+messages are plain Dutch text that names the file or field and what to do; escaping
+them for a page is the caller's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from assistant.settings import Settings
+from assistant.store import DocumentRecord, StoreLockedError
+from ingest.manifest import sanitise_id
+from ingest.pipeline import ingest_paths, remove_documents
+
+if TYPE_CHECKING:
+    from assistant.service import Service
+
+log = logging.getLogger("ivb.uploads")
+
+UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
+SIDECAR_SUFFIX = ".meta.toml"
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+
+Action = Literal["added", "replaced", "updated", "unchanged"]
+
+
+@dataclass
+class UploadResult:
+    """What an upload did. When ``ok`` is false, nothing changed: not the uploads folder,
+    not the index.
+
+    ``error`` says why (plain text naming the file or field), with one line per failed
+    file in ``reasons``. When ``ok``, ``action`` says what happened to ``doc_id``, which
+    now has ``chunks`` chunks; ``note`` warns about an old file left outside the uploads
+    folder.
+    """
+
+    ok: bool
+    error: str = ""
+    reasons: list[str] = field(default_factory=list)
+    doc_id: str = ""
+    action: Action | None = None
+    chunks: int = 0
+    note: str = ""
+
+
+@dataclass
+class RemoveResult:
+    """What removing a document did: ``ok`` when ``doc_id`` was in the index and is gone;
+    ``error`` says why not; ``note`` says where a file that is not an upload still lies."""
+
+    ok: bool
+    doc_id: str = ""
+    error: str = ""
+    note: str = ""
+
+
+@dataclass
+class StagedUpload:
+    """An upload written into the uploads folder, undoable until committed."""
+
+    target: Path
+    sidecar: Path
+    backups: list[tuple[Path, Path]] = field(default_factory=list)  # (backup, original)
+
+    def rollback(self) -> None:
+        """Remove the new file and sidecar and put back what they replaced."""
+        for path in (self.target, self.sidecar):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        for backup, original in self.backups:
+            os.replace(backup, original)
+        self.backups.clear()
+
+    def commit(self) -> None:
+        """Keep the new file and sidecar; drop the backups of what they replaced."""
+        for backup, _ in self.backups:
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+        self.backups.clear()
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where uploaded files are kept: ``uploads/`` in the store folder.
+
+    Args:
+        settings: store_dir.
+    """
+    return Path(settings.store_dir) / "uploads"
+
+
+def sanitise_filename(name: str, max_bytes: int = 120) -> str:
+    """A safe base name for an uploaded file: no folders, no '..', no control characters.
+
+    Args:
+        name: the name the browser sent (may hold folders, NUL bytes or anything else).
+        max_bytes: the longest result in UTF-8 bytes; the extension is kept.
+
+    Returns:
+        A plain file name that cannot leave the folder it is joined to; "upload" when
+        nothing usable is left.
+    """
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
+    name = re.sub(r"\s+", " ", name)
+    while ".." in name:
+        name = name.replace("..", ".")
+    name = name.strip(" .-")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", ext):
+        stem, ext = name, ""
+    ext = f".{ext.lower()}" if ext else ""
+    stem = stem.strip(" .-") or "upload"
+    budget = max(1, max_bytes - len(ext.encode()))
+    while len(stem.encode()) > budget:
+        stem = stem[:-1]
+    return stem.rstrip(" .-") + ext or "upload"
+
+
+def _toml_value(value: str | list[str]) -> str:
+    # A JSON string is a valid TOML basic string once DEL and other controls are gone.
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    clean = "".join(ch for ch in value if ch.isprintable())
+    return json.dumps(clean, ensure_ascii=False)
+
+
+def sidecar_text(meta: dict[str, Any]) -> str:
+    """The ``<file>.meta.toml`` for an upload's metadata (empty values left out).
+
+    Args:
+        meta: id, title, municipality, doc_type, date (strings) and supersedes (a list).
+    """
+    lines = ["# Metadata of an upload through the staff page."]
+    for key in ("id", "title", "municipality", "doc_type", "date", "supersedes"):
+        value = meta.get(key)
+        if value:
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def stage_upload(
+    source: Path, uploads: Path, filename: str, meta: dict[str, Any], owner_of: dict[str, str]
+) -> StagedUpload:
+    """Copy an upload into the uploads folder under a safe name, with its sidecar.
+
+    A file of the same name that belongs to another document is left alone (the new one
+    gets a numbered name); one that belongs to this document is kept aside until commit.
+
+    Args:
+        source: the uploaded temporary file.
+        uploads: the uploads folder (created when missing).
+        filename: the file name the browser sent.
+        meta: id, title, municipality, doc_type, date, supersedes.
+        owner_of: resolved source path -> doc_id of the documents in the index.
+    """
+    uploads.mkdir(parents=True, exist_ok=True)
+    root = uploads.resolve()
+    name = sanitise_filename(filename)
+    stem, ext = os.path.splitext(name)
+    target = root / name
+    counter = 2
+    while target.exists() and owner_of.get(str(target), meta["id"]) != meta["id"]:
+        target = root / f"{stem}-{counter}{ext}"
+        counter += 1
+    if target.parent != root:  # sanitise_filename makes this impossible; belt and braces
+        raise ValueError(f"{filename}: ongeldige bestandsnaam")
+    staged = StagedUpload(target, _sidecar_of(target))
+    backup_dir = root / ".backup"
+    for path in (staged.target, staged.sidecar):
+        if path.exists():
+            backup_dir.mkdir(exist_ok=True)
+            backup = backup_dir / f"{uuid.uuid4().hex}-{path.name}"
+            os.replace(path, backup)
+            staged.backups.append((backup, path))
+    try:
+        shutil.copyfile(source, staged.target)
+        staged.sidecar.write_text(sidecar_text(meta), encoding="utf-8")
+    except BaseException:
+        staged.rollback()
+        raise
+    return staged
+
+
+def check_upload(
+    file: str | Path | None,
+    settings: Settings,
+    *,
+    doc_id: str = "",
+    title: str = "",
+    municipality: str = "",
+    doc_type: str = "",
+    date: str = "",
+    supersedes: str | Sequence[str] = "",
+) -> dict[str, Any]:
+    """The metadata of an upload, checked before anything is written.
+
+    Args:
+        file: the uploaded file.
+        settings: max_file_mb.
+        doc_id: the document id (empty: one made from the file name).
+        title: the title (empty: taken from the document).
+        municipality: "gezamenlijk", a municipality, or empty (read from the text).
+        doc_type: the kind of document.
+        date: "JJJJ-MM-DD", "JJJJ" or empty.
+        supersedes: ids this document replaces, as a list or separated by commas/spaces.
+
+    Returns:
+        id, title, municipality, doc_type, date and supersedes (a list) for the sidecar.
+
+    Raises:
+        ValueError: with a message that names the file or field and what to do.
+    """
+    if not file:
+        raise ValueError("Kies eerst een bestand.")
+    upload = Path(file)
+    original = sanitise_filename(upload.name)
+    ext = Path(original).suffix.lower()
+    if ext not in UPLOAD_TYPES:
+        raise ValueError(
+            f"{original}: bestandstype '{ext or '(geen)'}' wordt niet ondersteund. Kies een "
+            "PDF, Word-bestand (.docx), Markdown (.md) of tekstbestand (.txt)."
+        )
+    size_mb = upload.stat().st_size / 1_000_000
+    if size_mb > settings.max_file_mb:
+        raise ValueError(
+            f"{original} is {size_mb:.1f} MB; de grens is {settings.max_file_mb:g} MB. "
+            "Verklein het bestand of splits het."
+        )
+    doc_id = (doc_id or "").strip() or sanitise_id(Path(original).stem)
+    if not _ID_RE.match(doc_id):
+        raise ValueError(
+            f"Id '{doc_id}' is ongeldig: gebruik letters, cijfers, '.', '_' en '-', en begin "
+            "met een letter of cijfer."
+        )
+    date = (date or "").strip()
+    if date and not _DATE_RE.match(date):
+        raise ValueError(f"Datum '{date}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ.")
+    if isinstance(supersedes, str):
+        supersedes = re.split(r"[,\s]+", supersedes)
+    replaced = [s for s in supersedes if s]
+    bad = [s for s in replaced if not _ID_RE.match(s)]
+    if bad:
+        raise ValueError(f"Ongeldige id bij 'vervangt': {', '.join(bad)}.")
+    return {
+        "id": doc_id,
+        "title": (title or "").strip(),
+        "municipality": municipality or "",
+        "doc_type": (doc_type or "").strip(),
+        "date": date,
+        "supersedes": replaced,
+    }
+
+
+def ingest_upload(
+    service: Service,
+    file: str | Path | None,
+    *,
+    doc_id: str = "",
+    title: str = "",
+    municipality: str = "",
+    doc_type: str = "",
+    date: str = "",
+    supersedes: str | Sequence[str] = "",
+) -> UploadResult:
+    """Check an upload, store it under the uploads folder with its sidecar and ingest it.
+
+    A file that belongs to the same document id replaces it (the old upload file goes);
+    when the check, the ingest or the store lock fails, the uploads folder and the index
+    are left as they were.
+
+    Args:
+        service: the store to ingest into and the embedder to index with.
+        file: the uploaded (temporary) file; its name becomes the stored file's name.
+        doc_id: the document id (empty: one made from the file name).
+        title: the title (empty: taken from the document).
+        municipality: "gezamenlijk", a municipality, or empty (read from the text).
+        doc_type: the kind of document.
+        date: "JJJJ-MM-DD", "JJJJ" or empty.
+        supersedes: ids this document replaces, as a list or separated by commas/spaces.
+    """
+    settings = service.settings
+    try:
+        meta = check_upload(
+            file,
+            settings,
+            doc_id=doc_id,
+            title=title,
+            municipality=municipality,
+            doc_type=doc_type,
+            date=date,
+            supersedes=supersedes,
+        )
+    except ValueError as exc:
+        return UploadResult(ok=False, error=str(exc))
+    upload = Path(str(file))
+    original = sanitise_filename(upload.name)
+    doc_id = meta["id"]
+    store = service.store
+    uploads = uploads_folder(settings)
+    records = store.documents()
+    owner_of = {str(Path(d.source).resolve()): d.doc_id for d in records}
+    previous = next((d for d in records if d.doc_id == doc_id), None)
+    staged = stage_upload(upload, uploads, upload.name, meta, owner_of)
+    try:
+        report = ingest_paths(
+            [staged.target], settings, store=store, embedder=service.retriever.embedder
+        )
+    except StoreLockedError:
+        staged.rollback()
+        return UploadResult(
+            ok=False,
+            error="Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw.",
+        )
+    except Exception as exc:
+        staged.rollback()
+        log.exception("upload ingest failed")
+        return UploadResult(
+            ok=False, error=f"{original} kon niet worden opgenomen ({type(exc).__name__})."
+        )
+    if report.failed or not (report.added or report.updated or report.unchanged):
+        staged.rollback()
+        reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
+        return UploadResult(
+            ok=False,
+            error="Niet opgenomen; de index is niet veranderd.",
+            reasons=reasons or [f"{original}: niets opgenomen."],
+        )
+    staged.commit()
+    note = _forget_old_source(previous, staged.target, uploads)
+    record = store.document(doc_id)
+    action: Action = (
+        "added"
+        if report.added
+        else "replaced"
+        if previous is not None and previous.doc_hash != (record.doc_hash if record else "")
+        else "updated"
+        if report.updated
+        else "unchanged"
+    )
+    chunks = record.chunk_count if record else 0
+    return UploadResult(ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note)
+
+
+def remove_document(service: Service, doc_id: str | None) -> RemoveResult:
+    """Take a document out of the index, and its file out of the uploads folder.
+
+    A source file outside the uploads folder is left alone; ``note`` then says where it is,
+    because re-reading that folder brings the document back.
+
+    Args:
+        service: the store to remove from.
+        doc_id: the document's id.
+    """
+    if not doc_id:
+        return RemoveResult(ok=False, error="Kies eerst een document.")
+    record = service.store.document(doc_id)
+    try:
+        removed = remove_documents([doc_id], service.settings, store=service.store)
+    except StoreLockedError:
+        return RemoveResult(ok=False, error="Er loopt al een opname; probeer het zo opnieuw.")
+    if not removed:
+        return RemoveResult(ok=False, error=f"{doc_id} staat niet (meer) in de index.")
+    note = ""
+    if record is not None:
+        source = Path(record.source).resolve()
+        if not remove_upload_files(source, uploads_folder(service.settings)) and source.exists():
+            note = (
+                f"Het bestand staat nog in {source.parent}; bij opnieuw inlezen van die map "
+                "komt het terug."
+            )
+    return RemoveResult(ok=True, doc_id=doc_id, note=note)
+
+
+def remove_upload_files(source: str | Path, uploads: Path) -> bool:
+    """Delete a document's file and its sidecar when they lie in the uploads folder.
+
+    Args:
+        source: the document's source file.
+        uploads: the uploads folder.
+
+    Returns:
+        Whether the file lay in the uploads folder (and so is gone now).
+    """
+    path = Path(source).resolve()
+    if path.parent != uploads.resolve():
+        return False
+    for file in (path, _sidecar_of(path)):
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+    return True
+
+
+def _sidecar_of(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def _forget_old_source(previous: DocumentRecord | None, new: Path, uploads: Path) -> str:
+    """After a replace: remove the old upload file, or say where the old file still is."""
+    if previous is None:
+        return ""
+    old = Path(previous.source).resolve()
+    if old == new.resolve() or remove_upload_files(old, uploads):
+        return ""
+    return (
+        f"Let op: het vorige bestand ({old.name}) staat nog in {old.parent}. Haal het daar "
+        "weg, anders komt het bij opnieuw inlezen terug."
+    )
