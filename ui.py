@@ -9,12 +9,15 @@ session's conversation. The stylesheet, theme and scripts are in assistant.web_a
 Run with ``ivb serve`` or ``python ui.py``.
 """
 
+import contextlib
 import html
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -88,6 +91,19 @@ DOC_COLUMNS = [
     "opgenomen",
     "status",
 ]
+# The local model answers one question at a time, first come first served (ModelLine);
+# this many requests per chat_concurrency slot may wait for it, past that they are refused.
+LOCAL_WAITING_PER_SLOT = 4
+LOCAL_QUEUE_TEXT = "Wachtrij lokaal model: u bent nummer {place}"
+LOCAL_TURN_TEXT = "Het lokale taalmodel beantwoordt uw vraag"
+BUSY_TEXT = (
+    "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
+    "antwoord zonder taalmodel."
+)
+REFUSAL_HEADINGS = {
+    "injection": "Deze vraag behandel ik niet",
+    "busy": "Het taalmodel is nu bezet",
+}
 _CITE_RE = re.compile(r"\[(\d+)\]")
 _REF_RE = re.compile(r"^(\d{1,4})-(\d{1,3})$")
 
@@ -133,6 +149,130 @@ def available_backends(settings: Settings) -> list[str]:
     return backends
 
 
+# --------------------------------------------------------------------------- the model's line
+
+
+class LineFull(Exception):
+    """The line for the model is full: the request is not taken (answer it as busy)."""
+
+
+class Ticket:
+    """One request's place in a `ModelLine`. Leave the line when done, also on errors:
+    use the ticket as a context manager.
+    """
+
+    def __init__(self, line: "ModelLine", number: int) -> None:
+        self.line = line
+        self.number = number  # the order of joining, for logs
+
+    def place(self) -> int:
+        """How many requests are before this one: 0 while it holds the model."""
+        return self.line.place(self)
+
+    def places(self, poll_s: float = 1.0) -> Iterator[int]:
+        """Wait for this request's turn, yielding its place (1: next) at once, whenever it
+        changes, and again every ``poll_s`` seconds; returns when the model is its own."""
+        return self.line.wait_turn(self, poll_s)
+
+    def leave(self) -> None:
+        """Give up the model, or the place in the line (the ones behind move up)."""
+        self.line.leave(self)
+
+    def __enter__(self) -> "Ticket":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.leave()
+
+
+class ModelLine:
+    """First come, first served access to one model, shared by the web chat and the API.
+
+    The request at the front holds the model until it leaves, for its whole answer (a
+    follow-up's rewrite and the answer itself, so nothing gets in between); the others
+    wait in the order they joined and can be told their place.
+
+    Args:
+        max_waiting: how many requests may wait behind the one being served; one more is
+            refused (`join` raises LineFull).
+    """
+
+    def __init__(self, max_waiting: int) -> None:
+        self.max_waiting = max(0, max_waiting)
+        self._changed = threading.Condition()
+        self._line: list[Ticket] = []
+        self._joined = 0
+
+    def __len__(self) -> int:
+        """The requests in the line: the one being served and those waiting."""
+        with self._changed:
+            return len(self._line)
+
+    @property
+    def waiting(self) -> int:
+        """The requests waiting behind the one being served."""
+        with self._changed:
+            return max(0, len(self._line) - 1)
+
+    def join(self) -> Ticket:
+        """Take a place at the back of the line.
+
+        Raises:
+            LineFull: max_waiting requests are already waiting.
+        """
+        with self._changed:
+            if len(self._line) > self.max_waiting:
+                raise LineFull(f"{len(self._line) - 1} requests are waiting for the model")
+            self._joined += 1
+            ticket = Ticket(self, self._joined)
+            self._line.append(ticket)
+            return ticket
+
+    def place(self, ticket: Ticket) -> int:
+        """How many requests are before a ticket (0: it holds the model)."""
+        with self._changed:
+            return self._place(ticket)
+
+    def _place(self, ticket: Ticket) -> int:
+        try:
+            return self._line.index(ticket)
+        except ValueError:
+            raise RuntimeError(f"ticket {ticket.number} is no longer in the line") from None
+
+    def wait_turn(self, ticket: Ticket, poll_s: float = 1.0) -> Iterator[int]:
+        """See `Ticket.places`."""
+        place = self.place(ticket)
+        while place:
+            yield place
+            with self._changed:
+                self._changed.wait_for(partial(self._moved, ticket, place), poll_s)
+                place = self._place(ticket)
+
+    def _moved(self, ticket: Ticket, place: int) -> bool:
+        return self._place(ticket) != place
+
+    def leave(self, ticket: Ticket) -> None:
+        """Take a ticket out of the line (a no-op when it already left)."""
+        with self._changed:
+            if ticket in self._line:
+                self._line.remove(ticket)
+                self._changed.notify_all()
+
+
+def _report_place(ticket: Ticket, progress: gr.Progress) -> None:
+    """Wait for a ticket's turn, reporting each new place as progress: index is the place
+    (1: next), length how many wait, desc the same in words."""
+    shown = 0
+    for place in ticket.places():
+        if place != shown:
+            shown = place
+            waiting = max(place, ticket.line.waiting)
+            desc = LOCAL_QUEUE_TEXT.format(place=place)
+            progress((place, waiting), desc=desc, unit="plaats in de wachtrij")
+    if shown:
+        progress(None, desc=LOCAL_TURN_TEXT)
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -169,11 +309,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         turn: the turn's index in the conversation (part of each link).
     """
     if answer.refused:
-        heading = (
-            "Deze vraag behandel ik niet"
-            if answer.refusal_reason == "injection"
-            else "Niet gevonden in de documenten"
-        )
+        heading = REFUSAL_HEADINGS.get(answer.refusal_reason, "Niet gevonden in de documenten")
         return (
             f'<div class="ivb-refusal" role="note"><p><strong>{heading}</strong></p>'
             f"{_paragraphs(html.escape(answer.text))}</div>"
@@ -204,6 +340,15 @@ def streaming_html(text: str) -> str:
         f'<div class="ivb-answer">{_paragraphs(html.escape(text)) or "<p>…</p>"}'
         '<p class="ivb-status">Het antwoord wordt geschreven en daarna gecontroleerd '
         "tegen de bronnen.</p></div>"
+    )
+
+
+def queue_html(place: int) -> str:
+    """The chat message while a question waits for the local model: a note, not an error."""
+    text = LOCAL_QUEUE_TEXT.format(place=place)
+    return (
+        f'<div class="ivb-answer" role="status"><p class="ivb-status">{html.escape(text)}. '
+        "Het antwoord begint zodra het taalmodel vrij is.</p></div>"
     )
 
 
@@ -350,6 +495,8 @@ class WebApp:
         self.backends = available_backends(settings)
         self.uploads_dir = uploads_folder(settings)
         self._pruned_at = 0.0
+        # One first-come-first-served line for the local model, for the chat and the API.
+        self.local_line = ModelLine(settings.chat_concurrency * LOCAL_WAITING_PER_SLOT)
 
     # -- chat ------------------------------------------------------------------------
     def _backend(self, backend: str | None) -> str:
@@ -362,6 +509,30 @@ class WebApp:
             )
         return backend
 
+    def _join_local_line(self) -> Ticket | None:
+        """A place in the local model's line, or None (and a log line) when it is full."""
+        try:
+            return self.local_line.join()
+        except LineFull:
+            log.warning(
+                "local model busy: %d requests waiting, a question was refused",
+                self.local_line.waiting,
+            )
+            return None
+
+    def _busy_answer(self, question: str, audience: str, backend: str) -> Answer:
+        """The answer when too many questions wait for the local model: try later."""
+        return Answer(
+            question=question,
+            text=BUSY_TEXT,
+            refused=True,
+            refusal_reason="busy",
+            audience=audience,
+            backend=backend,
+            model=self.pipeline.model_name(backend),
+            timings={"total": 0.0},
+        )
+
     def respond(
         self,
         question: str,
@@ -373,6 +544,10 @@ class WebApp:
     ) -> Iterator[tuple[Any, ...]]:
         """Answer a question in the chat, streaming; then the checked answer and its sources.
 
+        With the local model the question first waits its turn in the model's line (its
+        place shows in the chat), then holds the model for the whole answer. When too many
+        wait, the chat says so and the question stays in the box.
+
         Yields (chatbot, question box, turns, source panel, page image, source detail,
         example questions).
         """
@@ -383,8 +558,38 @@ class WebApp:
         turns = list(turns or [])
         backend = self._backend(backend)
         turn = len(turns)
+        ticket = None
+        if backend == "local":
+            ticket = self._join_local_line()
+            if ticket is None:
+                busy = self._busy_answer(question, audience or self.settings.audience, backend)
+                shown = {"question": question, "html": answer_html(busy, turn)}
+                yield chat_messages([*turns, shown]), question, *(gr.skip(),) * 5
+                return
+        with ticket or contextlib.nullcontext():
+            session = getattr(request, "session_hash", None)
+            yield from self._respond(
+                question, turns, audience, municipality, backend, ticket, session
+            )
+
+    def _respond(
+        self,
+        question: str,
+        turns: list[dict[str, Any]],
+        audience: str,
+        municipality: str,
+        backend: str,
+        ticket: Ticket | None,
+        session: str | None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """`respond` once the question is taken (and, for the local model, has a ticket)."""
+        turn = len(turns)
         history = [(t["question"], t["answer"]) for t in turns][-MAX_HISTORY:]
-        pending = {"question": question, "html": streaming_html("")}
+        shown_place = ticket.place() if ticket is not None else 0
+        pending = {
+            "question": question,
+            "html": queue_html(shown_place) if shown_place else streaming_html(""),
+        }
         hide_image = gr.Image(value=None, visible=False)
         hide_examples = gr.Column(visible=False)
         yield (
@@ -396,6 +601,19 @@ class WebApp:
             "",
             hide_examples,
         )
+        if ticket is not None:
+            # Wait for the model; every poll yields, so a page that went away closes this
+            # generator (and frees its place) without waiting for its turn.
+            for place in ticket.places():
+                if place == shown_place:
+                    yield (gr.skip(),) * 7
+                    continue
+                shown_place = place
+                pending["html"] = queue_html(place)
+                yield chat_messages([*turns, pending]), *(gr.skip(),) * 6
+            if shown_place:
+                pending["html"] = streaming_html("")
+                yield chat_messages([*turns, pending]), *(gr.skip(),) * 6
         answer: Answer | None = None
         streamed: list[str] = []
         muni = None if municipality in (None, "", ALL) else municipality
@@ -419,7 +637,6 @@ class WebApp:
             yield chat_messages([*turns, pending]), *(gr.skip(),) * 6
             return
         assert answer is not None
-        session = getattr(request, "session_hash", None)
         audit_id = self._audit(answer, session, muni, "web")
         turns.append(_turn_entry(question, answer, turn, audit_id))
         yield (
@@ -443,6 +660,11 @@ class WebApp:
     ) -> dict[str, Any]:
         """Answer one question: the structured answer, as `ivb ask --json` gives it.
 
+        With backend "local" the question waits its turn for the model, first come first
+        served with the web chat; while it waits, its place is sent as progress ("Wachtrij
+        lokaal model: u bent nummer N"). When too many questions wait, the answer is a
+        refusal with refusal_reason "busy": ask again later, or use "extractive".
+
         Args:
             question: the question.
             audience: "raad" or "inwoner".
@@ -458,13 +680,25 @@ class WebApp:
         muni = None if municipality in (None, "", ALL) else municipality
         if muni is not None and muni not in dict(MUNICIPALITY_CHOICES).values():
             raise gr.Error("municipality moet 'alle', 'Dronten', 'Noordoostpolder' of 'Urk' zijn.")
-        answer = self.pipeline.ask(
-            question,
-            history=_parse_history(history_json)[-MAX_HISTORY:],
-            audience=audience,
-            municipality=muni,
-            backend=self._backend(backend),
-        )
+        history = _parse_history(history_json)[-MAX_HISTORY:]
+        backend = self._backend(backend)
+        ticket = None
+        if backend == "local":
+            ticket = self._join_local_line()
+            if ticket is None:
+                return self._busy_answer(question, audience, backend).as_dict()
+        with ticket or contextlib.nullcontext():
+            if ticket is not None:
+                # gr.api does not pass a gr.Progress parameter, but one made here reports
+                # to the event that runs this call (a no-op outside one).
+                _report_place(ticket, gr.Progress())
+            answer = self.pipeline.ask(
+                question,
+                history=history,
+                audience=audience,
+                municipality=muni,
+                backend=backend,
+            )
         session = getattr(request, "session_hash", None) if request is not None else None
         self._audit(answer, session, muni, "api")
         return answer.as_dict()
@@ -808,16 +1042,16 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
             with gr.Tab("Beheer", id="staff"):
                 _staff_tab(app, token)
 
-        # The chat, on the concurrency group of its backend: the local model answers one
-        # question at a time (the others wait in the queue and see their place), the
-        # other backends answer settings.chat_concurrency at once.
+        # The chat, on the concurrency group of its backend: extractive and openai answer
+        # settings.chat_concurrency at once ("shared"). The local model answers one question
+        # at a time, first come first served with the API, in WebApp.local_line: its
+        # group has no limit of its own, so that every question takes its place in that
+        # line at once and sees it in the chat (too many waiting: "busy").
         chat_inputs = [question, turns, audience, municipality, backend]
         chat_outputs = [chatbot, question, turns, sources, page_image, source_detail, examples_box]
-        groups = {
-            "local" if b == "local" else "shared" for b in app.backends
-        }  # "shared": extractive and openai
+        groups = {"local" if b == "local" else "shared" for b in app.backends}
         for group in sorted(groups):
-            limit = 1 if group == "local" else settings.chat_concurrency
+            limit = None if group == "local" else settings.chat_concurrency
             runner = gr.Button(f"run-{group}", visible="hidden", elem_id=f"ivb-run-{group}")
             runner.click(
                 app.respond,
@@ -862,10 +1096,12 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
             [pending_feedback, comment_box, comment_text, feedback_thanks],
             api_visibility="private",
         )
+        # The API on a group of its own, so that API traffic never holds up the web chat;
+        # its local-model questions wait in the same line as the chat's (WebApp.local_line).
         gr.api(
             app.ask_api,
             api_name="ask",
-            concurrency_id="chat-shared",
+            concurrency_id="api",
             concurrency_limit=settings.chat_concurrency,
         )
     demo.queue(default_concurrency_limit=settings.chat_concurrency)

@@ -136,7 +136,9 @@ class AnswerPipeline:
         checker = CitationChecker(self.service.retriever.embedder, self.settings.support_threshold)
         t = time.perf_counter()
         if backend == "extractive":
-            self._extractive(answer, standalone, passages)
+            # Retrieval used the standalone question; the sentences must answer the
+            # question as asked (a follow-up names what it is about now).
+            self._extractive(answer, question, passages)
             timings["generate"] = time.perf_counter() - t
             if answer.refused:
                 yield self._refuse(answer, answer.refusal_reason, timings, t_start)

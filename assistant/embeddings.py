@@ -51,29 +51,25 @@ class Embedder(Embeddings):
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors for passages."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            return self.model.encode(
-                texts,
-                prompt_name=self._doc_prompt,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ).astype(np.float32)
+        return self._encode(texts, self._doc_prompt)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors for questions."""
+        return self._encode(texts, self._query_prompt)
+
+    def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            return self.model.encode(
+            vectors = self.model.encode(
                 texts,
-                prompt_name=self._query_prompt,
+                prompt_name=prompt_name,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
-            ).astype(np.float32)
+            )
+        return vectors.astype(np.float32)
 
     # LangChain Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

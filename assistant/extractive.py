@@ -56,18 +56,31 @@ def select_sentences(
     if not cands:
         return []
     qvec = embedder.encode_queries([question])[0]
-    sims = embedder.encode_documents([c.span.text for c in cands]) @ qvec
-    # A sentence is read with its heading: "19:30 uur Opening" under "Agenda
-    # beeldvormende vergadering 5 oktober" is about that meeting.
-    cand_terms = [
-        set(analyse(f"{_last_heading(passages[c.passage])} {c.span.text}")) for c in cands
+    # A sentence is read with its heading ("19:30 uur Opening" under "Agenda
+    # beeldvormende vergadering 5 oktober" is about that meeting, at half weight), and a
+    # chunk's first sentence with the part of it that stands in the previous chunk.
+    texts = [_with_context(passages[c.passage], c.span) for c in cands]
+    sims = embedder.encode_documents(texts) @ qvec
+    cand_terms = [set(analyse(t)) for t in texts]
+    # The sentence before also counts at half weight: "Voor Dronten zijn dat ..."
+    # answers what its predecessor named ("lokale speerpunten").
+    head_terms = [
+        set(
+            analyse(
+                f"{_last_heading(passages[c.passage])} {_previous(passages[c.passage], c.span)}"
+            )
+        )
+        for c in cands
     ]
     qterms = list(dict.fromkeys(analyse(question)))
     weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
     total = sum(weights.values()) or 1.0
     kind = expected_type(question)
-    for c, sim, terms in zip(cands, sims, cand_terms, strict=True):
-        overlap = sum(w for t, w in weights.items() if t in terms) / total
+    for c, sim, terms, heads in zip(cands, sims, cand_terms, head_terms, strict=True):
+        overlap = (
+            sum(w if t in terms else 0.5 * w if t in heads else 0.0 for t, w in weights.items())
+            / total
+        )
         # A question of time, number, date or person is answered by a sentence that
         # holds one; the others are kept, ranked down.
         fit = 1.0 if has_type(c.span.text, kind) else TYPE_MISMATCH
@@ -83,6 +96,21 @@ def select_sentences(
             chosen.append(c)
     # Read in document order: by passage rank, then position in the chunk.
     return sorted(chosen, key=lambda c: (c.passage, c.span.start))
+
+
+def _with_context(passage: Passage, span: Span) -> str:
+    if span.start == 0 and passage.context_before:
+        return f"{passage.context_before} {span.text}"
+    return span.text
+
+
+def _previous(passage: Passage, span: Span) -> str:
+    """The text of the sentence before a span in its chunk (or the context before it)."""
+    before = passage.chunk.text[: span.start].rstrip()
+    if not before:
+        return passage.context_before
+    spans = split_spans(before)
+    return spans[-1].text if spans else ""
 
 
 def _last_heading(passage: Passage) -> str:

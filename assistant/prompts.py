@@ -60,7 +60,12 @@ def format_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for i, p in enumerate(passages, start=1):
         c = p.chunk
-        blocks.append(f"[{i}] {c.title}, p. {c.page_label}:\n{c.text.strip()}")
+        text = c.text.strip()
+        if p.context_before:
+            text = f"(…{p.context_before}) {text}"
+        if p.context_after:
+            text = f"{text} ({p.context_after}…)"
+        blocks.append(f"[{i}] {c.title}, p. {c.page_label}:\n{text}")
     return "\n\n".join(blocks)
 
 

@@ -6,6 +6,7 @@ that absolute number is what the refusal threshold is calibrated on.
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -25,6 +26,8 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.0
 SUPERSEDED_PENALTY = 0.5
+CONTEXT_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
@@ -88,6 +91,7 @@ class Retriever:
         passages = self._rerank(query, passages)
         for rank, p in enumerate(passages[:k], start=1):
             p.rank = rank
+            self._add_context(p)
         self.last_timings = {"embed_query": t1 - t0, "search": t2 - t1,
                              "fuse": time.perf_counter() - t2}  # fmt: skip
         return passages[:k]
@@ -122,6 +126,22 @@ class Retriever:
                 p.superseded = True
                 p.score *= SUPERSEDED_PENALTY
         return sorted(by_id.values(), key=lambda p: p.score, reverse=True)
+
+    def _add_context(self, passage: Passage) -> None:
+        """Where a chunk starts or ends mid-sentence (a page break, a size split), add
+        the rest of that sentence from the neighbouring chunk, so the passage reads whole."""
+        text = passage.chunk.text.strip()
+        starts_mid = bool(text) and (text[0].islower() or text[0] in ",;:)")
+        ends_mid = bool(text) and text[-1] not in ".!?:;”’\"'"
+        if not (starts_mid or ends_mid):
+            return
+        before, after = self.store.neighbours(passage.chunk)
+        if starts_mid and before is not None:
+            tail = _SENTENCE_END.split(before.text.strip())[-1]
+            passage.context_before = tail[-CONTEXT_CHARS:]
+        if ends_mid and after is not None:
+            head = _SENTENCE_END.split(after.text.strip(), maxsplit=1)[0]
+            passage.context_after = head[:CONTEXT_CHARS]
 
     def _rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
         """Optional cross-encoder rescoring of the fused list (off unless configured)."""

@@ -21,15 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.answerability import coverage  # noqa: E402
-from assistant.evaluation.dataset import load_dataset  # noqa: E402
-from assistant.guard import is_injection  # noqa: E402
-from assistant.language import detect  # noqa: E402
-from assistant.service import get_service  # noqa: E402
-from assistant.settings import REPO_ROOT, Settings  # noqa: E402
-from ingest.pipeline import ingest_paths  # noqa: E402
+from assistant.answerability import coverage
+from assistant.evaluation.dataset import load_dataset
+from assistant.guard import is_injection
+from assistant.language import detect
+from assistant.service import get_service
+from assistant.settings import REPO_ROOT, Settings
+from ingest.pipeline import ingest_paths
 
 EVAL = REPO_ROOT / "eval"
+MAX_FALSE_REFUSAL = 0.05
 
 
 def questions() -> list[tuple[str, bool, str]]:
@@ -84,35 +85,57 @@ def evaluate(rows: list[dict], low: float, confident: float, min_cov: float) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
+    parser.add_argument("--reuse", action="store_true", help="reuse the saved features")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = features(Path(tmp) / "store")
+    cache = args.out / "refusal_features.json"
+    if args.reuse and cache.exists():
+        rows = json.loads(cache.read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = features(Path(tmp) / "store")
+        args.out.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
     grid = itertools.product(
         [x / 100 for x in range(20, 56, 2)],
         [x / 100 for x in range(50, 81, 2)],
         [x / 10 for x in range(3, 10)],
     )
+    # A council member who is refused an answer the documents hold loses trust fastest:
+    # among settings that refuse at most 5% of answerable questions, take the one that
+    # refuses the most unanswerable ones (balanced accuracy as the tie-breaker).
+    scored = [(evaluate(rows, *g), g) for g in grid]
+    allowed = [t for t in scored if t[0]["false_refusal_rate"] <= MAX_FALSE_REFUSAL] or scored
     best = max(
-        ((evaluate(rows, *g)["balanced_accuracy"], g) for g in grid),
-        key=lambda t: (round(t[0], 4), -t[1][0]),
-    )
+        allowed,
+        key=lambda t: (round(t[0]["refusal_accuracy"], 4), round(t[0]["balanced_accuracy"], 4),
+                       -t[1][0]),
+    )  # fmt: skip
     low, confident, min_cov = best[1]
     current = Settings()
     result = {
-        "questions": {"answerable": sum(r["answerable"] for r in rows),
-                      "unanswerable": sum(not r["answerable"] for r in rows)},  # fmt: skip
-        "chosen": {"refusal_threshold": low, "confident_threshold": confident,
-                   "min_coverage": min_cov, **evaluate(rows, low, confident, min_cov)},  # fmt: skip
+        "questions": {
+            "answerable": sum(r["answerable"] for r in rows),
+            "unanswerable": sum(not r["answerable"] for r in rows),
+        },  # fmt: skip
+        "chosen": {
+            "refusal_threshold": low,
+            "confident_threshold": confident,
+            "min_coverage": min_cov,
+            **evaluate(rows, low, confident, min_cov),
+        },  # fmt: skip
         "current_settings": {
             "refusal_threshold": current.refusal_threshold,
             "confident_threshold": current.confident_threshold,
             "min_coverage": current.min_coverage,
-            **evaluate(rows, current.refusal_threshold, current.confident_threshold,
-                       current.min_coverage),  # fmt: skip
+            **evaluate(
+                rows, current.refusal_threshold, current.confident_threshold, current.min_coverage
+            ),  # fmt: skip
         },
         "dense_only": max(
-            ({"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0)}
-             for t in [x / 100 for x in range(20, 70)]),
+            (
+                {"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0)}
+                for t in [x / 100 for x in range(20, 70)]
+            ),
             key=lambda r: r["balanced_accuracy"],
         ),  # fmt: skip
         "errors_at_chosen": [

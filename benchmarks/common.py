@@ -170,10 +170,10 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def describe_machine(info: dict[str, Any]) -> str:
+def describe_machine(info: dict[str, Any], when: str = "at start") -> str:
     return (
         f"{info['nproc']} cores ({info['cpu']}), {info['ram_gb']} GB RAM, "
-        f"load average at start {info['load_avg'][0]}"
+        f"load average {when} {info['load_avg'][0]}"
     )
 
 

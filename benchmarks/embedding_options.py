@@ -104,9 +104,9 @@ def onnx_unavailable_reason() -> str | None:
 
         return (
             "sentence-transformers backend='onnx' needs optimum-onnx, which is not installed; "
-            "its newest release (0.1.0) requires transformers<4.58 and optimum~=2.1, and this "
-            f"project uses transformers {version('transformers')}, so it cannot be installed "
-            "beside it"
+            "optimum-onnx 0.1.0 (the newest release in 2026) requires transformers<4.58 and "
+            f"optimum~=2.1, and this project uses transformers {version('transformers')}, so "
+            "it cannot be installed beside it"
         )
     try:
         importlib.import_module("optimum.onnxruntime")
@@ -554,6 +554,9 @@ def details(result: dict[str, Any]) -> dict[str, Any]:
             notes.append(f"ONNX: {r['native_onnx_unavailable']}.")
             break
     d = result["decision"]
+    if d["choice"] is None:
+        notes.append(f"Default by the rule: none ({d['reason']}).")
+        return {"headers": headers, "rows": rows, "notes": notes}
     notes.append(
         f"Default by the rule ({d.get('rule', '')}): **{d['choice']}** "
         f"(reference {d.get('reference')}; {d.get('speedup_vs_reference')}x its speed; "

@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.evaluation.dataset import EvalItem, load_dataset  # noqa: E402
-from assistant.retrieval import Retriever  # noqa: E402
-from assistant.settings import REPO_ROOT, Settings  # noqa: E402
-from assistant.store import Store  # noqa: E402
-from ingest.pipeline import ingest_paths  # noqa: E402
+from assistant.evaluation.dataset import EvalItem, load_dataset
+from assistant.retrieval import Retriever
+from assistant.settings import REPO_ROOT, Settings
+from assistant.store import Store
+from ingest.pipeline import ingest_paths
 
 STATUTES = REPO_ROOT.parent / "shared" / "corpora" / "nl-wetten-2017"
 SAFETY_LAWS = ["BWBR0001941", "BWBR0005416", "BWBR0013798", "BWBR0031788", "BWBR0027466",
@@ -43,7 +43,7 @@ def article_of(section: str) -> str:
     return f"Artikel {found[-1].lower()}" if found else ""
 
 
-def is_hit(passage, item: EvalItem, level: str) -> bool:  # noqa: ANN001
+def is_hit(passage, item: EvalItem, level: str) -> bool:
     for src in item.sources:
         if passage.chunk.doc_id != src.doc_id:
             continue

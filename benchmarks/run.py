@@ -9,6 +9,7 @@ a Markdown table for the README's performance section.
     python benchmarks/run.py --sizes large    # + 1000 statutes, 10k and 100k chunks
     python benchmarks/run.py --sizes ingest=10,100,1000 change=1000 query=1000,10000
     python benchmarks/run.py --only ingest,baseline --no-llm
+    python benchmarks/run.py --from-results   # only rebuild summary.json / summary.md
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "## Performance",
         "",
         f"Measured with `python benchmarks/run.py{summary['flags']}` on "
-        f"{summary['started_at'][:10]}: {describe_machine(machine)}; Python "
-        f"{machine['python']}, torch {v.get('torch')}, sentence-transformers "
-        f"{v.get('sentence_transformers')}, chromadb {v.get('chromadb')}. "
-        f"Total {summary['wall_s'] / 60:.1f} minutes.",
+        f"{summary['started_at'][:10]}: "
+        + describe_machine(machine, "at start" if summary["wall_s"] else "after the first run")
+        + (f" (at the end {machine['load_avg_end'][0]})" if "load_avg_end" in machine else "")
+        + f"; Python {machine['python']}, torch {v.get('torch')}, sentence-transformers "
+        f"{v.get('sentence_transformers')}, chromadb {v.get('chromadb')}."
+        + (f" Total {summary['wall_s'] / 60:.1f} minutes." if summary["wall_s"] else ""),
         "",
         "Every row sets our pipeline beside a baseline measured in the same run on the same "
         "data; ratio = ours / baseline.",
@@ -168,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"results folder (default {RESULTS_DIR}, --quick: {QUICK_RESULTS_DIR})",
     )
+    parser.add_argument(
+        "--from-results",
+        action="store_true",
+        help="run nothing: rebuild the summary from the results/<name>.json already there",
+    )
     args = parser.parse_args(argv)
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(only) - set(BENCHMARKS)
@@ -184,7 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     entries = {}
     for name in BENCHMARKS:
-        if name in only:
+        if name not in only:
+            continue
+        if args.from_results:
+            path = out / f"{name}.json"
+            entries[name] = (
+                {"returncode": 0, "wall_s": 0.0, "result": json.loads(path.read_text())}
+                if path.exists()
+                else {"returncode": None, "error": f"has no {path}"}
+            )
+        else:
             entries[name] = run_one(name, command(name, args, sizes, out), out)
 
     goals, all_rows = [], []
@@ -199,9 +216,18 @@ def main(argv: list[str] | None = None) -> int:
             for f in figures
             if f.get("met") is not None
         ]
+    wall_s: float | None = round(time.perf_counter() - started, 1)
+    if args.from_results:  # describe the machine and time of the runs, not of this call
+        results = [e["result"] for e in entries.values() if "result" in e]
+        if results:
+            machine = results[0]["machine"]
+            started_at = min(r["finished_at"] for r in results)
+        flags, wall_s = "", None
+    else:
+        machine["load_avg_end"] = machine_info()["load_avg"]
     summary = {
         "started_at": started_at,
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": wall_s,
         "flags": f" {flags}" if flags else "",
         "quick": args.quick,
         "machine": machine,
@@ -211,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'=' * 78}\nall figures (ratio = ours / baseline)\n{'=' * 78}")
     print(render_table(["benchmark: metric", *FIGURE_HEADERS[1:]], all_rows))
     met = sum(1 for g in goals if g["met"])
-    print(f"\ngoals met: {met} of {len(goals)}; total {summary['wall_s'] / 60:.1f} minutes")
+    total = f"; total {wall_s / 60:.1f} minutes" if wall_s and not args.from_results else ""
+    print(f"\ngoals met: {met} of {len(goals)}{total}")
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
@@ -519,10 +520,119 @@ def test_chat_events_queue_per_backend(settings):
     }
     assert limits["chat-shared"] == 3
     if "local" in ui.available_backends(settings):
-        assert limits["chat-local"] == 1  # the local model answers one question at a time
-    public = sorted(f.api_name for f in fns if f.api_visibility == "public")
-    assert public == ["ask"]
+        # Every local question takes its place in the model's own line at once (one at a
+        # time, first come first served: see test_model_line_*), not in a Gradio queue.
+        assert limits["chat-local"] is None
+    assert demo.ivb_app.local_line.max_waiting == 3 * ui.LOCAL_WAITING_PER_SLOT
+    public = [f for f in fns if f.api_visibility == "public"]
+    assert [f.api_name for f in public] == ["ask"]
+    # The API has a group of its own: API callers never hold up the web chat.
+    assert (public[0].concurrency_id, public[0].concurrency_limit) == ("api", 3)
     assert demo._queue.default_concurrency_limit == 3
+
+
+def test_model_line_serves_first_come_first_served():
+    line = ui.ModelLine(max_waiting=3)
+    holder = line.join()
+    assert holder.place() == 0 and list(holder.places()) == []  # its turn at once
+    tickets = [line.join() for _ in range(3)]
+    assert [t.place() for t in tickets] == [1, 2, 3] and line.waiting == 3
+    with pytest.raises(ui.LineFull):
+        line.join()  # three wait already: the fourth is refused, not queued
+
+    told: dict[int, list[int]] = {i: [] for i in range(3)}
+    served: list[int] = []
+    holding = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def request(i: int, ticket: ui.Ticket) -> None:
+        with ticket:
+            for place in ticket.places(poll_s=0.02):
+                told[i].append(place)
+            with lock:
+                holding["now"] += 1
+                holding["most"] = max(holding["most"], holding["now"])
+                served.append(i)
+            time.sleep(0.02)
+            with lock:
+                holding["now"] -= 1
+
+    threads = [
+        threading.Thread(target=request, args=(i, t)) for i, t in reversed(list(enumerate(tickets)))
+    ]  # started last first: the order served is the order joined, not the order started
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while not all(told.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [told[i][0] for i in range(3)] == [1, 2, 3]  # each told its place at once
+    assert served == []  # nobody gets past the one holding the model
+    holder.leave()
+    for thread in threads:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert served == [0, 1, 2] and holding["most"] == 1
+    for i, places in told.items():
+        moves = [p for k, p in enumerate(places) if k == 0 or p != places[k - 1]]
+        assert moves[0] == i + 1 and moves == sorted(moves, reverse=True) and moves[-1] >= 1
+    assert len(line) == 0 and line.join().place() == 0
+
+
+def test_model_line_frees_the_place_of_a_request_that_gives_up():
+    line = ui.ModelLine(max_waiting=2)
+    holder, first, second = line.join(), line.join(), line.join()
+    with pytest.raises(ui.LineFull):
+        line.join()
+    first.leave()  # e.g. the page was closed while it waited
+    assert second.place() == 1 and line.waiting == 1
+    third = line.join()  # its place is free again
+    assert third.place() == 2
+    first.leave()  # leaving twice is harmless
+    with pytest.raises(RuntimeError):
+        first.place()
+    holder.leave()
+    assert [second.place(), third.place()] == [0, 1]
+
+
+def test_local_questions_wait_in_one_line_then_are_refused_as_busy(staff_app, monkeypatch):
+    app = staff_app
+    line = ui.ModelLine(max_waiting=1)
+    monkeypatch.setattr(app, "local_line", line)
+    monkeypatch.setattr(app, "backends", ["extractive", "local"])
+    # No model needed: "local" questions are answered by the extractive backend here.
+    extractive = app.pipeline.stream
+    monkeypatch.setattr(
+        app.pipeline, "stream", lambda q, **kw: extractive(q, **{**kw, "backend": "extractive"})
+    )
+    holder = line.join()  # the model is busy with another question
+
+    steps = app.respond(QUESTION, [], "raad", "alle", "local", None)
+    first = next(steps)
+    note = first[0][-1]["content"]
+    assert "Wachtrij lokaal model: u bent nummer 1" in note and 'class="ivb-status"' in note
+    assert "ivb-error" not in note and first[1] == ""
+    assert line.waiting == 1  # the line is full now
+
+    # One more: the web chat says it is busy and keeps the question in the box; the API
+    # gives a well-formed refusal. Neither waits nor fails.
+    (busy,) = list(app.respond("Wat doet Urk?", [], "raad", "alle", "local", None))
+    message = busy[0][-1]["content"]
+    assert ui.BUSY_TEXT in message and 'class="ivb-refusal"' in message
+    assert "Het taalmodel is nu bezet" in message and busy[1] == "Wat doet Urk?"
+    result = app.ask_api(QUESTION, "raad", "alle", "local", "[]")
+    assert result["refused"] is True and result["refusal_reason"] == "busy"
+    assert result["answer"] == ui.BUSY_TEXT and result["citations"] == []
+    assert result["backend"] == "local" and "total" in result["timings"]
+
+    # The model is free: the waiting question is answered, and leaves the line.
+    holder.leave()
+    rest = list(steps)
+    writing = [r[0][-1]["content"] for r in rest if isinstance(r[0], list)]
+    assert "wordt geschreven" in writing[0]  # the place note goes once it is its turn
+    chat, _, turns, panel, _, _, _ = rest[-1]
+    assert len(turns) == 1 and 'href="#bron-0-1"' in chat[-1]["content"]
+    assert "Wachtrij" not in chat[-1]["content"] and "pagina 2" in panel
+    assert len(line) == 0
 
 
 def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):

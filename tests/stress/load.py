@@ -5,7 +5,8 @@ from a list in a loop through the named `ask` endpoint until the run's duration 
 it has asked its share. Every request is timed, its answer checked for shape (keys,
 citations with quotes, refusals without citations), and its status followed while it
 waits, so the run can say how far back in Gradio's queue requests stood and how long
-they waited there.
+they waited there, and, for the local model, which place in the model's own line
+(first come first served with the web chat) the app reported as progress.
 
 Run the full trials with
 
@@ -41,6 +42,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 POLL_S = 0.05  # how often a waiting request's status is read
 REQUIRED_KEYS = ("answer", "refused", "citations", "passages", "timings")
 STARTED_STATES = ("PROCESSING", "ITERATING", "PROGRESS", "FINISHED")
+# How the app's progress names a place in the local model's line (ui.LOCAL_QUEUE_TEXT);
+# the progress unit's index is that place, 1 being next.
+LOCAL_PLACE_DESC = "Wachtrij lokaal model"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class RequestRecord:
     queue_wait_s: float | None = None  # submit to PROCESSING (at POLL_S resolution)
     max_rank: int | None = None  # most requests seen ahead of it in Gradio's queue
     max_queue_size: int | None = None
+    max_local_place: int | None = None  # furthest back in the local model's line (1: next)
     refused: bool | None = None
     error: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -135,6 +140,20 @@ def _require_loopback(url: str) -> None:
         raise ValueError(f"load runs only against loopback, not {url!r}")
 
 
+def local_place(progress_data: Sequence[Any] | None) -> int | None:
+    """The place in the local model's line that a status's progress reports, if any.
+
+    Args:
+        progress_data: gradio_client's StatusUpdate.progress_data (ProgressUnits).
+    """
+    for unit in progress_data or ():
+        desc = getattr(unit, "desc", None) or ""
+        index = getattr(unit, "index", None)
+        if desc.startswith(LOCAL_PLACE_DESC) and isinstance(index, int):
+            return index
+    return None
+
+
 def _ask(
     client: Any,
     turn: Turn,
@@ -156,6 +175,9 @@ def _ask(
         if code == "IN_QUEUE" and status.rank is not None:
             record.max_rank = max(record.max_rank or 0, status.rank)
             record.max_queue_size = max(record.max_queue_size or 0, status.queue_size or 0)
+        place = local_place(status.progress_data)
+        if place is not None:
+            record.max_local_place = max(record.max_local_place or 0, place)
         if record.started_s is None and code in STARTED_STATES:
             record.started_s = time.monotonic() - t0
             record.queue_wait_s = time.monotonic() - start
@@ -327,7 +349,17 @@ def summarise(
             "queued_behind_others": sum(1 for r in records if (r.max_rank or 0) > 0),
             "wait_s": _stats(waits),
             "waited_over_1s": sum(1 for w in waits if w > 1.0),
+            # As the clients saw it: a hand-over can overlap by one poll.
             "max_processing_at_once": max_concurrent(records),
+            # The local model's own line (ui.ModelLine), reported as progress: 1 is next.
+            "max_local_place": max((r.max_local_place or 0 for r in records), default=0),
+            "told_local_place": sum(1 for r in records if (r.max_local_place or 0) > 0),
+        },
+        # The answers' own stage timings. The time a local request waited in the model's
+        # line comes before them (it is part of latency_s, not of queue_wait_s).
+        "answer_timings_s": {
+            key: _stats([r.timings[key] for r in answered if key in r.timings])
+            for key in sorted({k for r in answered for k in r.timings})
         },
         "requests_detail": [asdict(r) for r in records],
     }
@@ -439,6 +471,10 @@ def table(summary: dict[str, Any]) -> str:
         ["requests that waited > 1 s", queue["waited_over_1s"]],
         ["max rank seen / max queue size", f"{queue['max_rank']} / {queue['max_queue_size']}"],
         ["most processed at once", queue["max_processing_at_once"]],
+        [
+            "local model: told a place / furthest back",
+            f"{queue['told_local_place']} / {queue['max_local_place']}",
+        ],
     ]
     return render_table(["", "value"], rows)
 
