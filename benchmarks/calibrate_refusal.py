@@ -116,20 +116,20 @@ def main() -> None:
         "questions": {
             "answerable": sum(r["answerable"] for r in rows),
             "unanswerable": sum(not r["answerable"] for r in rows),
-        },  # fmt: skip
+        },
         "chosen": {
             "refusal_threshold": low,
             "confident_threshold": confident,
             "min_coverage": min_cov,
             **evaluate(rows, low, confident, min_cov),
-        },  # fmt: skip
+        },
         "current_settings": {
             "refusal_threshold": current.refusal_threshold,
             "confident_threshold": current.confident_threshold,
             "min_coverage": current.min_coverage,
             **evaluate(
                 rows, current.refusal_threshold, current.confident_threshold, current.min_coverage
-            ),  # fmt: skip
+            ),
         },
         "dense_only": max(
             (
@@ -137,7 +137,7 @@ def main() -> None:
                 for t in [x / 100 for x in range(20, 70)]
             ),
             key=lambda r: r["balanced_accuracy"],
-        ),  # fmt: skip
+        ),
         "errors_at_chosen": [
             {k: r[k] for k in ("set", "question", "answerable", "dense", "coverage", "missing")}
             for r in rows
