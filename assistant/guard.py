@@ -13,6 +13,8 @@ _PATTERNS = [
     r"\bdisregard\b.{0,40}\b(instruction|rule|prompt)",
     r"\b(system|systeem)\s*-?\s*(prompt|bericht|message|instructie)",
     r"\b(jailbreak|dan mode|developer mode|ontwikkelaarsmodus)\b",
+    r"\b(hidden|verborgen|geheime?|secret)\b.{0,30}\b(message|bericht|instructions?|instructies|prompt)",
+    r"\bdeveloper (message|instructions?)\b",
     r"\b(audit\s*-?\s*log|logbestand|auditlog)",
     r"\b(vragen|vroegen|vroeg|stelden|questions|asked|chats?|gesprekken)\b.{0,30}\b(andere|other)\s+(gebruikers|users|mensen|people|bezoekers|inwoners)",
     r"\b(andere|other)\s+(gebruikers|users)\b.{0,40}\b(vragen|gevraagd|asked|questions)",
