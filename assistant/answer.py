@@ -7,6 +7,7 @@ backend quotes the best sentences instead.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from langchain_core.runnables import RunnableGenerator
 
 from assistant import prompts
+from assistant.analysis import words
 from assistant.answerability import assess, expects_number, has_type
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
@@ -25,6 +27,7 @@ from assistant.store import Filters
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 
 History = Sequence[tuple[str, str]]
+_MARKERS = re.compile(r"\[\d+\]")
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
 
 
@@ -162,7 +165,19 @@ class AnswerPipeline:
             timings["first_token"] = first_token or 0.0
             timings["generate"] = time.perf_counter() - t
             raw = "".join(pieces).strip()
-            if not raw or any(m in raw.lower() for m in prompts.REFUSAL_MARKERS):
+            if not words(_MARKERS.sub(" ", raw)):
+                # The small model sometimes answers with a bare "[1]": the code then
+                # quotes the supporting sentences itself rather than refusing.
+                self._extractive(answer, question, passages)
+                answer.backend = f"{backend}+extractive"
+                timings["total"] = time.perf_counter() - t_start
+                answer.timings = timings
+                if answer.refused:
+                    yield self._refuse(answer, answer.refusal_reason, timings, t_start)
+                else:
+                    yield answer
+                return
+            if any(m in raw.lower() for m in prompts.REFUSAL_MARKERS):
                 yield self._refuse(answer, "model_declined", timings, t_start)
                 return
             t = time.perf_counter()
