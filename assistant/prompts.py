@@ -71,10 +71,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
 
 def user_prompt(question: str, passages: Sequence[Passage]) -> str:
     """The user message: the numbered sources (data) followed by the question."""
-    return (
-        f"Bronnen:\n\n{format_passages(passages)}\n\nVraag: {question}\n\n"
-        "Geef het antwoord in volledige zinnen."
-    )
+    return f"Bronnen:\n\n{format_passages(passages)}\n\nVraag: {question}"
 
 
 def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:
