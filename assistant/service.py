@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
@@ -15,22 +16,28 @@ class Service:
 
     Args:
         settings: the settings this service runs with.
+        embedder: an embedding model already loaded (loaded lazily when None).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Any | None = None) -> None:
         self.settings = settings
         self.store = Store(settings)
-        self.retriever = Retriever(settings, self.store)
+        self.retriever = Retriever(settings, self.store, embedder)
 
 
 _services: dict[tuple[Path, str | None, str], Service] = {}
 _lock = threading.Lock()
 
 
-def get_service(settings: Settings) -> Service:
-    """The shared service for these settings' store."""
+def get_service(settings: Settings, embedder: Any | None = None) -> Service:
+    """The shared service for these settings' store.
+
+    Args:
+        settings: the settings whose store the service opens.
+        embedder: an embedding model already loaded, used when the service is created.
+    """
     key = (Path(settings.store_dir).resolve(), settings.chroma_url, settings.collection)
     with _lock:
         if key not in _services:
-            _services[key] = Service(settings)
+            _services[key] = Service(settings, embedder)
         return _services[key]

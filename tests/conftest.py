@@ -69,6 +69,5 @@ def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Set
 def seeded_service(seeded_settings: Settings, embedder):
     from assistant.service import get_service
 
-    service = get_service(seeded_settings)
-    service.retriever._embedder = embedder
+    service = get_service(seeded_settings, embedder)
     return service

@@ -55,3 +55,24 @@ def chroma_server(path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def running_app(settings, embedder) -> Iterator[tuple[str, object]]:
+    """The real web app on settings.host:port over a store seeded from corpus/.
+
+    Yields the page URL and the app's WebApp (``demo.ivb_app``).
+    """
+    import ui
+    from assistant.service import get_service
+    from assistant.settings import REPO_ROOT
+    from ingest.pipeline import ingest_paths
+
+    report = ingest_paths([REPO_ROOT / "corpus"], settings, embedder=embedder)
+    assert report.ok, report.failed
+    demo = ui.build_app(settings, get_service(settings, embedder))
+    ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{settings.port}/", demo.ivb_app
+    finally:
+        demo.close()

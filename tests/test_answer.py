@@ -100,8 +100,7 @@ def test_instruction_inside_a_document_is_not_followed(settings, embedder, tmp_p
     )
     report = ingest_paths([CORPUS, notes], settings, embedder=embedder)
     assert report.ok
-    service = Service(settings)
-    service.retriever._embedder = embedder
+    service = Service(settings, embedder)
     answer = AnswerPipeline(service).ask(
         "Wat is het budget voor cyberveiligheid in Urk?", backend="extractive"
     )
@@ -170,8 +169,7 @@ def test_openai_backend_against_a_real_server(seeded_service):
         remote = settings.model_copy(
             update={"openai_base_url": url, "openai_model": "ivb-test", "llm_backend": "openai"}
         )
-        service = Service(remote)
-        service.retriever._embedder = seeded_service.retriever.embedder
+        service = Service(remote, seeded_service.retriever.embedder)
         pipeline = AnswerPipeline(service)
         pieces = list(pipeline.stream(NAUTA_Q, backend="openai"))
         answer = pieces[-1]

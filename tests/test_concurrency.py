@@ -26,8 +26,7 @@ def test_answers_cite_one_version_while_it_is_replaced(settings, embedder, tmp_p
     doc = notes / "cameratoezicht.md"
     doc.write_text(V1, encoding="utf-8")
     assert ingest_paths([notes], settings, embedder=embedder).ok
-    service = Service(settings)
-    service.retriever._embedder = embedder
+    service = Service(settings, embedder)
     pipeline = AnswerPipeline(service)
 
     answers, errors = [], []

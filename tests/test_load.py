@@ -17,16 +17,13 @@ import pytest
 import ui
 from assistant.models import llm_model_path
 from assistant.settings import Settings
-from tests.conftest import CORPUS
-from tests.servers import free_port
+from tests.servers import free_port, running_app
 from tests.stress.load import DEFAULT_TURNS, Turn, check_answer, local_place, run_load
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, base_settings: Settings, embedder) -> Iterator[tuple[str, ui.WebApp]]:
     """The real app on a free loopback port, over its own seeded store."""
-    from assistant.service import get_service
-    from ingest.pipeline import ingest_paths
 
     settings = base_settings.model_copy(
         update={
@@ -36,15 +33,8 @@ def served(tmp_path_factory, base_settings: Settings, embedder) -> Iterator[tupl
             "llm_max_tokens": 128,  # shorter answers; the queueing is the same
         }
     )
-    assert ingest_paths([CORPUS], settings, embedder=embedder).ok
-    service = get_service(settings)
-    service.retriever._embedder = embedder
-    demo = ui.build_app(settings, service)
-    ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{settings.port}/", demo.ivb_app
-    finally:
-        demo.close()
+    with running_app(settings, embedder) as served_app:
+        yield served_app
 
 
 def test_check_answer_finds_malformed_answers():

@@ -34,7 +34,7 @@ from assistant.types import Answer, Citation
 from ingest.uploads import sanitise_filename, stage_upload
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF
 from tests.pdf_factory import PdfPage, make_corrupt_pdf, make_encrypted_pdf, make_text_pdf
-from tests.servers import free_port
+from tests.servers import free_port, running_app
 
 PASSWORD = "correct horse battery staple"
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
@@ -353,9 +353,9 @@ def staff_app(tmp_path_factory, base_settings, embedder):
     from ingest.pipeline import ingest_paths
 
     settings = _staff_settings(base_settings, store_dir=tmp_path_factory.mktemp("staff"))
-    assert ingest_paths([CORPUS], settings, embedder=embedder).ok
-    service = get_service(settings)
-    service.retriever._embedder = embedder
+    report = ingest_paths([CORPUS], settings, embedder=embedder)
+    assert report.ok, report.failed
+    service = get_service(settings, embedder)
     return ui.WebApp(settings, service)
 
 
@@ -651,8 +651,6 @@ def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, base_settings, embedder) -> Iterator[tuple[str, ui.WebApp]]:
     """The real app on a free loopback port, over its own seeded store."""
-    from assistant.service import get_service
-    from ingest.pipeline import ingest_paths
 
     settings = _staff_settings(
         base_settings,
@@ -660,15 +658,8 @@ def served(tmp_path_factory, base_settings, embedder) -> Iterator[tuple[str, ui.
         port=free_port(),
         host="127.0.0.1",
     )
-    assert ingest_paths([CORPUS], settings, embedder=embedder).ok
-    service = get_service(settings)
-    service.retriever._embedder = embedder
-    demo = ui.build_app(settings, service)
-    ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{settings.port}/", demo.ivb_app
-    finally:
-        demo.close()
+    with running_app(settings, embedder) as served_app:
+        yield served_app
 
 
 def _get(url: str) -> str:

@@ -15,8 +15,8 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.settings import REPO_ROOT, Settings
-from tests.conftest import CORPUS
 from tests.servers import free_port
+from tests.servers import running_app as serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,10 +71,7 @@ def chromium() -> Iterator[Any]:
 def running_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp]:
     """The real app (extractive backend, staff login on) over a store seeded from corpus/,
     on a free loopback port."""
-    import ui
     from assistant.auth import hash_password
-    from assistant.service import get_service
-    from ingest.pipeline import ingest_paths
 
     settings = base_settings.model_copy(
         update={
@@ -85,16 +82,8 @@ def running_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningAp
             "staff_password_hash": SecretStr(hash_password(STAFF_PASSWORD)),
         }
     )
-    report = ingest_paths([CORPUS], settings, embedder=embedder)
-    assert report.ok, report.failed
-    service = get_service(settings)
-    service.retriever._embedder = embedder
-    demo = ui.build_app(settings, service)
-    ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield RunningApp(f"http://127.0.0.1:{settings.port}/", settings, demo.ivb_app)
-    finally:
-        demo.close()
+    with serve_app(settings, embedder) as (url, app):
+        yield RunningApp(url, settings, app)
 
 
 @pytest.fixture
