@@ -133,6 +133,7 @@ def ingest_paths(
                 report.failed.append({"path": str(exc.path), "error": str(exc)})
         seen: dict[str, str] = {}
         total = len(entries)
+        batcher = _Batcher(settings, store, embedder, report, times)
         with ParserPool(settings) as pool:
             for done, (path, meta, result) in enumerate(pool.parse_all(entries), start=1):
                 t = time.perf_counter()
@@ -146,10 +147,13 @@ def ingest_paths(
                     )  # fmt: skip
                 else:
                     seen[meta.doc_id] = str(path)
-                    _ingest_one(result, settings, store, embedder, report, times)
+                    batcher.add(result)
                 _tick(times, "index", t)
                 if on_progress:
                     on_progress(Progress(done, total, report.chunks_embedded, str(path)))
+        t = time.perf_counter()
+        batcher.flush()
+        _tick(times, "index", t)
         times["parse"] = pool.parse_seconds
         if prune:
             report.removed = _prune(store, roots, seen)
@@ -158,54 +162,94 @@ def ingest_paths(
     return report
 
 
-def _ingest_one(
-    doc: Document,
-    settings: Settings,
-    store: Store,
-    embedder: Any | None,
-    report: IngestReport,
-    times: dict[str, float],
-) -> None:
-    version = version_hash(doc, settings)
-    current = store.document(doc.doc_id)
-    report.pages += len(doc.pages)
-    if current is not None and current.doc_hash == version:
-        if _meta_changed(current, doc):
-            store.update_metadata(doc)
-            report.updated.append(doc.doc_id)
-        else:
-            report.unchanged.append(doc.doc_id)
-        return
-    t = time.perf_counter()
-    chunks = versioned_chunks(doc, settings, version)
-    t = _tick(times, "chunk", t)
-    if not chunks:
-        err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
-        report.failed.append({"path": doc.source, "error": str(err)})
-        return
-    reused = store.embeddings_for_hashes([c.content_hash for c in chunks])
-    todo = [c for c in chunks if c.content_hash not in reused]
-    t = _tick(times, "reuse", t)
-    vectors: dict[str, list[float]] = dict(reused)
-    if todo:
-        if embedder is None:
-            from assistant.embeddings import get_embedder
+@dataclass
+class _Pending:
+    """A changed document whose chunks wait for the next embedding batch."""
 
-            embedder = get_embedder(settings)
-        from assistant.embeddings import embedding_text
+    doc: Document
+    version: str
+    is_new: bool
+    chunks: list[Chunk]
+    vectors: dict[str, list[float]]  # content hash → vector, reused ones filled in
 
-        texts = [embedding_text(c.title, c.section, c.text) for c in todo]
-        encoded = embedder.encode_documents(texts)
-        for c, vec in zip(todo, encoded, strict=True):
-            vectors[c.content_hash] = vec
-    t = _tick(times, "embed", t)
-    store.stage(chunks, [vectors[c.content_hash] for c in chunks])
-    store.commit(doc, version, len(chunks))
-    t = _tick(times, "write", t)
-    report.chunks_embedded += len(todo)
-    report.chunks_reused += len(chunks) - len(todo)
-    report.chunks_written += len(chunks)
-    (report.added if current is None else report.updated).append(doc.doc_id)
+
+class _Batcher:
+    """Embeds the chunks of several documents in one call, then writes each document.
+
+    Small documents (a statute of three chunks) would otherwise each pay a model call
+    with a short batch. Every document is still staged and committed on its own, so a
+    crash loses at most the pending batch (a few hundred chunks; longer batches also
+    let the model sort texts by length and pad less), never a half-written document.
+    """
+
+    def __init__(self, settings: Settings, store: Store, embedder: Any | None,
+                 report: IngestReport, times: dict[str, float]) -> None:  # fmt: skip
+        self.settings, self.store, self.embedder = settings, store, embedder
+        self.report, self.times = report, times
+        self.pending: list[_Pending] = []
+        self.flush_at = max(256, settings.embedding_batch_size * 16)
+
+    def add(self, doc: Document) -> None:
+        """Compare with the catalog; queue the document if its content changed."""
+        version = version_hash(doc, self.settings)
+        current = self.store.document(doc.doc_id)
+        self.report.pages += len(doc.pages)
+        if current is not None and current.doc_hash == version:
+            if _meta_changed(current, doc):
+                self.store.update_metadata(doc)
+                self.report.updated.append(doc.doc_id)
+            else:
+                self.report.unchanged.append(doc.doc_id)
+            return
+        t = time.perf_counter()
+        chunks = versioned_chunks(doc, self.settings, version)
+        t = _tick(self.times, "chunk", t)
+        if not chunks:
+            err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
+            self.report.failed.append({"path": doc.source, "error": str(err)})
+            return
+        reused = self.store.embeddings_for_hashes([c.content_hash for c in chunks])
+        _tick(self.times, "reuse", t)
+        self.pending.append(_Pending(doc, version, current is None, chunks, dict(reused)))
+        if self._waiting() >= self.flush_at:
+            self.flush()
+
+    def _waiting(self) -> int:
+        return sum(len(p.chunks) - len(p.vectors) for p in self.pending)
+
+    def flush(self) -> None:
+        """Embed every pending chunk in one call, then stage and commit each document."""
+        if not self.pending:
+            return
+        t = time.perf_counter()
+        todo: dict[str, Chunk] = {}  # one embedding per distinct text
+        for p in self.pending:
+            for c in p.chunks:
+                if c.content_hash not in p.vectors:
+                    todo.setdefault(c.content_hash, c)
+        encoded: dict[str, list[float]] = {}
+        if todo:
+            if self.embedder is None:
+                from assistant.embeddings import get_embedder
+
+                self.embedder = get_embedder(self.settings)
+            from assistant.embeddings import embedding_text
+
+            texts = [embedding_text(c.title, c.section, c.text) for c in todo.values()]
+            vectors = self.embedder.encode_documents(texts)
+            encoded = dict(zip(todo, vectors, strict=True))
+        t = _tick(self.times, "embed", t)
+        for p in self.pending:
+            fresh = sum(1 for c in p.chunks if c.content_hash not in p.vectors)
+            vectors = {**encoded, **p.vectors}
+            self.store.stage(p.chunks, [vectors[c.content_hash] for c in p.chunks])
+            self.store.commit(p.doc, p.version, len(p.chunks))
+            self.report.chunks_embedded += fresh
+            self.report.chunks_reused += len(p.chunks) - fresh
+            self.report.chunks_written += len(p.chunks)
+            (self.report.added if p.is_new else self.report.updated).append(p.doc.doc_id)
+        self.pending = []
+        _tick(self.times, "write", t)
 
 
 def _meta_changed(current: Any, doc: Document) -> bool:
