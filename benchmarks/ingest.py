@@ -115,6 +115,24 @@ def measure_size(
     return row, corpus, settings
 
 
+def build_store(n: int, files: list[Path], root: Path, embedder: Any) -> tuple[Path, Any, dict]:
+    """A store of n files for the re-ingest figures only: ingested once, no baseline."""
+    from ingest.pipeline import ingest_paths
+
+    corpus = copy_files(files[:n], root / f"corpus-{n}")
+    settings = bench_settings(root / f"store-{n}")
+    report = ingest_paths([corpus], settings, embedder=embedder)
+    row = {
+        "documents": n,
+        "pages": report.pages,
+        "chunks_written": report.chunks_written,
+        "chunks_embedded": report.chunks_embedded,
+        "ingest_s": round(report.seconds, 3),
+        "chunks_per_s": round(report.chunks_written / report.seconds, 2),
+    }
+    return corpus, settings, row
+
+
 def reingest(corpus: Path, settings: Any, embedder: Any) -> dict[str, Any]:
     from ingest.pipeline import ingest_paths
 
@@ -137,12 +155,21 @@ def run(
     max_doc_kb: float,
     seed: int,
     repeat: int = 1,
+    store_max_doc_kb: float = 5.0,
 ) -> dict[str, Any]:
-    sizes = sorted(set(sizes) | {reingest_size, change_size})
+    sizes = sorted(set(sizes))
+    store_only = sorted({reingest_size, change_size} - set(sizes))
     max_bytes = int(max_doc_kb * 1024) if max_doc_kb else None
     files = statute_sample(max(sizes), seed=seed, max_bytes=max_bytes)
     if len(files) < max(sizes):
         raise SystemExit(f"only {len(files)} statutes pass the size filter; lower --sizes")
+    store_files: list[Path] = []
+    if store_only:  # re-ingest stores of a size not measured above: smaller statutes
+        store_files = statute_sample(
+            max(store_only), seed=seed, max_bytes=int(store_max_doc_kb * 1024)
+        )
+        if len(store_files) < max(store_only):
+            raise SystemExit(f"only {len(store_files)} statutes ≤ {store_max_doc_kb:g} KB")
     print(
         f"ingest benchmark: sizes {sizes}, seeded sample (seed {seed}) of statutes "
         + (f"≤ {max_doc_kb:g} KB" if max_doc_kb else "of any size")
@@ -157,6 +184,9 @@ def run(
             "rss_mb_after_load": round(rss_mb(), 1),
         },
         "sample": {"seed": seed, "max_doc_kb": max_doc_kb or None},
+        "store_only_sample": (
+            {"sizes": store_only, "max_doc_kb": store_max_doc_kb} if store_only else None
+        ),
         "repeat": repeat,
         "sizes": [],
     }
@@ -205,6 +235,13 @@ def run(
                 )
             )
 
+        for n in store_only:
+            print(f"\n[{n} documents ≤ {store_max_doc_kb:g} KB] building a store ...", flush=True)
+            corpus, settings, row = build_store(n, store_files, root / "store-only", embedder)
+            stores[n] = (corpus, settings, row)
+            result.setdefault("store_only", []).append(row)
+            print(f"  {row['chunks_written']} chunks in {row['ingest_s']:.1f} s")
+
         corpus, settings, full = stores[reingest_size]
         print(f"\n[{reingest_size} documents] unchanged re-ingest ...", flush=True)
         again = reingest(corpus, settings, embedder)
@@ -245,7 +282,8 @@ def run(
         }
         figures.append(
             figure(
-                f"re-ingest after 1 of {change_size} statutes changed: time",
+                f"re-ingest after 1 of {change_size} statutes changed: time"
+                + (f" ({full['chunks_written']} chunks in the store)"),
                 after["seconds"],
                 full["ingest_s"],
                 unit="s",
@@ -337,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="measure each size this many times (alternating order); the fastest counts",
     )
+    parser.add_argument(
+        "--store-max-doc-kb",
+        type=float,
+        default=5.0,
+        help="statute size limit for a re-ingest/change store not in --sizes (default 5)",
+    )
     args = parser.parse_args(argv)
     default_sizes, default_small = ([2, 5], 5) if args.quick else ([10, 100], 100)
     result = run(
@@ -346,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         max_doc_kb=args.max_doc_kb,
         seed=args.seed,
         repeat=args.repeat,
+        store_max_doc_kb=args.store_max_doc_kb,
     )
     result["quick"] = args.quick
     table = details(result)
