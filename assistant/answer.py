@@ -131,7 +131,10 @@ class AnswerPipeline:
         answer.passages = passages
         timings["retrieve"] = time.perf_counter() - t
 
-        verdict = assess(standalone, passages, language, self.settings)
+        verdict = assess(
+            standalone, passages, language, self.settings,
+            frequency=self.service.store.document_frequency,
+        )  # fmt: skip
         if not verdict.answerable:
             yield self._refuse(answer, verdict.reason, timings, t_start)
             return
@@ -150,10 +153,10 @@ class AnswerPipeline:
         else:
             pieces: list[str] = []
             first_token = None
-            messages = [
-                ("system", prompts.system_prompt(audience, language)),
-                ("human", prompts.user_prompt(question if not history else standalone, passages)),
-            ]
+            messages = prompts.answer_messages(
+                question if not history else standalone, passages, audience, language,
+                self.settings.llm_passage_chars, self.service.store.idf,
+            )  # fmt: skip
             for chunk in self.chat_model(backend).stream(messages):
                 piece = getattr(chunk, "content", chunk)
                 if not isinstance(piece, str) or not piece:

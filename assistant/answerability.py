@@ -4,6 +4,8 @@ Two signals: the best passage's cosine similarity to the question (dense), and t
 share of the question's content words that the top passages contain (coverage). A
 question about a party, a budget or a statistic the documents never mention finds
 topically similar passages (high similarity) that lack its key words (low coverage).
+A third signal sharpens coverage: a missing content word that no indexed chunk holds
+at all ("paspoort", "telefoonnummer") means the documents cannot speak to it.
 Coverage is only used for Dutch questions: an English question shares no words with
 Dutch passages, and there the cross-lingual dense score decides alone.
 """
@@ -11,8 +13,8 @@ Dutch passages, and there the cross-lingual dense score decides alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from assistant.analysis import analyse
 from assistant.settings import Settings
@@ -25,7 +27,13 @@ _GENERIC = set(
         "zijn is heeft hebben gaat gaan doet doen komt staat geef graag vertel uitleg "
         "gemeente gemeenten ik mijn we wij u jullie iets er over laat tijd precies eigenlijk "
         "zelf extra nog ook graag weten willen wil dit deze stuk document documenten "
-        "what who which how when where why does do did can could should would tell about",
+        "what who which how when where why does do did can could should would tell about "
+        # Common verbs in any form: they ask, they do not name a topic.
+        "geeft geven gegeven gaf staan stond gestaan gaat ging gegaan komen kwam gekomen "
+        "maakt maken gemaakt zegt zeggen gezegd krijgt krijgen gekregen hebt had hadden "
+        "was waren werd werden zal zullen zou zouden kon konden moest mocht wilde weet "
+        "weten ziet zien vindt vinden noemt noemen genoemd houdt houden betekent betekenen "
+        "gebeurt gebeuren speelt spelen regelt regelen",
         compounds=False,
     )
 )
@@ -41,6 +49,7 @@ class Answerability:
     missing: list[str]
     answerable: bool
     reason: str
+    unknown: list[str] = field(default_factory=list)
 
 
 def content_terms(question: str) -> list[str]:
@@ -71,8 +80,23 @@ def _covered(term: str, seen: set[str]) -> bool:
     return any(stem in word for word in seen if len(word) >= len(stem))
 
 
+def unknown_terms(
+    missing: Sequence[str], frequency: Callable[[Sequence[str]], dict[str, int]] | None
+) -> list[str]:
+    """Missing content words that no indexed chunk holds (numbers and short words aside)."""
+    words = [t for t in missing if len(t) >= 4 and not t.isdigit()]
+    if not words or frequency is None:
+        return []
+    df = frequency(words)
+    return [t for t in words if df.get(t, 0) == 0]
+
+
 def assess(
-    question: str, passages: Sequence[Passage], language: str, settings: Settings
+    question: str,
+    passages: Sequence[Passage],
+    language: str,
+    settings: Settings,
+    frequency: Callable[[Sequence[str]], dict[str, int]] | None = None,
 ) -> Answerability:
     """Decide whether the passages can answer the question.
 
@@ -81,15 +105,23 @@ def assess(
         passages: retrieved passages, best first.
         language: the question's language.
         settings: refusal_threshold (minimum similarity), confident_threshold (similarity
-            above which coverage is not needed) and min_coverage.
+            above which coverage is not needed), min_coverage, and the similarities below
+            which one or several words unknown to the index refuse.
+        frequency: chunk counts of analysed terms over the whole index
+            (Store.document_frequency); without it the unknown-word signal is off.
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
+    unknown = unknown_terms(missing, frequency)
     if dense < settings.refusal_threshold:
-        return Answerability(dense, cov, missing, False, "no_relevant_passage")
+        return Answerability(dense, cov, missing, False, "no_relevant_passage", unknown)
     if dense < settings.confident_threshold and cov < settings.min_coverage:
-        return Answerability(dense, cov, missing, False, "key_terms_missing")
-    return Answerability(dense, cov, missing, True, "")
+        return Answerability(dense, cov, missing, False, "key_terms_missing", unknown)
+    if (unknown and dense < settings.unknown_term_threshold) or (
+        len(unknown) >= 2 and dense < settings.unknown_terms_threshold
+    ):
+        return Answerability(dense, cov, missing, False, "unknown_terms", unknown)
+    return Answerability(dense, cov, missing, True, "", unknown)
 
 
 # Expected answer types: what a sentence must hold to answer a question of that kind.

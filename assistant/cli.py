@@ -227,9 +227,9 @@ def hash_password(
 
 @app.command("eval")
 def eval_(
-    dataset: Annotated[Path, typer.Argument(help="Gold set (JSON lines).")],
+    dataset: Annotated[Path, typer.Argument(help="Goudset (JSON lines).")],
     llm: BackendOpt = None,
-    k: Annotated[int, typer.Option("--k", help="Passages per answer.")] = 5,
+    k: Annotated[int, typer.Option("--k", help="Passages per antwoord.")] = 5,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Map voor de resultaten.")] = None,
     compare: Annotated[
         Path | None, typer.Option("--compare", help="Map van een eerdere run om te vergelijken.")

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_context: int = 4096
     llm_max_tokens: int = 384
+    # Characters of each passage the LLM reads (its sentences that share the question's
+    # words; 0 = whole passages). Prompt reading dominates the local model's first token.
+    llm_passage_chars: int = 260
     llm_backend: Backend = "local"
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -94,6 +97,10 @@ class Settings(BaseSettings):
     refusal_threshold: float = 0.30  # minimum cosine similarity of the best passage
     confident_threshold: float = 0.62  # above this similarity, word coverage is not needed
     min_coverage: float = 0.6  # share of the question's content words the passages must hold
+    # Refuse when content words of the question are in no chunk at all: one such word
+    # below this similarity, two or more below the next (0 switches a rule off).
+    unknown_term_threshold: float = 0.45
+    unknown_terms_threshold: float = 0.65
     support_threshold: float = 0.5
     audience: Audience = "raad"
 

@@ -561,19 +561,24 @@ class Store:
                 )
         return len(rows)
 
-    def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """BM25-style inverse document frequency of analysed terms over all chunks."""
+    def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many indexed chunks hold each analysed term (0 for a term never seen)."""
         terms = list(dict.fromkeys(terms))
         if not terms:
             return {}
-        total = self._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] or 1
         marks = ",".join("?" * len(terms))
         df = dict(
             self._db().execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", terms)
         )
-        return {
-            t: math.log(1.0 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms
-        }
+        return {t: int(df.get(t, 0)) for t in terms}
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of analysed terms over all chunks."""
+        df = self.document_frequency(terms)
+        if not df:
+            return {}
+        total = self._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] or 1
+        return {t: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}
 
     # -- consistency -------------------------------------------------------------------
     def check(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.answerability import coverage
+from assistant.answerability import coverage, unknown_terms
 from assistant.evaluation.dataset import load_dataset
 from assistant.guard import is_injection
 from assistant.language import detect
@@ -31,6 +31,7 @@ from ingest.pipeline import ingest_paths
 
 EVAL = REPO_ROOT / "eval"
 MAX_FALSE_REFUSAL = 0.05
+CURRENT = Settings()
 
 
 def questions() -> list[tuple[str, bool, str]]:
@@ -58,23 +59,34 @@ def features(store_dir: Path) -> list[dict]:
         language = detect(question)
         dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
         cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
+        unknown = unknown_terms(missing, service.store.document_frequency)
         rows.append({"question": question, "answerable": answerable, "set": name,
-                     "dense": dense, "coverage": cov, "missing": missing})  # fmt: skip
+                     "dense": dense, "coverage": cov, "missing": missing,
+                     "unknown": unknown})  # fmt: skip
     return rows
 
 
-def decide(row: dict, low: float, confident: float, min_cov: float) -> bool:
-    """True when the question is answered (not refused)."""
+def decide(row: dict, low: float, confident: float, min_cov: float, unknown: bool = True) -> bool:
+    """True when the question is answered (not refused); mirrors answerability.assess,
+    with the unknown-word thresholds of the current settings (or without them)."""
     if row["dense"] < low:
         return False
-    return not (row["dense"] < confident and row["coverage"] < min_cov)
+    if row["dense"] < confident and row["coverage"] < min_cov:
+        return False
+    if not unknown:
+        return True
+    one = bool(row["unknown"]) and row["dense"] < CURRENT.unknown_term_threshold
+    many = len(row["unknown"]) >= 2 and row["dense"] < CURRENT.unknown_terms_threshold
+    return not (one or many)
 
 
-def evaluate(rows: list[dict], low: float, confident: float, min_cov: float) -> dict:
+def evaluate(
+    rows: list[dict], low: float, confident: float, min_cov: float, unknown: bool = True
+) -> dict:
     pos = [r for r in rows if r["answerable"]]
     neg = [r for r in rows if not r["answerable"]]
-    answered_pos = sum(decide(r, low, confident, min_cov) for r in pos)
-    refused_neg = sum(not decide(r, low, confident, min_cov) for r in neg)
+    answered_pos = sum(decide(r, low, confident, min_cov, unknown) for r in pos)
+    refused_neg = sum(not decide(r, low, confident, min_cov, unknown) for r in neg)
     return {
         "refusal_accuracy": refused_neg / len(neg),
         "false_refusal_rate": 1 - answered_pos / len(pos),
@@ -123,23 +135,46 @@ def main() -> None:
             "min_coverage": min_cov,
             **evaluate(rows, low, confident, min_cov),
         },
+        "current_without_unknown_terms": {
+            **evaluate(
+                rows,
+                current.refusal_threshold,
+                current.confident_threshold,
+                current.min_coverage,
+                unknown=False,
+            ),
+        },
         "current_settings": {
             "refusal_threshold": current.refusal_threshold,
             "confident_threshold": current.confident_threshold,
             "min_coverage": current.min_coverage,
             **evaluate(
-                rows, current.refusal_threshold, current.confident_threshold, current.min_coverage
+                rows,
+                current.refusal_threshold,
+                current.confident_threshold,
+                current.min_coverage,
             ),
         },
         "dense_only": max(
             (
-                {"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0)}
+                {"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0, unknown=False)}
                 for t in [x / 100 for x in range(20, 70)]
             ),
             key=lambda r: r["balanced_accuracy"],
         ),
         "errors_at_chosen": [
-            {k: r[k] for k in ("set", "question", "answerable", "dense", "coverage", "missing")}
+            {
+                k: r[k]
+                for k in (
+                    "set",
+                    "question",
+                    "answerable",
+                    "dense",
+                    "coverage",
+                    "missing",
+                    "unknown",
+                )
+            }
             for r in rows
             if decide(r, low, confident, min_cov) != r["answerable"]
         ],

@@ -309,7 +309,7 @@ def build_encoder(option: str, settings: Any, cache: Path) -> tuple[Any, dict[st
     if importlib.util.find_spec("onnx") is None:
         raise RuntimeError(
             f"{reason}. The fallback (torch.onnx.export + onnxruntime.quantization) needs "
-            "the 'onnx' package, which is not installed: `pip install onnx` to measure it"
+            "the 'onnx' package, which is not installed: `pip install -e '.[bench]'` to measure it"
         )
     onnx_file, seconds = direct_onnx_files(path, cache, quantized)
     notes.update(seconds)

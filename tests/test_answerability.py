@@ -1,0 +1,101 @@
+"""The refusal decision on hand-made passages and scores (no model needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.answerability import assess, unknown_terms
+from assistant.settings import Settings
+from assistant.types import Chunk, Passage
+
+TEXT = (
+    "De drie gemeenten werken samen aan cybercrime en digitale veiligheid, ondermijning "
+    "en maatschappelijke onrust. De politie geeft een toelichting op de cijfers."
+)
+
+
+def passage(dense: float, text: str = TEXT) -> Passage:
+    chunk = Chunk(
+        id="d:v:00000", doc_id="d", source="d.pdf", title="Toelichting IVB", text=text,
+        ordinal=0, page_start=0, page_end=0, page_label_start="1", page_label_end="1",
+        content_hash="h", doc_hash="v",
+    )  # fmt: skip
+    return Passage(chunk=chunk, score=dense, dense_score=dense)
+
+
+def settings(tmp_path: Path, **kw) -> Settings:
+    return Settings(store_dir=tmp_path / "store", **kw)
+
+
+def frequency_of(vocabulary: set[str]):
+    calls: list[list[str]] = []
+
+    def frequency(terms):
+        calls.append(list(terms))
+        return {t: (3 if t in vocabulary else 0) for t in terms}
+
+    frequency.calls = calls
+    return frequency
+
+
+def test_low_similarity_is_refused(tmp_path):
+    verdict = assess("Wat is cybercrime?", [passage(0.2)], "nl", settings(tmp_path))
+    assert not verdict.answerable and verdict.reason == "no_relevant_passage"
+
+
+def test_covered_question_is_answered(tmp_path):
+    q = "Hoe werken de drie gemeenten samen aan cybercrime en ondermijning?"
+    verdict = assess(q, [passage(0.5)], "nl", settings(tmp_path), frequency_of(set()))
+    assert verdict.answerable, verdict
+    assert verdict.unknown == []
+
+
+def test_word_absent_from_the_whole_index_is_refused(tmp_path):
+    # "paspoort" is in no chunk: the passages are about the topic, not about passports.
+    q = "Hoe werken de drie gemeenten samen aan cybercrime, ondermijning en het paspoort?"
+    freq = frequency_of({"cybercrim", "ondermijn", "samen", "werk"})
+    verdict = assess(q, [passage(0.42)], "nl", settings(tmp_path), freq)
+    assert not verdict.answerable and verdict.reason == "unknown_terms"
+    assert any(t.startswith("paspoort") for t in verdict.unknown)
+
+
+def test_unknown_word_in_index_but_not_in_passages_only_counts_for_coverage(tmp_path):
+    q = "Hoe werken de drie gemeenten samen aan cybercrime, ondermijning en het paspoort?"
+    freq = frequency_of({"paspoort", "cybercrim"})
+    verdict = assess(q, [passage(0.42)], "nl", settings(tmp_path), freq)
+    assert verdict.answerable and verdict.unknown == []
+
+
+def test_one_unknown_word_refuses_only_a_weak_match(tmp_path):
+    q = "Hoe werken de drie gemeenten samen aan cybercrime, ondermijning en het paspoort?"
+    freq = frequency_of({"cybercrim", "ondermijn", "samen", "werk"})
+    assert not assess(q, [passage(0.4)], "nl", settings(tmp_path), freq).answerable
+    assert assess(q, [passage(0.5)], "nl", settings(tmp_path), freq).answerable
+
+
+def test_several_unknown_words_refuse_up_to_a_higher_similarity(tmp_path):
+    q = "Hoeveel euro budget is er voor cybercrime en ondermijning begroot?"
+    freq = frequency_of({"cybercrim", "ondermijn"})
+    s = settings(tmp_path, min_coverage=0.3)
+    verdict = assess(q, [passage(0.6)], "nl", s, freq)
+    assert not verdict.answerable and verdict.reason == "unknown_terms"
+    assert len(verdict.unknown) >= 2
+    assert assess(q, [passage(0.7)], "nl", s, freq).answerable
+
+
+def test_unknown_word_rules_can_be_switched_off(tmp_path):
+    q = "Hoeveel euro budget is er voor cybercrime en ondermijning begroot?"
+    s = settings(tmp_path, min_coverage=0.3, unknown_term_threshold=0, unknown_terms_threshold=0)
+    assert assess(q, [passage(0.4)], "nl", s, frequency_of(set())).answerable
+
+
+def test_english_questions_skip_word_signals(tmp_path):
+    freq = frequency_of(set())
+    verdict = assess("How do I get a passport?", [passage(0.5)], "en", settings(tmp_path), freq)
+    assert verdict.answerable and freq.calls == []
+
+
+def test_unknown_terms_ignores_numbers_and_short_words():
+    freq = frequency_of(set())
+    assert unknown_terms(["2024", "ab", "paspoort"], freq) == ["paspoort"]
+    assert unknown_terms([], freq) == [] and unknown_terms(["paspoort"], None) == []
