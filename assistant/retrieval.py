@@ -23,8 +23,6 @@ from assistant.types import Chunk, Passage
 
 Mode = Literal["hybrid", "dense", "keyword"]
 RRF_K = 60
-DENSE_WEIGHT = 1.0
-KEYWORD_WEIGHT = 1.0
 SUPERSEDED_PENALTY = 0.5
 CONTEXT_CHARS = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -106,11 +104,11 @@ class Retriever:
         for rank, (chunk, sim) in enumerate(dense, start=1):
             p = by_id.setdefault(chunk.id, Passage(chunk=chunk, score=0.0))
             p.dense_score = sim
-            p.score += DENSE_WEIGHT / (RRF_K + rank)
+            p.score += 1.0 / (RRF_K + rank)
         for rank, (chunk, bm25) in enumerate(keyword, start=1):
             p = by_id.setdefault(chunk.id, Passage(chunk=chunk, score=0.0))
             p.keyword_score = bm25
-            p.score += KEYWORD_WEIGHT / (RRF_K + rank)
+            p.score += self.settings.keyword_weight / (RRF_K + rank)
         missing = [p for p in by_id.values() if p.dense_score is None]
         if missing:
             vectors = self.store.collection.get(

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     embedding_model: str = "embeddinggemma-300m"  # packaged default, or a folder / hub id
     embedding_precision: Literal["fp32", "int8"] = "int8"
     embedding_batch_size: int = 16
+    # Ingest embeds the chunks of several documents in one call, up to this many chunks,
+    # then commits each document (a crash loses at most this much embedding work).
+    ingest_batch_chunks: int = 256
     embedding_max_seq_length: int = 320
     llm_gguf: str = "qwen2.5-coder-1.5b-instruct"  # packaged default, or a .gguf path
     llm_threads: int = 2
@@ -93,6 +96,7 @@ class Settings(BaseSettings):
     keyword_stemmer: Literal["dutch", "dutch_porter"] = "dutch_porter"
     keyword_compounds: bool = False  # known parts of compounds: no measurable gain (benchmarks)
     top_k: int = 5
+    keyword_weight: float = 0.25  # BM25 list's weight in the rank fusion (dense list: 1.0)
     candidates: int = 30
     refusal_threshold: float = 0.30  # minimum cosine similarity of the best passage
     confident_threshold: float = 0.62  # above this similarity, word coverage is not needed

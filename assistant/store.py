@@ -511,22 +511,34 @@ class Store:
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        limit = k if filters is None else k * 5
-        rows = (
-            self._db()
-            .execute(
-                "SELECT c.data, -bm25(chunks_fts) AS s FROM chunks_fts "
-                "JOIN chunks c ON c.rowid = chunks_fts.rowid "
-                "JOIN documents d ON d.doc_id=c.doc_id AND d.doc_hash=c.doc_hash "
-                "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+        # Rank inside the full-text index first and read only the best rows: joining every
+        # match before sorting cost most of a query at 100k chunks. Rows of a version that
+        # is not current (or outside the filters) are dropped after, so fetch extra.
+        limit = (k if filters is None else k * 5) * 2
+        db = self._db()
+        while True:
+            ranked = db.execute(
+                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY rank LIMIT ?",
                 (match, limit),
+            ).fetchall()
+            score = dict(ranked)
+            marks = ",".join("?" * len(ranked))
+            rows = db.execute(
+                f"SELECT c.rowid, c.data FROM chunks c JOIN documents d "
+                f"ON d.doc_id=c.doc_id AND d.doc_hash=c.doc_hash WHERE c.rowid IN ({marks})",
+                list(score),
+            ).fetchall()
+            out = sorted(
+                ((Chunk.model_validate_json(data), float(score[rowid])) for rowid, data in rows),
+                key=lambda pair: pair[1],
+                reverse=True,
             )
-            .fetchall()
-        )
-        out = [(Chunk.model_validate_json(data), float(score)) for data, score in rows]
-        if filters is not None:
-            out = [(c, s) for c, s in out if filters.accepts(c)]
-        return out[:k]
+            if filters is not None:
+                out = [(c, s) for c, s in out if filters.accepts(c)]
+            if len(out) >= k or len(ranked) < limit:
+                return out[:k]
+            limit *= 4
 
     def _terms(self, chunk: Chunk) -> str:
         text = f"{chunk.title} {chunk.section} {chunk.text}"

@@ -80,13 +80,21 @@ def distractors(count: int) -> list[Path]:
     return [STATUTES / f"{p}.md" for p in picked[::step][:count]]
 
 
-def evaluate(name: str, paths: list[Path], dataset: Path, level: str, root: Path) -> dict:
+def evaluate(
+    name: str,
+    paths: list[Path],
+    dataset: Path,
+    level: str,
+    root: Path,
+    variants: list[tuple[str, bool]] = VARIANTS,
+    weights: tuple[float, ...] = (),
+) -> dict:
     settings = Settings(store_dir=root / name)
     report = ingest_paths(paths, settings)
     assert report.ok, report.failed
     items = [i for i in load_dataset(dataset) if i.answerable]
     out: dict = {"chunks": report.chunks_written, "questions": len(items), "results": {}}
-    for stemmer, compounds in VARIANTS:
+    for stemmer, compounds in variants:
         variant = settings.model_copy(
             update={"keyword_stemmer": stemmer, "keyword_compounds": compounds}
         )
@@ -98,6 +106,11 @@ def evaluate(name: str, paths: list[Path], dataset: Path, level: str, root: Path
                 continue
             key = "dense" if mode == "dense" else f"{mode}/{label}"
             out["results"][key] = score(retriever, items, mode, level)
+        for w in weights:  # the BM25 list's weight in the fusion (the dense list's is 1)
+            weighted = Retriever(variant.model_copy(update={"keyword_weight": w}), store)
+            out["results"][f"hybrid/{label}/bm25-weight={w:g}"] = score(
+                weighted, items, "hybrid", level
+            )
     return out
 
 
@@ -105,23 +118,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--distractors", type=int, default=14)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--weights",
+        default="0.25,0.5,0.75",
+        help="BM25 weights in the fusion to compare with 1 (comma-separated; '' for none)",
+    )
+    parser.add_argument(
+        "--default-analyser-only", action="store_true", help="skip the other analysers"
+    )
     args = parser.parse_args()
+    weights = tuple(float(w) for w in args.weights.split(",") if w.strip())
+    current = Settings()
+    variants = (
+        [(current.keyword_stemmer, current.keyword_compounds)]
+        if args.default_analyser_only
+        else VARIANTS
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         results["faq"] = evaluate("faq", [REPO_ROOT / "eval" / "faq"],
-                                  REPO_ROOT / "eval" / "faq-dev.jsonl", "doc", root)  # fmt: skip
+                                  REPO_ROOT / "eval" / "faq-dev.jsonl", "doc", root,
+                                  variants, weights)  # fmt: skip
         laws = [STATUTES / f"{d}.md" for d in SAFETY_LAWS] + distractors(args.distractors)
         results["statutes"] = evaluate("statutes", laws,
                                        REPO_ROOT / "eval" / "wetten-burgemeester.jsonl",
-                                       "section", root)  # fmt: skip
+                                       "section", root, variants, weights)  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "retrieval_quality.json").write_text(json.dumps(results, indent=2) + "\n")
     for name, res in results.items():
         print(f"\n{name}: {res['questions']} questions over {res['chunks']} chunks")
-        print(f"{'mode':34} {'hit@1':>6} {'rec@5':>6} {'MRR':>6} {'p50 ms':>7}")
+        print(f"{'mode':44} {'hit@1':>6} {'rec@5':>6} {'MRR':>6} {'p50 ms':>7}")
         for key, m in res["results"].items():
-            print(f"{key:34} {m['hit@1']:6.3f} {m['recall@5']:6.3f} {m['mrr']:6.3f} "
+            print(f"{key:44} {m['hit@1']:6.3f} {m['recall@5']:6.3f} {m['mrr']:6.3f} "
                   f"{m['p50_ms']:7.1f}")  # fmt: skip
 
 

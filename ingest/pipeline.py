@@ -187,7 +187,7 @@ class _Batcher:
         self.settings, self.store, self.embedder = settings, store, embedder
         self.report, self.times = report, times
         self.pending: list[_Pending] = []
-        self.flush_at = max(256, settings.embedding_batch_size * 16)
+        self.flush_at = max(1, settings.ingest_batch_chunks)
 
     def add(self, doc: Document) -> None:
         """Compare with the catalog; queue the document if its content changed."""

@@ -82,7 +82,9 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
     files = pick_statutes(docs)
     for f in files:
         shutil.copy(f, corpus / f.name)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Small embedding batches: documents are committed one after another through the
+    # run (as with large documents), so the kills land between and inside many commits.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "IVB_INGEST_BATCH_CHUNKS": "16"}
     clean_store = workdir / "clean"
     t0 = time.perf_counter()
     subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
@@ -122,6 +124,7 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
         "documents": docs,
         "clean_ingest_s": round(clean_seconds, 1),
         "killed_mid_run": sum(not t["finished_before_kill"] for t in trials),
+        "documents_after_each_kill": [t.get("documents") for t in trials],
         "trials_with_problems": [t for t in trials if t["problems"]],
         "final_run_failed": result["failed"],
         "final_equals_clean": got == expected_after,
