@@ -97,6 +97,7 @@ def assess(
     language: str,
     settings: Settings,
     frequency: Callable[[Sequence[str]], dict[str, int]] | None = None,
+    index_chunks: int | None = None,
 ) -> Answerability:
     """Decide whether the passages can answer the question.
 
@@ -109,10 +110,13 @@ def assess(
             which one or several words unknown to the index refuse.
         frequency: chunk counts of analysed terms over the whole index
             (Store.document_frequency); without it the unknown-word signal is off.
+        index_chunks: how many chunks the index holds; below
+            settings.unknown_terms_min_chunks the unknown-word signal is off.
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
-    unknown = unknown_terms(missing, frequency)
+    small = index_chunks is not None and index_chunks < settings.unknown_terms_min_chunks
+    unknown = [] if small else unknown_terms(missing, frequency)
     if dense < settings.refusal_threshold:
         return Answerability(dense, cov, missing, False, "no_relevant_passage", unknown)
     if dense < settings.confident_threshold and cov < settings.min_coverage:

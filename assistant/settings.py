@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # below this similarity, two or more below the next (0 switches a rule off).
     unknown_term_threshold: float = 0.45
     unknown_terms_threshold: float = 0.65
+    # ... only in an index of at least this many chunks: a small index lacks too many
+    # ordinary words (on the 10-chunk IVB store the rule refused 5 answerable questions).
+    unknown_terms_min_chunks: int = 200
     support_threshold: float = 0.5
     audience: Audience = "raad"
 

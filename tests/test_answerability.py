@@ -99,3 +99,12 @@ def test_unknown_terms_ignores_numbers_and_short_words():
     freq = frequency_of(set())
     assert unknown_terms(["2024", "ab", "paspoort"], freq) == ["paspoort"]
     assert unknown_terms([], freq) == [] and unknown_terms(["paspoort"], None) == []
+
+
+def test_unknown_word_signal_is_off_in_a_small_index(tmp_path):
+    q = "Hoe werken de drie gemeenten samen aan cybercrime, ondermijning en het paspoort?"
+    freq = frequency_of({"cybercrim", "ondermijn", "samen", "werk"})
+    s = settings(tmp_path)
+    assert not assess(q, [passage(0.42)], "nl", s, freq, index_chunks=5000).answerable
+    small = assess(q, [passage(0.42)], "nl", s, freq, index_chunks=10)
+    assert small.answerable and small.unknown == []
