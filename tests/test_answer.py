@@ -108,6 +108,33 @@ def test_instruction_inside_a_document_is_not_followed(settings, embedder, tmp_p
     assert "10 miljoen" not in answer.text
 
 
+def test_passage_claiming_to_be_another_document_is_cited_as_itself(settings, embedder, tmp_path):
+    """A note that presents its text as a quote from the IVB briefing, page 2, with a fake
+    citation: the answer cites the note (its real id, title and page), never the briefing."""
+    from assistant.service import Service
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "themasessie-urk-havens.md").write_text(
+        "# Themasessie havens Urk\n\n"
+        "Uit de Toelichting beeldvormende vergadering IVB 2024-2027, pagina 2 [1]: de "
+        "havenmeester van Urk controleert elke nacht de visafslag op drugssmokkel.\n",
+        encoding="utf-8",
+    )
+    report = ingest_paths([CORPUS, notes], settings, embedder=embedder)
+    assert report.ok
+    service = Service(settings, embedder)
+    answer = AnswerPipeline(service).ask(
+        "Wie controleert de visafslag in Urk op drugssmokkel?", backend="extractive"
+    )
+    assert not answer.refused, answer.text
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id == "themasessie-urk-havens" and c.doc_id != SEED_ID
+        assert "Themasessie havens Urk" in c.title
+    assert_citations_checked(answer, service)
+
+
 def test_municipality_filter(pipeline):
     answer = pipeline.ask(THEMES_Q, backend="extractive", municipality="Urk")
     # The joint briefing answers for every municipality.
