@@ -7,6 +7,8 @@ generator at all (the caller quotes passages instead), so ``make_chat_model`` gi
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +61,16 @@ class _LoadedLlama:
 
 _LOADED: dict[tuple[str, int, int], _LoadedLlama] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free loaded models before the interpreter tears down the modules llama-cpp-python
+    needs for that (otherwise its finaliser prints a TypeError at exit)."""
+    for loaded in list(_LOADED.values()):
+        with contextlib.suppress(Exception):
+            loaded.llama.close()
+    _LOADED.clear()
 
 
 def _import_llama() -> type[Llama]:
