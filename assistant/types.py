@@ -153,6 +153,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     backend: str = ""
     model: str = ""
+    fallback: str = ""  # why the code quoted sentences instead of the model's text
 
     def as_dict(self) -> dict[str, Any]:
         """The public shape of `ivb ask --json`."""
@@ -170,4 +171,5 @@ class Answer(BaseModel):
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "backend": self.backend,
             "model": self.model,
+            "fallback": self.fallback,
         }
