@@ -57,6 +57,8 @@ def test_check_answer_finds_malformed_answers():
     invented = {**good, "citations": [{"n": 1, "chunk_id": "d:1", "quote": "brandweer"}]}
     assert check_answer(invented, "extractive") == ["citation 1: quote not in its passage"]
     assert check_answer(good, "local") == ["answered by backend 'extractive', not 'local'"]
+    # The model ran, then the code quoted the sentences itself: still the local backend.
+    assert check_answer({**good, "backend": "local+extractive"}, "local") == []
     assert "no key 'passages'" in check_answer({"answer": "x"}, "extractive")
 
 
