@@ -134,7 +134,7 @@ class AnswerPipeline:
         verdict = assess(
             standalone, passages, language, self.settings,
             frequency=self.service.store.document_frequency,
-            index_chunks=self.service.store.count_chunks(),
+            index_chunks=self.service.store.count_chunks,
         )  # fmt: skip
         if not verdict.answerable:
             yield self._refuse(answer, verdict.reason, timings, t_start)

@@ -91,13 +91,29 @@ def unknown_terms(
     return [t for t in words if df.get(t, 0) == 0]
 
 
+def refusal_reason(
+    dense: float, coverage: float, unknown: Sequence[str], settings: Settings
+) -> str:
+    """Why the evidence does not support an answer ("" when it does). Pure, so that the
+    calibration benchmark grades exactly this rule."""
+    if dense < settings.refusal_threshold:
+        return "no_relevant_passage"
+    if dense < settings.confident_threshold and coverage < settings.min_coverage:
+        return "key_terms_missing"
+    if (unknown and dense < settings.unknown_term_threshold) or (
+        len(unknown) >= 2 and dense < settings.unknown_terms_threshold
+    ):
+        return "unknown_terms"
+    return ""
+
+
 def assess(
     question: str,
     passages: Sequence[Passage],
     language: str,
     settings: Settings,
     frequency: Callable[[Sequence[str]], dict[str, int]] | None = None,
-    index_chunks: int | None = None,
+    index_chunks: int | Callable[[], int] | None = None,
 ) -> Answerability:
     """Decide whether the passages can answer the question.
 
@@ -110,22 +126,22 @@ def assess(
             which one or several words unknown to the index refuse.
         frequency: chunk counts of analysed terms over the whole index
             (Store.document_frequency); without it the unknown-word signal is off.
-        index_chunks: how many chunks the index holds; below
-            settings.unknown_terms_min_chunks the unknown-word signal is off.
+        index_chunks: how many chunks the index holds (or a callable asked only when the
+            unknown-word rule could decide); below settings.unknown_terms_min_chunks the
+            unknown-word signal is off.
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
-    small = index_chunks is not None and index_chunks < settings.unknown_terms_min_chunks
-    unknown = [] if small else unknown_terms(missing, frequency)
-    if dense < settings.refusal_threshold:
-        return Answerability(dense, cov, missing, False, "no_relevant_passage", unknown)
-    if dense < settings.confident_threshold and cov < settings.min_coverage:
-        return Answerability(dense, cov, missing, False, "key_terms_missing", unknown)
-    if (unknown and dense < settings.unknown_term_threshold) or (
-        len(unknown) >= 2 and dense < settings.unknown_terms_threshold
-    ):
-        return Answerability(dense, cov, missing, False, "unknown_terms", unknown)
-    return Answerability(dense, cov, missing, True, "", unknown)
+    unknown: list[str] = []
+    could_decide = missing and dense < max(
+        settings.unknown_term_threshold, settings.unknown_terms_threshold
+    )
+    if could_decide:
+        size = index_chunks() if callable(index_chunks) else index_chunks
+        if size is None or size >= settings.unknown_terms_min_chunks:
+            unknown = unknown_terms(missing, frequency)
+    reason = refusal_reason(dense, cov, unknown, settings)
+    return Answerability(dense, cov, missing, not reason, reason, unknown)
 
 
 # Expected answer types: what a sentence must hold to answer a question of that kind.

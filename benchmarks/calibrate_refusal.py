@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.answerability import coverage, unknown_terms
+from assistant.answerability import coverage, refusal_reason, unknown_terms
 from assistant.evaluation.dataset import load_dataset
 from assistant.guard import is_injection
 from assistant.language import detect
@@ -66,27 +66,24 @@ def features(store_dir: Path) -> list[dict]:
     return rows
 
 
-def decide(row: dict, low: float, confident: float, min_cov: float, unknown: bool = True) -> bool:
-    """True when the question is answered (not refused); mirrors answerability.assess,
-    with the unknown-word thresholds of the current settings (or without them)."""
-    if row["dense"] < low:
-        return False
-    if row["dense"] < confident and row["coverage"] < min_cov:
-        return False
-    if not unknown:
-        return True
-    one = bool(row["unknown"]) and row["dense"] < CURRENT.unknown_term_threshold
-    many = len(row["unknown"]) >= 2 and row["dense"] < CURRENT.unknown_terms_threshold
-    return not (one or many)
+def decide(row: dict, settings: Settings, unknown: bool = True) -> bool:
+    """True when the question is answered: answerability.refusal_reason on the saved
+    features (without the unknown-word rule when `unknown` is False)."""
+    words = row["unknown"] if unknown else []
+    return not refusal_reason(row["dense"], row["coverage"], words, settings)
 
 
 def evaluate(
     rows: list[dict], low: float, confident: float, min_cov: float, unknown: bool = True
 ) -> dict:
+    settings = CURRENT.model_copy(
+        update={"refusal_threshold": low, "confident_threshold": confident,
+                "min_coverage": min_cov}
+    )  # fmt: skip
     pos = [r for r in rows if r["answerable"]]
     neg = [r for r in rows if not r["answerable"]]
-    answered_pos = sum(decide(r, low, confident, min_cov, unknown) for r in pos)
-    refused_neg = sum(not decide(r, low, confident, min_cov, unknown) for r in neg)
+    answered_pos = sum(decide(r, settings, unknown) for r in pos)
+    refused_neg = sum(not decide(r, settings, unknown) for r in neg)
     return {
         "refusal_accuracy": refused_neg / len(neg),
         "false_refusal_rate": 1 - answered_pos / len(pos),
@@ -123,6 +120,10 @@ def main() -> None:
                        -t[1][0]),
     )  # fmt: skip
     low, confident, min_cov = best[1]
+    chosen = CURRENT.model_copy(
+        update={"refusal_threshold": low, "confident_threshold": confident,
+                "min_coverage": min_cov}
+    )  # fmt: skip
     current = Settings()
     result = {
         "questions": {
@@ -176,7 +177,7 @@ def main() -> None:
                 )
             }
             for r in rows
-            if decide(r, low, confident, min_cov) != r["answerable"]
+            if decide(r, chosen) != r["answerable"]
         ],
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -34,27 +34,40 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
 
 
 @contextlib.contextmanager
+def server_process(
+    cmd: list[str],
+    log_path: Path,
+    ready_url: str,
+    timeout_s: float,
+    stop_s: float = 10,
+    **popen,
+) -> Iterator[subprocess.Popen]:
+    """A child process that serves HTTP: started with its output in log_path, yielded once
+    ready_url answers, terminated (killed after stop_s) on exit."""  # fmt: skip
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            wait_http(ready_url, timeout_s, proc)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(stop_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
 def chroma_server(path: Path) -> Iterator[str]:
     """A real Chroma server (`chroma run`, shipped with chromadb) on a free loopback port."""
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     assert exe, "the chroma CLI ships with chromadb"
     port = free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    log = open(path.parent / f"chroma-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, proc)
+    cmd = [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    ready = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+    with server_process(cmd, path.parent / f"chroma-{port}.log", ready, 60, env=env):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextlib.contextmanager

@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -400,7 +399,7 @@ def app_process(
     backend: str, workdir: Path, chat_concurrency: int | None = None, timeout_s: float = 600
 ) -> Iterator[str]:
     """The app in a child process on a free loopback port; yields its URL."""
-    from tests.servers import free_port, wait_http
+    from tests.servers import free_port, server_process
 
     port = free_port()
     cmd = [
@@ -417,20 +416,10 @@ def app_process(
     ]
     if chat_concurrency is not None:
         cmd += ["--chat-concurrency", str(chat_concurrency)]
-    log = open(workdir / "app.log", "w")  # noqa: SIM115
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_http(url + "config", timeout_s, proc)
+    url = f"http://127.0.0.1:{port}/"
+    with server_process(cmd, workdir / "app.log", url + "config", timeout_s, 30, cwd=root):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def warm_up(url: str, backend: str) -> float:
