@@ -16,7 +16,8 @@ from langchain_core.runnables import RunnableGenerator
 
 from assistant import prompts
 from assistant.analysis import words
-from assistant.answerability import assess, expects_number, has_type
+from assistant.answer_types import answers_kind
+from assistant.answerability import assess
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
 from assistant.guard import is_injection
@@ -255,8 +256,7 @@ class AnswerPipeline:
 
 
 def _answers(question: str, sentences: Sequence[AnswerSentence]) -> bool:
-    """At least one supported sentence, and a number where the question asks for one."""
-    supported = [s for s in sentences if s.supported]
-    if not supported:
-        return False
-    return not expects_number(question) or any(has_type(s.text, "number") for s in supported)
+    """At least one supported sentence, holding an amount, a quantity or contact details
+    where the question asks for one."""
+    supported = [s.text for s in sentences if s.supported]
+    return bool(supported) and answers_kind(question, supported)

@@ -12,7 +12,6 @@ Dutch passages, and there the cross-lingual dense score decides alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -142,47 +141,3 @@ def assess(
             unknown = unknown_terms(missing, frequency)
     reason = refusal_reason(dense, cov, unknown, settings)
     return Answerability(dense, cov, missing, not reason, reason, unknown)
-
-
-# Expected answer types: what a sentence must hold to answer a question of that kind.
-_TYPE_CUES: list[tuple[str, tuple[str, ...]]] = [
-    ("time", ("hoe laat", "what time", "om hoeveel uur", "hoe vroeg", "hoe lang duurt")),
-    ("number", ("hoeveel", "how much", "how many", "welk bedrag", "hoe groot", "hoe vaak",
-                "percentage", "aantal")),
-    ("date", ("wanneer", "when", "welke datum", "in welk jaar", "welk jaar", "what date")),
-    ("person", ("wie ", "who ", "bij wie", "door wie", "met wie", "which person")),
-]  # fmt: skip
-_NUMBER_WORDS = (
-    r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|honderd|"
-    r"duizend|miljoen|miljard|zestal|tiental|vijftal|drietal|viertal|aantal|"
-    r"one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million"
-)
-_TYPE_PATTERNS = {
-    "time": re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*uur\b"),
-    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
-    "date": re.compile(
-        r"\d|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
-        r"november|december|voorjaar|najaar|zomer|winter|jaar|week|maand)\b",
-        re.IGNORECASE,
-    ),
-    "person": re.compile(r"\b[A-Z]\.(?:[A-Z]\.)*\s*[A-Z][a-z]+|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b"),
-}
-
-
-def expected_type(question: str) -> str | None:
-    """The kind of answer a question asks for: time, number, date, person, or None."""
-    q = " " + question.lower() + " "
-    for kind, cues in _TYPE_CUES:
-        if any(cue in q for cue in cues):
-            return kind
-    return None
-
-
-def has_type(text: str, kind: str | None) -> bool:
-    """Whether a sentence holds an answer of the expected kind (always True for None)."""
-    return kind is None or bool(_TYPE_PATTERNS[kind].search(text))
-
-
-def expects_number(question: str) -> bool:
-    """Questions of quantity are only answered by a sentence that holds a number."""
-    return expected_type(question) == "number"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analysis import analyse, fold, words
-from assistant.answerability import expected_type, has_type
+from assistant.answer_types import expected_type, has_type
 from assistant.prompts import EXTRACTIVE_INTRO
 from assistant.sentences import Span, split_spans
 from assistant.types import Passage
@@ -83,7 +83,7 @@ def select_sentences(
         )
         # A question of time, number, date or person is answered by a sentence that
         # holds one; the others are kept, ranked down.
-        fit = 1.0 if has_type(c.span.text, kind) else TYPE_MISMATCH
+        fit = 1.0 if has_type(c.span.text, kind, question) else TYPE_MISMATCH
         rank_prior = 1.0 - 0.05 * c.passage  # trust the retriever's order a little
         c.score = float((0.5 * sim + 0.5 * overlap) * fit * rank_prior)
     cands.sort(key=lambda c: c.score, reverse=True)

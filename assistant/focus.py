@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from assistant.analysis import analyse
-from assistant.answerability import expected_type, has_type
+from assistant.answer_types import expected_type, has_type
 from assistant.sentences import split_spans
 from assistant.types import Passage
 
@@ -43,7 +43,7 @@ def focus_passages(
     weights = idf(qterms) if idf and qterms else dict.fromkeys(qterms, 1.0)
     kind = expected_type(question)
     return [
-        text if len(text) <= budget else _focus(p.chunk.text, weights, kind, budget)
+        text if len(text) <= budget else _focus(p.chunk.text, weights, kind, question, budget)
         for p, text in zip(passages, whole, strict=True)
     ]
 
@@ -76,7 +76,9 @@ def _units(text: str) -> list[tuple[int, int, str]]:
 _BULLETS = "-•*▪·–"
 
 
-def _focus(text: str, weights: dict[str, float], kind: str | None, budget: int) -> str:
+def _focus(
+    text: str, weights: dict[str, float], kind: str | None, question: str, budget: int
+) -> str:
     units = _units(text)
     if not units:
         return text[:budget]
@@ -84,7 +86,7 @@ def _focus(text: str, weights: dict[str, float], kind: str | None, budget: int) 
     for i, (_, _, unit) in enumerate(units):
         terms = set(analyse(unit))
         score = sum(w for t, w in weights.items() if t in terms)
-        if kind and score and has_type(unit, kind):
+        if kind and score and has_type(unit, kind, question):
             score *= TYPE_BONUS
         scores.append((score, -i))  # ties: the earlier sentence first
     order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)

@@ -1,0 +1,128 @@
+"""Expected answer types: what a sentence must hold to answer a question of that kind.
+
+"Hoeveel geld is er begroot?" is only answered by a sentence with an amount of money,
+"Wat is het telefoonnummer van ...?" only by one with a phone number or address. The
+passages of an on-topic question that the documents do not answer are similar to it
+and share its words; what they lack is the kind of thing asked for. The extractive
+sentence picker and the prompt focusing prefer sentences of the expected type, and for
+the strict kinds (amounts, quantities, contact details) an answer without one is
+refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Question cues per kind, tried in this order (the first that matches decides).
+_ASKS_AMOUNT = re.compile(
+    r"\b(hoeveel|how much|how many|hoe groot|hoe hoog|welk bedrag|what amount)\b"
+    r"|\b(wat (is|was|zijn|waren)|what (is|was|are|were)) (het|de|the) (\w+ )?"
+    r"(budget|bedrag|begroting|kosten|costs?|amount|prijs|price)\b"
+)
+_MONEY_WORD = re.compile(
+    r"\b(geld|budget\w*|begro\w*|bedrag\w*|kost\w*|euro'?s?|subsidie\w*|uitgegeven|"
+    r"besteed|money|cost\w*|spen[dt]\w*|funding)\b"
+)
+_CUES: list[tuple[str, re.Pattern[str]]] = [
+    ("time", re.compile(r"\b(hoe laat|what time|om hoeveel uur|hoe vroeg|hoe lang duurt)\b")),
+    ("contact", re.compile(
+        r"\b(telefoonnummer\w*|phone numbers?|e-?mail\s?-?adres\w*|mailadres\w*|"
+        r"e-?mail address(es)?)\b"
+    )),
+    ("money", re.compile(r"\b(wat kost\w*|hoe duur|welk bedrag|what does \w+( \w+)? cost)\b")),
+    ("number", re.compile(
+        r"\b(hoeveel|how much|how many|hoe groot|hoe vaak|percentage|welk aantal|het aantal)\b"
+    )),
+    ("date", re.compile(
+        r"\b(wanneer|when|welke datum|in welk jaar|welk jaar|what date|what year)\b"
+    )),
+    ("person", re.compile(r"\b(wie|bij wie|door wie|met wie|who|which person)\b")),
+]  # fmt: skip
+
+# Kinds whose absence means the documents do not say it: refuse rather than quote
+# something near.
+STRICT = frozenset({"money", "number", "contact"})
+
+_NUMBER_WORDS = re.compile(
+    r"\b(één|eén|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    r"vijftien|twintig|dertig|veertig|vijftig|honderd|duizend|miljoen|miljard|"
+    r"tweetal|drietal|viertal|vijftal|zestal|tiental|dozijn|helft|kwart|"
+    r"two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|"
+    r"million|billion|half)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*%?")
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_YEAR = re.compile(r"^(19|20)\d{2}$")
+_YEAR_QUESTION = re.compile(r"\b(jaar|jaren|years?)\b", re.IGNORECASE)
+_MONEY = re.compile(r"€|\b(euro'?s?|eur|miljoen|miljard|million|billion|dollars?)\b", re.IGNORECASE)
+_CONTACT = re.compile(
+    r"(\+31|\b0\d{1,3})[\s-]?\d[\d\s-]{5,}\d"  # Dutch phone numbers
+    r"|\b14\s?0\d{3}\b"  # municipal short numbers (14 0321)
+    r"|[\w.+-]+@[\w-]+\.[\w.]+"  # e-mail
+    r"|\b(www\.|https?://)\S+",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*uur\b")
+_DATE = re.compile(
+    r"\d|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    r"november|december|voorjaar|najaar|zomer|winter|jaar|week|maand)\b",
+    re.IGNORECASE,
+)
+_PERSON = re.compile(r"\b[A-Z]\.(?:[A-Z]\.)*\s*[A-Z][a-z]+|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b")
+
+
+def expected_type(question: str) -> str | None:
+    """The kind of answer a question asks for: time, contact, money, number, date,
+    person, or None."""
+    q = question.lower()
+    if _ASKS_AMOUNT.search(q) and _MONEY_WORD.search(q):
+        return "money"
+    for kind, cue in _CUES:
+        if cue.search(q):
+            return kind
+    return None
+
+
+def has_type(text: str, kind: str | None, question: str = "") -> bool:
+    """Whether a sentence holds an answer of the expected kind (always True for None).
+
+    For a quantity, the numbers the question itself names ("het IVB 2024-2027"), clock
+    times and years (unless the question is about years) do not count.
+    """
+    if kind is None:
+        return True
+    if kind == "number":
+        return _has_quantity(text, question)
+    if kind == "money":
+        return bool(_MONEY.search(text))
+    if kind == "contact":
+        return bool(_CONTACT.search(text))
+    if kind == "time":
+        return bool(_TIME.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    return bool(_PERSON.search(text))
+
+
+def _has_quantity(text: str, question: str) -> bool:
+    if _NUMBER_WORDS.search(text):
+        return True
+    asked = set(_NUMBER.findall(question))
+    years_count = bool(_YEAR_QUESTION.search(question))
+    for number in _NUMBER.findall(_CLOCK.sub(" ", text)):
+        bare = number.rstrip("%")
+        if bare in asked or number in asked:
+            continue
+        if not years_count and all(_YEAR.match(part) for part in re.split(r"[.,]", bare)):
+            continue
+        return True
+    return False
+
+
+def answers_kind(question: str, texts: list[str]) -> bool:
+    """Whether the answer sentences hold what a strict kind of question asks for."""
+    kind = expected_type(question)
+    if kind not in STRICT:
+        return True
+    return any(has_type(t, kind, question) for t in texts)

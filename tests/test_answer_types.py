@@ -1,0 +1,64 @@
+"""Expected answer types: which questions need an amount, a quantity or contact details,
+and which sentences hold one (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer_types import answers_kind, expected_type, has_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Hoeveel geld is er begroot voor het IVB 2024-2027?", "money"),
+        ("How much money does Noordoostpolder spend on safety each year?", "money"),
+        ("Wat kost een paspoort of identiteitskaart?", "money"),
+        ("Wat is het budget voor cybercrime?", "money"),
+        ("Hoeveel agenten werken er bij het basisteam?", "number"),
+        ("Hoeveel themasessies zijn er gehouden?", "number"),
+        ("Wat is het telefoonnummer van de contactpersoon?", "contact"),
+        ("Wanneer is de beeldvormende vergadering?", "date"),
+        ("Hoe laat begint de vergadering?", "time"),
+        ("Wie geeft de toelichting op de politiecijfers?", "person"),
+        # Not a question of amount: a money word alone, or "een aantal".
+        ("Wat is het doel van de kosten?", None),
+        ("Wie betaalt de kosten?", "person"),
+        ("Noem een aantal maatregelen tegen ondermijning.", None),
+        ("Geldt het verbod in alle scholen?", None),
+    ],
+)
+def test_expected_type(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_a_quantity_is_not_the_question_s_own_number_a_year_or_a_clock_time():
+    q = "Hoeveel agenten werkten er in 2023 bij het basisteam?"
+    assert not has_type("19:40 uur Toelichting politiecijfers door Tom Nauta", "number", q)
+    assert not has_type("In 2023 werkte het basisteam samen met de gemeenten.", "number", q)
+    assert not has_type("Het IVB 2024-2027 dient als kapstok.", "number", q)
+    assert has_type("Er werkten 45 agenten.", "number", q)
+    assert has_type("In april en mei zijn zes themasessies gehouden.", "number", q)
+    # "een" is an article, not a number.
+    assert not has_type("Er is een toelichting gegeven.", "number", q)
+    # A question about years is answered by years.
+    assert has_type("Het IVB loopt van 2024 tot en met 2027.", "number", "Hoeveel jaar loopt het?")
+
+
+def test_money_and_contact_need_an_amount_or_an_address():
+    assert has_type("Er is € 50.000 begroot.", "money")
+    assert has_type("Het kost 2 miljoen euro.", "money")
+    assert not has_type("Het IVB 2024-2027 dient als kapstok.", "money")
+    assert has_type("Bel 14 0321 of mail info@dronten.nl.", "contact")
+    assert has_type("Telefoon: 0527-633 911", "contact")
+    assert not has_type("Contactpersoon: L. Jonker", "contact")
+
+
+def test_strict_kinds_refuse_an_answer_without_one_others_do_not():
+    budget = "Hoeveel geld is er begroot voor het IVB 2024-2027?"
+    assert not answers_kind(budget, ["Het IVB 2024-2027 dient als kapstok."])
+    assert answers_kind(budget, ["Voor 2025 is € 120.000 begroot."])
+    phone = "Wat is het telefoonnummer van contactpersoon L. Jonker?"
+    assert not answers_kind(phone, ["Contactpersoon: L. Jonker"])
+    # A person or date question is not refused for lack of a name or date: ranked only.
+    assert answers_kind("Wie is verantwoordelijk?", ["De gemeenten samen."])
