@@ -92,10 +92,9 @@ def search(
     json_: JsonOpt = False,
 ) -> None:
     """Ranked passages for a question (hybrid retrieval)."""
-    from assistant.service import get_service
     from assistant.store import Filters
 
-    service = get_service(_settings(store))
+    service = _service(store)
     passages = service.retriever.search(
         query, k=k, filters=Filters(municipality=gemeente, doc_type=doc_type)
     )
@@ -119,11 +118,21 @@ GemeenteOpt = Annotated[
 ]
 
 
+def _service(store: Path | None):
+    """The service for this store; an empty store is first filled from the corpus folder,
+    as the web app does on its first start."""
+    from assistant.service import get_service
+    from ingest.progress import fill_empty_store
+
+    service = get_service(_settings(store))
+    fill_empty_store(service.settings, service.store, console)
+    return service
+
+
 def _pipeline(store: Path | None):
     from assistant.answer import AnswerPipeline
-    from assistant.service import get_service
 
-    return AnswerPipeline(get_service(_settings(store)))
+    return AnswerPipeline(_service(store))
 
 
 def _print_answer(answer, streamed: bool) -> None:

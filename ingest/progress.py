@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.settings import Settings
+from assistant.store import Store
 from ingest.pipeline import IngestReport, ingest_paths
 from ingest.pipeline import Progress as IngestProgress
 
@@ -54,3 +55,23 @@ def render_report(report: IngestReport, console: Console) -> None:
     )
     for fail in report.failed:
         console.print(f"[red]✗[/red] {fail['error']}", markup=True, highlight=False)
+
+
+def fill_empty_store(settings: Settings, store: Store, console: Console | None = None) -> bool:
+    """First start: ingest the corpus folder into an empty store, with progress.
+
+    Args:
+        settings: the settings (corpus_dir is read).
+        store: the store to check and fill.
+        console: where progress and the summary go (stderr by default).
+
+    Returns:
+        Whether the corpus was ingested.
+    """
+    if store.documents():
+        return False
+    console = console or Console(stderr=True)
+    corpus = Path(settings.corpus_dir)
+    console.print(f"De index is leeg: de corpusmap {corpus} wordt ingelezen.", markup=False)
+    render_report(run_ingest_with_progress([corpus], settings, console=console), console)
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -42,6 +43,28 @@ def test_ask_json_extractive(seeded_settings):
         data["passages"][0]
     )
     assert data["timings"]["total"] > 0
+
+
+def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path):
+    # The embedded defaults, no --store: the store location comes from IVB_STORE_DIR only.
+    env = {**os.environ, "IVB_STORE_DIR": str(tmp_path / "store")}
+    question = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", question, "--llm", "extractive", "--json"],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "De index is leeg" in proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["refused"] is False and "maatschappelijke onrust" in data["answer"]
+    assert data["citations"][0]["page"] == "2"
+    # The second call finds the store filled and does not ingest again.
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "search", "ondermijning", "--json"],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "De index is leeg" not in proc.stderr
+    assert json.loads(proc.stdout)[0]["doc_id"] == SEED_ID
 
 
 def test_chat_keeps_history(seeded_settings):
