@@ -141,7 +141,11 @@ class AnswerPipeline:
             yield self._refuse(answer, verdict.reason, timings, t_start)
             return
 
-        checker = CitationChecker(self.service.retriever.embedder, self.settings.support_threshold)
+        checker = CitationChecker(
+            self.service.retriever.embedder,
+            self.settings.support_threshold,
+            self.settings.unsupported_sentences,
+        )
         t = time.perf_counter()
         if backend == "extractive":
             # Retrieval used the standalone question; the sentences must answer the

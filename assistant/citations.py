@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # unrelated text below LOW. Mapped linearly onto 0..1 to be comparable with lexical.
 EMB_LOW, EMB_HIGH = 0.30, 0.70
 UnsupportedPolicy = Literal["drop", "flag"]
+UNSUPPORTED_MARK = "[niet onderbouwd]"
 
 
 @dataclass
@@ -165,13 +166,15 @@ class CitationChecker:
         for s in sentences:
             if s.supported:
                 marks = "".join(f"[{n}]" for n in s.citations)
-                text = s.text
-                if text[-1:] in ".!?":
-                    parts.append(f"{text[:-1]} {marks}{text[-1]}")
-                else:
-                    parts.append(f"{text} {marks}")
             elif self.policy == "flag":
-                parts.append(f"{s.text} [niet onderbouwd]")
+                marks = UNSUPPORTED_MARK
+            else:
+                continue
+            text = s.text
+            if text[-1:] in ".!?":
+                parts.append(f"{text[:-1]} {marks}{text[-1]}")
+            else:
+                parts.append(f"{text} {marks}")
         return " ".join(parts).strip()
 
 

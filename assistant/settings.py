@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # ordinary words (on the 10-chunk IVB store the rule refused 5 answerable questions).
     unknown_terms_min_chunks: int = 200
     support_threshold: float = 0.5
+    # A generated sentence no passage supports: "drop" it from the answer, or "flag" it
+    # (kept, marked "[niet onderbouwd]", supported=False in the answer object).
+    unsupported_sentences: Literal["drop", "flag"] = "drop"
     audience: Audience = "raad"
 
     # Web app

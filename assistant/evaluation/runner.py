@@ -114,7 +114,9 @@ def run_eval(
     pipeline = AnswerPipeline(service)
     backend = llm or settings.llm_backend
     judge = make_judge(settings) if use_judge else None
-    checker = CitationChecker(service.retriever.embedder, settings.support_threshold)
+    checker = CitationChecker(
+        service.retriever.embedder, settings.support_threshold, settings.unsupported_sentences
+    )
     indexed = {d.doc_id for d in service.store.documents()}
 
     results: list[dict[str, Any]] = []

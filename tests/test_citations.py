@@ -1,0 +1,64 @@
+"""Citations decided by code: a model's [n] is kept when it checks out, re-pointed when
+another passage supports the sentence, removed when it points nowhere; a sentence no
+passage supports is dropped or flagged (real embedding model, hand-made passages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.citations import CitationChecker
+from assistant.types import Chunk, Passage
+
+THEMES = (
+    "De drie gemeenten werken de komende vier jaar samen op drie geprioriteerde thema’s, "
+    "namelijk cybercrime en digitale veiligheid, ondermijning en maatschappelijke onrust."
+)
+AGENDA = "19:40 uur Toelichting politiecijfers door Tom Nauta, teamchef Basisteam Dronten."
+
+
+def passage(text: str, page: str, cid: str) -> Passage:
+    chunk = Chunk(
+        id=cid, doc_id="ivb", source="ivb.pdf", title="Toelichting IVB", text=text,
+        ordinal=0, page_start=int(page) - 1, page_end=int(page) - 1, page_label_start=page,
+        page_label_end=page, content_hash=cid, doc_hash="v",
+    )  # fmt: skip
+    return Passage(chunk=chunk, score=1.0, dense_score=0.7)
+
+
+PASSAGES = [passage(THEMES, "2", "c-themes"), passage(AGENDA, "3", "c-agenda")]
+ANSWER = (
+    "De gemeenten werken samen aan cybercrime, ondermijning en maatschappelijke onrust [2]. "
+    "Tom Nauta geeft de toelichting op de politiecijfers [9]. "
+    "Daarvoor is 5 miljoen euro begroot [1]."
+)
+
+
+def test_markers_are_re_pointed_and_unsupported_sentences_dropped(embedder):
+    text, sentences, citations = CitationChecker(embedder, 0.5).check(ANSWER, PASSAGES)
+    themes, nauta, budget = sentences
+    # [2] named the agenda passage for the themes sentence: re-pointed to the themes one.
+    assert themes.supported and [citations[n - 1].page for n in themes.citations] == ["2"]
+    # [9] does not exist: replaced by the passage that holds Tom Nauta.
+    assert nauta.supported and [citations[n - 1].page for n in nauta.citations] == ["3"]
+    # The amount stands in no passage: not supported, and gone from the text.
+    assert not budget.supported and budget.citations == []
+    assert "miljoen" not in text and "[9]" not in text
+    for c in citations:  # every quote is a verbatim span of the cited chunk
+        assert c.quote in next(p.chunk.text for p in PASSAGES if p.chunk.id == c.chunk_id)
+
+
+def test_a_correct_marker_is_kept(embedder):
+    _, sentences, citations = CitationChecker(embedder, 0.5).check(
+        "Tom Nauta geeft de toelichting op de politiecijfers [2].", PASSAGES
+    )
+    assert citations[sentences[0].citations[0] - 1].chunk_id == "c-agenda"
+
+
+@pytest.mark.parametrize("policy", ["drop", "flag"])
+def test_unsupported_sentence_policy(embedder, policy):
+    text, sentences, _ = CitationChecker(embedder, 0.5, policy).check(ANSWER, PASSAGES)
+    assert [s.supported for s in sentences] == [True, True, False]
+    if policy == "drop":
+        assert "miljoen" not in text
+    else:
+        assert "Daarvoor is 5 miljoen euro begroot [niet onderbouwd]" in text
