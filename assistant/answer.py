@@ -89,6 +89,8 @@ class AnswerPipeline:
         doc_type: str | None = None,
         backend: str | None = None,
         k: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text pieces as they are generated, then the checked Answer.
 
@@ -100,6 +102,8 @@ class AnswerPipeline:
             doc_type: restrict to one document type.
             backend: "local", "openai" or "extractive" (settings.llm_backend when None).
             k: number of passages.
+            date_from: only documents dated on or after this ISO date (or year).
+            date_to: only documents dated on or before this ISO date (or year).
         """
         t_start = time.perf_counter()
         timings: dict[str, float] = {}
@@ -122,7 +126,9 @@ class AnswerPipeline:
         retriever = LangChainRetriever(
             retriever=self.service.retriever,
             k=k or self.settings.top_k,
-            filters=Filters(municipality=municipality, doc_type=doc_type),
+            filters=Filters(
+                municipality=municipality, doc_type=doc_type, date_from=date_from, date_to=date_to
+            ),
         )
         docs = retriever.invoke(standalone)
         passages: list[Passage] = [d.metadata["passage"] for d in docs]

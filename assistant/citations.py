@@ -184,5 +184,5 @@ def citation_for(n: int, passage: Passage, quote: str) -> Citation:
     return Citation(
         n=n, chunk_id=c.id, doc_id=c.doc_id, title=c.title, page=c.page_label,
         page_index=c.page_start, source=c.source, section=c.section,
-        municipality=c.municipality, quote=quote,
+        municipality=c.municipality, quote=quote, superseded=passage.superseded,
     )  # fmt: skip

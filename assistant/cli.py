@@ -7,12 +7,56 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from assistant.settings import Settings, get_settings
 
+# Exit statuses besides 0: 1 some input files failed, 2 wrong use of the command (click),
+# 3 a model is missing, damaged or could not be fetched.
+EXIT_MODEL = 3
+
+# Commands that embed questions: their model is checked before they start, so that a
+# server or an evaluation does not start and then fail on every question.
+_USES_EMBEDDING = frozenset({"search", "ask", "chat", "serve", "eval"})
+
+
+class _Commands(TyperGroup):
+    """Every `ivb` command: a model problem stops it with one line and EXIT_MODEL."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        asks_help = any(arg in ctx.help_option_names for arg in rest)
+        if name in _USES_EMBEDDING and not asks_help and not ctx.resilient_parsing:
+            from assistant.models import embedding_model_path
+
+            embedding_model_path(get_settings())
+        return name, command, rest
+
+    def invoke(self, ctx: click.Context) -> object:
+        from assistant.models import find_model_error
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            problem = find_model_error(exc)
+            if problem is None:
+                raise
+            _model_error_line(str(problem))
+            raise typer.Exit(EXIT_MODEL) from None
+
+
+def _model_error_line(message: str) -> None:
+    sys.stderr.write("Modelfout: " + " ".join(message.split()) + "\n")
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="IVB-assistent: vragen over het Integraal Veiligheidsbeleid 2024-2027.",
     no_args_is_help=True,
     add_completion=False,
@@ -22,6 +66,13 @@ out = Console()
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Map van de index (store).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+FromOpt = Annotated[
+    str | None, typer.Option("--vanaf", help="Alleen documenten vanaf deze datum (2024-01-01).")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--tot", help="Alleen documenten tot en met deze datum.")
+]
+SUPERSEDED_LABEL = "vervangen door een nieuwere versie"
 
 
 def _settings(store: Path | None = None) -> Settings:
@@ -54,8 +105,11 @@ def models(
         _print_json([s.model_dump(mode="json") for s in statuses])
     else:
         out.print(m.render_models_table(statuses))
-    if any(s.hash_status.startswith("mismatch") for s in statuses):
-        raise typer.Exit(2)
+    problems = [p for p in map(m.status_problem, statuses) if p]
+    for problem in problems:
+        _model_error_line(problem)
+    if problems:
+        raise typer.Exit(EXIT_MODEL)
 
 
 @app.command()
@@ -88,6 +142,8 @@ def search(
     k: Annotated[int, typer.Option("--k", help="Aantal passages.")] = 10,
     gemeente: Annotated[str | None, typer.Option("--gemeente", help="Filter op gemeente.")] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="Filter op documenttype.")] = None,
+    vanaf: FromOpt = None,
+    tot: ToOpt = None,
     store: StoreOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -96,16 +152,22 @@ def search(
 
     service = _service(store)
     passages = service.retriever.search(
-        query, k=k, filters=Filters(municipality=gemeente, doc_type=doc_type)
+        query,
+        k=k,
+        filters=Filters(municipality=gemeente, doc_type=doc_type, date_from=vanaf, date_to=tot),
     )
     if json_:
         _print_json([p.as_dict() for p in passages])
         return
     for p in passages:
         c = p.chunk
-        out.print(f"[bold]{p.rank}. {c.title}[/bold] — p. {c.page_label}  ({p.score:.4f})")
+        label = f"  [yellow]({SUPERSEDED_LABEL})[/yellow]" if p.superseded else ""
+        out.print(
+            f"[bold]{p.rank}. {escape(c.title)}[/bold] — p. {escape(c.page_label)}  "
+            f"({p.score:.4f}){label}"
+        )
         if c.section:
-            out.print(f"   [dim]{c.section}[/dim]")
+            out.print(f"   [dim]{escape(c.section)}[/dim]")
         out.print("   " + c.text[:300].replace("\n", " "), markup=False)
 
 
@@ -142,7 +204,12 @@ def _print_answer(answer, streamed: bool) -> None:
         out.print("\n[dim]Gecontroleerd antwoord:[/dim]")
         out.print(answer.text, markup=False)
     for c in answer.citations:
-        out.print(f"[bold][{c.n}][/bold] {c.title}, p. {c.page}: “{c.quote}”", highlight=False)
+        label = f" [yellow]({SUPERSEDED_LABEL})[/yellow]" if c.superseded else ""
+        out.print(
+            f"[bold]\\[{c.n}][/bold] {escape(c.title)}, p. {escape(c.page)}{label}: "
+            f"“{escape(c.quote)}”",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -152,6 +219,8 @@ def ask(
     doelgroep: AudienceOpt = None,
     gemeente: GemeenteOpt = None,
     k: Annotated[int | None, typer.Option("--k", help="Aantal passages.")] = None,
+    vanaf: FromOpt = None,
+    tot: ToOpt = None,
     store: StoreOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -162,7 +231,7 @@ def ask(
     answer = None
     streamed = False
     for piece in pipeline.stream(question, audience=doelgroep, municipality=gemeente,
-                                 backend=llm, k=k):  # fmt: skip
+                                 backend=llm, k=k, date_from=vanaf, date_to=tot):  # fmt: skip
         if isinstance(piece, Answer):
             answer = piece
         elif (

@@ -126,6 +126,7 @@ class Citation(BaseModel):
     section: str = ""
     municipality: str = "onbekend"
     quote: str  # verbatim span of the chunk text
+    superseded: bool = False  # a newer document replaces this one
 
 
 class AnswerSentence(BaseModel):
