@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import re
 
-# Question cues per kind, tried in this order (the first that matches decides).
+# Question cues per kind, tried in this order (the first that matches decides). Dutch
+# and English in full; the quantity and money cues also in the other languages residents
+# ask in (German, French, Spanish, Turkish, Polish, Ukrainian, Arabic).
+_HOW_MANY = r"wie ?viele?|combien|cu[aá]nt[oa]s?|ne kadar|kaç|ile|ilu|скільки|сколько|كم"
 _ASKS_AMOUNT = re.compile(
-    r"\b(hoeveel|how much|how many|hoe groot|hoe hoog|welk bedrag|what amount)\b"
+    rf"\b(hoeveel|how much|how many|hoe groot|hoe hoog|welk bedrag|what amount|{_HOW_MANY})\b"
     r"|\b(wat (is|was|zijn|waren)|what (is|was|are|were)) (het|de|the) (\w+ )?"
     r"(budget|bedrag|begroting|kosten|costs?|amount|prijs|price)\b"
 )
 _MONEY_WORD = re.compile(
     r"\b(geld|budget\w*|begro\w*|bedrag\w*|kost\w*|euro'?s?|subsidie\w*|uitgegeven|"
-    r"besteed|money|cost\w*|spen[dt]\w*|funding)\b"
+    r"besteed|money|cost\w*|spen[dt]\w*|funding|"
+    r"geldes|ausg\w*geben|kostet|argent|co[uû]t\w*|d[ée]pens\w*|dinero|presupuesto|cuesta|"
+    r"gast\w*|bütçe\w*|harc\w*|maliyet\w*|pieni\w+|budżet\w*|koszt\w*|wyda\w*|грош\w*|"
+    r"бюджет\w*|кошт\w*|витрача\w*|مال|ميزانية|تكلف\w*|[تي]نفق)\b"
 )
 _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("time", re.compile(r"\b(hoe laat|what time|om hoeveel uur|hoe vroeg|hoe lang duurt)\b")),
@@ -31,7 +37,8 @@ _CUES: list[tuple[str, re.Pattern[str]]] = [
     )),
     ("money", re.compile(r"\b(wat kost\w*|hoe duur|welk bedrag|what does \w+( \w+)? cost)\b")),
     ("number", re.compile(
-        r"\b(hoeveel|how much|how many|hoe groot|hoe vaak|percentage|welk aantal|het aantal)\b"
+        r"\b(hoeveel|how much|how many|hoe groot|hoe vaak|percentage|welk aantal|het aantal|"
+        r"wie ?viele?|combien|cu[aá]nt[oa]s?|ne kadar|kaç|скільки|сколько|كم)\b"
     )),
     ("date", re.compile(
         r"\b(wanneer|when|welke datum|in welk jaar|welk jaar|what date|what year)\b"

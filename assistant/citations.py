@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant.analysis import analyse, words
-from assistant.sentences import Span, split_spans, strip_markers
+from assistant.sentences import Span, sentence_units, split_spans, strip_markers
 from assistant.types import AnswerSentence, Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -123,7 +123,7 @@ class CitationChecker:
         Returns:
             The answer text with checked markers, its sentences, and the citations.
         """
-        raw = [s.text for s in split_spans(answer, language)]
+        raw = [s.text for s in sentence_units(answer, language)]
         parsed = [strip_markers(s) for s in raw]
         parsed = [(clean, nums) for clean, nums in parsed if words(clean)]
         supports = self.supports([c for c, _ in parsed], passages, language)

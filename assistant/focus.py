@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.analysis import analyse
 from assistant.answer_types import expected_type, has_type
-from assistant.sentences import split_spans
+from assistant.sentences import sentence_units
 from assistant.types import Passage
 
 GAP = " … "
@@ -57,33 +57,14 @@ def _whole(p: Passage) -> str:
     return text
 
 
-def _units(text: str) -> list[tuple[int, int, str]]:
-    """Sentences as (first span, last span, text); a line that ends in ':' keeps the
-    bullets under it ("Voor Dronten zijn dat:" is read with its list)."""
-    spans = split_spans(text)
-    units: list[tuple[int, int, str]] = []
-    i = 0
-    while i < len(spans):
-        j = i
-        if spans[i].text.endswith(":"):
-            while j + 1 < len(spans) and spans[j + 1].text[:1] in _BULLETS:
-                j += 1
-        units.append((i, j, text[spans[i].start : spans[j].end]))
-        i = j + 1
-    return units
-
-
-_BULLETS = "-•*▪·–"
-
-
 def _focus(
     text: str, weights: dict[str, float], kind: str | None, question: str, budget: int
 ) -> str:
-    units = _units(text)
+    units = [u.text for u in sentence_units(text)]
     if not units:
         return text[:budget]
     scores = []
-    for i, (_, _, unit) in enumerate(units):
+    for i, unit in enumerate(units):
         terms = set(analyse(unit))
         score = sum(w for t, w in weights.items() if t in terms)
         if kind and score and has_type(unit, kind, question):
@@ -95,12 +76,12 @@ def _focus(
     kept: list[int] = []
     used = 0
     for i in order:
-        size = len(units[i][2]) + len(GAP)
+        size = len(units[i]) + len(GAP)
         if kept and used + size > budget:
             continue
         kept.append(i)
         used += size
-    return _join([u[2] for u in units], sorted(kept), budget)
+    return _join(units, sorted(kept), budget)
 
 
 def _join(units: list[str], kept: list[int], budget: int) -> str:

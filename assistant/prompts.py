@@ -142,6 +142,51 @@ REFUSAL = {
         "safety themes, the local priorities or the planning. For other questions, please contact "
         "your municipality (Dronten, Noordoostpolder or Urk)."
     ),
+    "de": (
+        "Das steht nicht in den Dokumenten, die ich einsehen kann. Ich kann nur mit dem antworten, "
+        "was in den Dokumenten zum Integralen Sicherheitsplan (IVB) 2024-2027 steht. Sie können "
+        "zum Beispiel nach den gemeinsamen Sicherheitsthemen, den lokalen Schwerpunkten oder der "
+        "Planung fragen. Bei anderen Fragen wenden Sie sich bitte an Ihre Gemeinde (Dronten, "
+        "Noordoostpolder oder Urk)."
+    ),
+    "fr": (
+        "Les documents que je peux consulter ne le disent pas. Je ne peux répondre qu'à partir des "
+        "documents sur la politique de sécurité intégrale (IVB) 2024-2027. Vous pouvez par exemple "
+        "poser une question sur les thèmes de sécurité communs, les priorités locales ou le "
+        "calendrier. Pour d'autres questions, contactez votre commune (Dronten, Noordoostpolder ou "
+        "Urk)."
+    ),
+    "es": (
+        "Los documentos que puedo consultar no lo dicen. Solo puedo responder con lo que dicen los "
+        "documentos sobre la Política Integral de Seguridad (IVB) 2024-2027. Puede preguntar, por "
+        "ejemplo, por los temas de seguridad comunes, las prioridades locales o la planificación. "
+        "Para otras preguntas, póngase en contacto con su municipio (Dronten, Noordoostpolder o "
+        "Urk)."
+    ),
+    "tr": (
+        "Bu, erişebildiğim belgelerde yazmıyor. Yalnızca Entegre Güvenlik Politikası (IVB) "
+        "2024-2027 belgelerinde yazanlarla yanıt verebilirim. Örneğin ortak güvenlik konularını, "
+        "yerel öncelikleri veya planlamayı sorabilirsiniz. Diğer sorularınız için belediyenizle "
+        "(Dronten, Noordoostpolder veya Urk) iletişime geçin."
+    ),
+    "pl": (
+        "Dokumenty, do których mam dostęp, tego nie mówią. Mogę odpowiadać tylko na podstawie "
+        "dokumentów o Zintegrowanej Polityce Bezpieczeństwa (IVB) 2024-2027. Może Pan/Pani zapytać "
+        "na przykład o wspólne tematy bezpieczeństwa, lokalne priorytety lub harmonogram. W innych "
+        "sprawach prosimy o kontakt z gminą (Dronten, Noordoostpolder lub Urk)."
+    ),
+    "uk": (
+        "У документах, до яких я маю доступ, цього немає. Я можу відповідати лише на основі "
+        "документів про Інтегровану політику безпеки (IVB) 2024-2027. Ви можете запитати, "
+        "наприклад, про спільні теми безпеки, місцеві пріоритети або планування. З інших питань "
+        "звертайтеся до своєї громади (Dronten, Noordoostpolder або Urk)."
+    ),
+    "ar": (
+        "لا تذكر الوثائق التي يمكنني الرجوع إليها ذلك. لا يمكنني الإجابة إلا بما ورد في وثائق "
+        "سياسة الأمن المتكاملة (IVB) 2024-2027. يمكنك مثلاً أن تسأل عن موضوعات الأمن المشتركة أو "
+        "الأولويات المحلية أو الجدول الزمني. لأسئلة أخرى، يُرجى التواصل مع بلديتك (Dronten أو "
+        "Noordoostpolder أو Urk)."
+    ),
 }
 
 REFUSAL_INJECTION = {
@@ -153,11 +198,47 @@ REFUSAL_INJECTION = {
         "I can't help with that. I only answer questions about the documents of the Integral Safety "
         "Policy, and I don't share instructions, logs or other people's questions."
     ),
+    "de": (
+        "Dabei kann ich nicht helfen. Ich beantworte nur Fragen zu den Dokumenten des Integralen "
+        "Sicherheitsplans und gebe keine Anweisungen, Protokolle oder Fragen anderer weiter."
+    ),
+    "fr": (
+        "Je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur les documents "
+        "de la politique de sécurité intégrale, et je ne partage ni instructions, ni journaux, ni "
+        "les questions d'autres personnes."
+    ),
+    "es": (
+        "No puedo ayudar con eso. Solo respondo preguntas sobre los documentos de la Política "
+        "Integral de Seguridad y no comparto instrucciones, registros ni preguntas de otras personas."
+    ),
+    "tr": (
+        "Bu konuda yardımcı olamam. Yalnızca Entegre Güvenlik Politikası belgeleriyle ilgili "
+        "soruları yanıtlarım; talimatları, kayıtları veya başkalarının sorularını paylaşmam."
+    ),
+    "pl": (
+        "Nie mogę w tym pomóc. Odpowiadam tylko na pytania o dokumenty Zintegrowanej Polityki "
+        "Bezpieczeństwa i nie udostępniam instrukcji, logów ani pytań innych osób."
+    ),
+    "uk": (
+        "Я не можу з цим допомогти. Я відповідаю лише на запитання про документи Інтегрованої "
+        "політики безпеки і не передаю інструкцій, журналів чи запитань інших людей."
+    ),
+    "ar": (
+        "لا يمكنني المساعدة في ذلك. أجيب فقط عن الأسئلة المتعلقة بوثائق سياسة الأمن المتكاملة، "
+        "ولا أشارك التعليمات أو السجلات أو أسئلة الآخرين."
+    ),
 }
 
 EXTRACTIVE_INTRO = {
     "nl": "Volgens de documenten:",
     "en": "According to the documents (quoted in Dutch):",
+    "de": "Laut den Dokumenten (auf Niederländisch zitiert):",
+    "fr": "Selon les documents (cités en néerlandais) :",
+    "es": "Según los documentos (citados en neerlandés):",
+    "tr": "Belgelere göre (Felemenkçe alıntı):",
+    "pl": "Według dokumentów (cytat po niderlandzku):",
+    "uk": "Згідно з документами (цитата нідерландською):",
+    "ar": "بحسب الوثائق (مقتبس باللغة الهولندية):",
 }
 
 REFUSAL_MARKERS = (
@@ -172,6 +253,7 @@ REFUSAL_MARKERS = (
 
 
 def refusal_text(language: str, injection: bool = False) -> str:
-    """The refusal in the question's language (Dutch when we have no translation)."""
+    """The refusal in the question's language (every language the detector knows has one;
+    Dutch otherwise)."""
     table = REFUSAL_INJECTION if injection else REFUSAL
     return table.get(language, table["nl"])

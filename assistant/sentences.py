@@ -9,6 +9,7 @@ from functools import lru_cache
 import pysbd
 
 _BULLET_OR_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪]|\d+[.)]|[a-z][.)])\s)")
+_LIST_ITEM = re.compile(r"(?:[-•*▪·–]|\d+[.)]|[a-z][.)])\s")
 _MARKER = re.compile(r"\s*\[(\d{1,2})(?:\s*[,;]\s*\d{1,2})*\]")
 _MARKER_NUMS = re.compile(r"\d{1,2}")
 
@@ -56,6 +57,29 @@ def split_spans(text: str, language: str = "nl") -> list[Span]:
             spans.append(Span(s, at, at + len(s)))
             offset = at + len(s)
     return spans
+
+
+def sentence_units(text: str, language: str = "nl") -> list[Span]:
+    """Sentences as spans, except that a line ending in ':' is kept with the list items
+    under it: "Voor Dronten zijn dat:" is read with its bullets, and a model's "The
+    themes are: [1]" with the themes it lists.
+
+    Args:
+        text: passage or answer text.
+        language: ISO code for the sentence rules.
+    """
+    spans = split_spans(text, language)
+    units: list[Span] = []
+    i = 0
+    while i < len(spans):
+        j = i
+        if strip_markers(spans[i].text)[0].endswith(":"):
+            while j + 1 < len(spans) and _LIST_ITEM.match(spans[j + 1].text):
+                j += 1
+        start, end = spans[i].start, spans[j].end
+        units.append(Span(text[start:end], start, end))
+        i = j + 1
+    return units
 
 
 def strip_markers(sentence: str) -> tuple[str, list[int]]:

@@ -21,6 +21,12 @@ from assistant.answer_types import answers_kind, expected_type, has_type
         ("Wanneer is de beeldvormende vergadering?", "date"),
         ("Hoe laat begint de vergadering?", "time"),
         ("Wie geeft de toelichting op de politiecijfers?", "person"),
+        # Residents' other languages: quantities and money.
+        ("Wie viel Geld gibt die Gemeinde Urk jedes Jahr für Sicherheit aus?", "money"),
+        ("Urk belediyesi güvenlik için her yıl ne kadar para harcıyor?", "money"),
+        ("Ile pieniędzy wydaje gmina Urk na bezpieczeństwo?", "money"),
+        ("Скільки поліцейських працює в Урку?", "number"),
+        ("Bu konu ile ilgili ne yapılıyor?", None),  # Turkish "ile" (with) is no cue
         # Not a question of amount: a money word alone, or "een aantal".
         ("Wat is het doel van de kosten?", None),
         ("Wie betaalt de kosten?", "person"),

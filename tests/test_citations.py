@@ -62,3 +62,13 @@ def test_unsupported_sentence_policy(embedder, policy):
         assert "miljoen" not in text
     else:
         assert "Daarvoor is 5 miljoen euro begroot [niet onderbouwd]" in text
+
+
+def test_a_lead_line_is_checked_with_the_list_under_it(embedder):
+    answer = (
+        "The three municipalities prioritised these themes together: [1]\n"
+        "- cybercrime and digital safety\n- undermining\n- social unrest"
+    )
+    text, sentences, citations = CitationChecker(embedder, 0.5).check(answer, PASSAGES, "en")
+    assert len(sentences) == 1 and sentences[0].supported
+    assert "social unrest" in text and citations[0].page == "2"
