@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     top_k: int = 5
     keyword_weight: float = 0.25  # BM25 list's weight in the rank fusion (dense list: 1.0)
     candidates: int = 30
-    refusal_threshold: float = 0.30  # minimum cosine similarity of the best passage
-    confident_threshold: float = 0.62  # above this similarity, word coverage is not needed
+    # Calibrated with benchmarks/calibrate_refusal.py (README "Refusal").
+    refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage
+    confident_threshold: float = 0.56  # above this similarity, word coverage is not needed
     min_coverage: float = 0.6  # share of the question's content words the passages must hold
     # Refuse when content words of the question are in no chunk at all: one such word
     # below this similarity, two or more below the next (0 switches a rule off).

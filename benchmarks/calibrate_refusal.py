@@ -31,6 +31,7 @@ from ingest.pipeline import ingest_paths
 
 EVAL = REPO_ROOT / "eval"
 MAX_FALSE_REFUSAL = 0.05
+STEP = 0.04  # how far a neighbouring setting lies, for the robustness check
 CURRENT = Settings()
 
 
@@ -104,21 +105,43 @@ def main() -> None:
             rows = features(Path(tmp) / "store")
         args.out.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-    grid = itertools.product(
-        [x / 100 for x in range(20, 56, 2)],
-        [x / 100 for x in range(50, 81, 2)],
-        [x / 10 for x in range(3, 10)],
+    grid = list(
+        itertools.product(
+            [x / 100 for x in range(20, 56, 2)],
+            [x / 100 for x in range(50, 81, 2)],
+            [x / 10 for x in range(3, 10)],
+        )
     )
     # A council member who is refused an answer the documents hold loses trust fastest:
     # among settings that refuse at most 5% of answerable questions, take the one that
-    # refuses the most unanswerable ones (balanced accuracy as the tie-breaker).
-    scored = [(evaluate(rows, *g), g) for g in grid]
-    allowed = [t for t in scored if t[0]["false_refusal_rate"] <= MAX_FALSE_REFUSAL] or scored
-    best = max(
-        allowed,
-        key=lambda t: (round(t[0]["refusal_accuracy"], 4), round(t[0]["balanced_accuracy"], 4),
-                       -t[1][0]),
-    )  # fmt: skip
+    # refuses the most unanswerable ones. 176 questions leave wide plateaus, so a setting
+    # is judged by its worst neighbour (each threshold moved by 0.04): a point at the edge
+    # of a cliff is passed over. Ties: fewer false refusals, then the higher minimum
+    # similarity (off-topic questions), then the lower confident threshold.
+    scores = {g: evaluate(rows, *g) for g in grid}
+
+    def neighbourhood(g: tuple[float, float, float]) -> list[dict]:
+        low, conf, cov = g
+        return [
+            scores.get((round(low + a, 2), round(conf + b, 2), cov))
+            or evaluate(rows, round(low + a, 2), round(conf + b, 2), cov)
+            for a in (-STEP, 0.0, STEP)
+            for b in (-STEP, 0.0, STEP)
+        ]
+
+    allowed = [g for g, r in scores.items() if r["false_refusal_rate"] <= MAX_FALSE_REFUSAL]
+    best_g = max(
+        allowed or list(scores),
+        key=lambda g: (
+            round(min(r["refusal_accuracy"] for r in neighbourhood(g)), 4),
+            -round(max(r["false_refusal_rate"] for r in neighbourhood(g)), 4),
+            round(scores[g]["refusal_accuracy"], 4),
+            -round(scores[g]["false_refusal_rate"], 4),
+            g[0],
+            -g[1],
+        ),
+    )
+    best = (scores[best_g], best_g)
     low, confident, min_cov = best[1]
     chosen = CURRENT.model_copy(
         update={"refusal_threshold": low, "confident_threshold": confident,
