@@ -257,3 +257,50 @@ def refusal_text(language: str, injection: bool = False) -> str:
     Dutch otherwise)."""
     table = REFUSAL_INJECTION if injection else REFUSAL
     return table.get(language, table["nl"])
+
+
+# -- The evaluation's optional LLM judge (assistant/evaluation/judge.py) -------------------
+JUDGE_SYSTEM = """Je bent een strenge, eerlijke beoordelaar van antwoorden van een assistent
+over gemeentelijk veiligheidsbeleid. Je beoordeelt alleen wat gevraagd wordt.
+Antwoord uitsluitend met één JSON-object op één regel, zonder andere tekst:
+{"score": <geheel getal 1 tot en met 5>, "uitleg": "<één korte zin>"}"""
+
+CORRECTNESS_PROMPT = """Beoordeel of het antwoord de vraag juist en volledig beantwoordt,
+vergeleken met het referentieantwoord en de kernfeiten. Het antwoord mag in een andere taal
+zijn dan de referentie, en mag Nederlandse tekst citeren.
+
+Schaal:
+5 = juist en volledig
+4 = juist, een klein detail ontbreekt
+3 = deels juist of onvolledig
+2 = grotendeels onjuist of ontwijkend
+1 = onjuist, of een weigering terwijl het antwoord bekend is
+
+Vraag: {question}
+
+Referentieantwoord: {reference}
+
+Kernfeiten: {facts}
+
+Te beoordelen antwoord:
+<<<
+{answer}
+>>>"""
+
+FAITHFULNESS_PROMPT = """Beoordeel of elke bewering in het antwoord wordt gedragen door de
+geciteerde passages. Kennis van buiten de passages telt als niet gedragen.
+
+Schaal:
+5 = elke bewering staat in de passages
+4 = bijna alles, één kleine onnauwkeurigheid
+3 = een deel van de beweringen staat er niet in
+2 = de meeste beweringen staan er niet in
+1 = het antwoord verzint of spreekt de passages tegen
+
+Passages:
+{passages}
+
+Te beoordelen antwoord:
+<<<
+{answer}
+>>>"""
