@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -100,6 +103,32 @@ def get_embedder(settings: Settings) -> Embedder:
         if key not in _instances:
             _instances[key] = Embedder(settings)
         return _instances[key]
+
+
+def embedding_identity(settings: Settings) -> str:
+    """What decides a passage's vector besides its text: the model (for the packaged one,
+    its verified weights), the precision it runs at and where it truncates."""
+    from assistant.models import REGISTRY
+
+    model = REGISTRY.get(settings.embedding_model)
+    if model is not None and model.kind == "embedding":
+        weights = hashlib.sha256(" ".join(f.sha256 for f in model.files).encode())
+        name = f"{model.name}@{weights.hexdigest()}"
+    else:
+        path = Path(settings.embedding_model).expanduser()
+        name = str(path.resolve()) if path.exists() else settings.embedding_model
+    return json.dumps([name, settings.embedding_precision, settings.embedding_max_seq_length])
+
+
+def embedding_key(identity: str, embedded_text: str) -> str:
+    """The key under which a passage vector is stored and reused: a hash of the model
+    identity (see :func:`embedding_identity`) and the exact text that was embedded.
+
+    Args:
+        identity: ``embedding_identity(settings)``.
+        embedded_text: the text given to the model (``embedding_text(...)``).
+    """
+    return hashlib.sha256(f"{identity}\n{embedded_text}".encode()).hexdigest()
 
 
 def embedding_text(title: str, section: str, text: str) -> str:

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     doc_hash TEXT NOT NULL,
     ordinal INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    embed_key TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, doc_hash, ordinal);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
@@ -156,8 +157,31 @@ class Store:
         self._compounds = settings.keyword_compounds
         with self._db() as db:
             db.executescript(SCHEMA)
+        self._migrate()
         self._ensure_analyser()
         self.collection = self._open_collection()
+
+    def _migrate(self) -> None:
+        """Bring a catalog written by an older version up to date, in place.
+
+        ``chunks.embed_key`` (added later) stays empty for older rows: no vector is reused
+        for them, so their chunks are embedded again when their document next changes.
+        """
+
+        def current(db: sqlite3.Connection) -> bool:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+            index = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='index' AND name='chunks_embed'"
+            ).fetchone()
+            return "embed_key" in columns and index is not None
+
+        if current(self._db()):  # the usual case: no write lock for a reader
+            return
+        with self._tx() as db:  # another process may have migrated it meanwhile
+            columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+            if "embed_key" not in columns:
+                db.execute("ALTER TABLE chunks ADD COLUMN embed_key TEXT")
+            db.execute("CREATE INDEX IF NOT EXISTS chunks_embed ON chunks(embed_key)")
 
     # -- connections -----------------------------------------------------------------
     def _open_collection(self) -> Any:
@@ -334,18 +358,24 @@ class Store:
         found = {o: Chunk.model_validate_json(d) for o, d in rows}
         return found.get(chunk.ordinal - 1), found.get(chunk.ordinal + 1)
 
-    def embeddings_for_hashes(self, hashes: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of chunks with these text hashes (to skip re-embedding)."""
-        if not hashes:
+    def embeddings_for_keys(self, keys: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by embedding key (see ``assistant.embeddings.embedding_key``),
+        to skip re-embedding a text the same model already embedded the same way.
+
+        Args:
+            keys: embedding keys of the chunks about to be written.
+        """
+        keys = list(dict.fromkeys(keys))
+        if not keys:
             return {}
         by_id: dict[str, str] = {}
-        for start in range(0, len(hashes), 500):
-            part = list(hashes[start : start + 500])
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
             marks = ",".join("?" * len(part))
-            for chunk_id, h in self._db().execute(
-                f"SELECT id, content_hash FROM chunks WHERE content_hash IN ({marks})", part
+            for chunk_id, key in self._db().execute(
+                f"SELECT id, embed_key FROM chunks WHERE embed_key IN ({marks})", part
             ):
-                by_id.setdefault(chunk_id, h)
+                by_id.setdefault(chunk_id, key)
         if not by_id:
             return {}
         got = self.collection.get(ids=list(by_id), include=["embeddings"])
@@ -356,19 +386,30 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------
     def stage(
-        self, chunks: Sequence[Chunk], vectors: np.ndarray | Sequence[Sequence[float]]
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray | Sequence[Sequence[float]],
+        embed_keys: Sequence[str | None] | None = None,
     ) -> None:
-        """Write a document version's chunks beside the current one, still invisible."""
+        """Write a document version's chunks beside the current one, still invisible.
+
+        Args:
+            chunks: the chunks of one document version.
+            vectors: one vector per chunk.
+            embed_keys: per chunk, what its vector was computed from (model, precision,
+                embedded text); a later write with the same key reuses the vector.
+        """
         if not chunks:
             return
+        keys = list(embed_keys) if embed_keys is not None else [None] * len(chunks)
         with self._tx() as db:
-            for chunk in chunks:
+            for chunk, key in zip(chunks, keys, strict=True):
                 cur = db.execute(
                     "INSERT OR IGNORE INTO chunks"
-                    "(id, doc_id, doc_hash, ordinal, content_hash, data)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "(id, doc_id, doc_hash, ordinal, content_hash, data, embed_key)"
+                    " VALUES (?,?,?,?,?,?,?)",
                     (chunk.id, chunk.doc_id, chunk.doc_hash, chunk.ordinal, chunk.content_hash,
-                     chunk.model_dump_json()),
+                     chunk.model_dump_json(), key),
                 )  # fmt: skip
                 if cur.rowcount:
                     terms = self._terms(chunk)

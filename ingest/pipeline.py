@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.embeddings import embedding_identity, embedding_key, embedding_text
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.types import Chunk, Document
@@ -43,6 +45,7 @@ class IngestReport:
     pages: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # doc id → its file (not in JSON)
 
     @property
     def ok(self) -> bool:
@@ -107,8 +110,13 @@ def ingest_paths(
     embedder: Any | None = None,
     prune: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    replaces: Collection[str] = (),
 ) -> IngestReport:
     """Ingest files and folders into the store; unchanged documents cost nothing.
+
+    A document is known by its id and its source file (stored as an absolute path). A
+    file whose id belongs to another file that still exists fails, unless the id is in
+    ``replaces``; when the other file is gone, the document has moved and is updated.
 
     Args:
         paths: files and/or folders (searched recursively).
@@ -117,6 +125,8 @@ def ingest_paths(
         embedder: an embedder (the process-wide one when None; loaded only if needed).
         prune: remove documents whose source file under these paths is gone.
         on_progress: called after every file.
+        replaces: document ids that may move to a new file while the old one still
+            exists (a staff upload that replaces a document).
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -146,8 +156,19 @@ def ingest_paths(
                                   f"{seen[meta.doc_id]}; geef een eigen id in manifest.toml."}
                     )  # fmt: skip
                 else:
-                    seen[meta.doc_id] = str(path)
-                    batcher.add(result)
+                    doc = result.model_copy(update={"source": absolute_source(result.source)})
+                    holder = None if doc.doc_id in replaces else _other_holder(store, doc)
+                    if holder is not None:
+                        report.failed.append(
+                            {"path": str(path),
+                             "error": f"{path}: document-id '{doc.doc_id}' hoort al bij "
+                                      f"{holder}, dat nog bestaat; geef een van beide "
+                                      "bestanden een eigen id in manifest.toml (of een "
+                                      "sidecar), of haal het oude bestand weg."}
+                        )  # fmt: skip
+                    else:
+                        seen[meta.doc_id] = str(path)
+                        batcher.add(doc)
                 _tick(times, "index", t)
                 if on_progress:
                     on_progress(Progress(done, total, report.chunks_embedded, str(path)))
@@ -170,7 +191,8 @@ class _Pending:
     version: str
     is_new: bool
     chunks: list[Chunk]
-    vectors: dict[str, list[float]]  # content hash → vector, reused ones filled in
+    keys: list[str]  # per chunk, its embedding key (model identity + embedded text)
+    vectors: dict[str, list[float]]  # embedding key → vector, reused ones filled in
 
 
 class _Batcher:
@@ -188,17 +210,21 @@ class _Batcher:
         self.report, self.times = report, times
         self.pending: list[_Pending] = []
         self.flush_at = max(1, settings.ingest_batch_chunks)
+        self.identity = embedding_identity(settings)
 
     def add(self, doc: Document) -> None:
         """Compare with the catalog; queue the document if its content changed."""
         version = version_hash(doc, self.settings)
         current = self.store.document(doc.doc_id)
         self.report.pages += len(doc.pages)
+        self.report.sources[doc.doc_id] = doc.source
         if current is not None and current.doc_hash == version:
             if _meta_changed(current, doc):
                 self.store.update_metadata(doc)
                 self.report.updated.append(doc.doc_id)
             else:
+                if current.source != doc.source:  # the same file, stored as typed before
+                    self.store.update_metadata(doc)
                 self.report.unchanged.append(doc.doc_id)
             return
         t = time.perf_counter()
@@ -208,9 +234,10 @@ class _Batcher:
             err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
             self.report.failed.append({"path": doc.source, "error": str(err)})
             return
-        reused = self.store.embeddings_for_hashes([c.content_hash for c in chunks])
+        keys = [embedding_key(self.identity, _embedded(c)) for c in chunks]
+        reused = self.store.embeddings_for_keys(keys)
         _tick(self.times, "reuse", t)
-        self.pending.append(_Pending(doc, version, current is None, chunks, dict(reused)))
+        self.pending.append(_Pending(doc, version, current is None, chunks, keys, reused))
         if self._waiting() >= self.flush_at:
             self.flush()
 
@@ -222,41 +249,73 @@ class _Batcher:
         if not self.pending:
             return
         t = time.perf_counter()
-        todo: dict[str, Chunk] = {}  # one embedding per distinct text
+        todo: dict[str, Chunk] = {}  # one embedding per distinct embedding key
         for p in self.pending:
-            for c in p.chunks:
-                if c.content_hash not in p.vectors:
-                    todo.setdefault(c.content_hash, c)
+            for c, key in zip(p.chunks, p.keys, strict=True):
+                if key not in p.vectors:
+                    todo.setdefault(key, c)
         encoded: dict[str, list[float]] = {}
         if todo:
             if self.embedder is None:
                 from assistant.embeddings import get_embedder
 
                 self.embedder = get_embedder(self.settings)
-            from assistant.embeddings import embedding_text
-
-            texts = [embedding_text(c.title, c.section, c.text) for c in todo.values()]
-            vectors = self.embedder.encode_documents(texts)
+            vectors = self.embedder.encode_documents([_embedded(c) for c in todo.values()])
             encoded = dict(zip(todo, vectors, strict=True))
         t = _tick(self.times, "embed", t)
+        # What the model encoded; every other chunk written reuses a vector (stored, or
+        # encoded once in this batch for an identical passage).
+        self.report.chunks_embedded += len(encoded)
         for p in self.pending:
-            fresh = sum(1 for c in p.chunks if c.content_hash not in p.vectors)
             vectors = {**encoded, **p.vectors}
-            self.store.stage(p.chunks, [vectors[c.content_hash] for c in p.chunks])
+            self.store.stage(p.chunks, [vectors[k] for k in p.keys], p.keys)
             self.store.commit(p.doc, p.version, len(p.chunks))
-            self.report.chunks_embedded += fresh
-            self.report.chunks_reused += len(p.chunks) - fresh
             self.report.chunks_written += len(p.chunks)
             (self.report.added if p.is_new else self.report.updated).append(p.doc.doc_id)
+        self.report.chunks_reused = self.report.chunks_written - self.report.chunks_embedded
         self.pending = []
         _tick(self.times, "write", t)
+
+
+def _embedded(chunk: Chunk) -> str:
+    return embedding_text(chunk.title, chunk.section, chunk.text)
 
 
 def _meta_changed(current: Any, doc: Document) -> bool:
     m = doc.meta
     return (current.title, current.municipality, current.doc_type, current.date,
-            current.supersedes, current.source) != (
-        m.title, m.municipality, m.doc_type, m.date or "", m.supersedes, doc.source)  # fmt: skip
+            current.supersedes) != (
+        m.title, m.municipality, m.doc_type, m.date or "", m.supersedes,
+    ) or not same_source(current.source, doc.source)  # fmt: skip
+
+
+def absolute_source(path: str | Path) -> str:
+    """How a source file is stored: an absolute path with '.' and '..' taken out (a
+    symlink is kept as the user named it, so that removing the link prunes it)."""
+    return os.path.abspath(path)
+
+
+def same_source(stored: str, source: str) -> bool:
+    """Whether a stored source names this file; an older store kept the path as typed,
+    so a relative path that leads to the same file counts as the same source."""
+    if absolute_source(stored) == absolute_source(source):
+        return True
+    try:
+        return os.path.samefile(stored, source)
+    except (OSError, ValueError):
+        return False
+
+
+def _other_holder(store: Store, doc: Document) -> str | None:
+    """The source file that holds this document id in the store, when it is another file
+    that still exists (two files claim one id); None when free, the same file or moved."""
+    current = store.document(doc.doc_id)
+    if current is None or same_source(current.source, doc.source):
+        return None
+    try:
+        return current.source if Path(current.source).exists() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _prune(store: Store, roots: list[Path], seen: dict[str, str]) -> list[str]:

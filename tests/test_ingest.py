@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pypdf import PdfReader
 
@@ -130,6 +131,117 @@ def test_incremental_reingest_replace_and_prune(settings, embedder, tmp_path):
     assert store.check()["consistent"]
 
 
+def test_precision_change_embeds_again_then_nothing(settings, embedder, tmp_path):
+    src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
+    first = ingest_paths([src], settings, embedder=embedder)  # the session model: int8
+    assert settings.embedding_precision == "int8" and first.added == ["sessie-urk"]
+    store = Store(settings)
+    count = len(store.current_chunks("sessie-urk"))
+    int8_vectors = store.collection.get(
+        ids=[c.id for c in store.current_chunks("sessie-urk")], include=["embeddings"]
+    )["embeddings"]
+
+    fp32 = settings.model_copy(update={"embedding_precision": "fp32"})
+    changed = ingest_paths([src], fp32)  # loads the fp32 model itself
+    assert changed.updated == ["sessie-urk"]
+    # Not one vector of the int8 model is reused for the fp32 index.
+    assert changed.chunks_embedded == count and changed.chunks_reused == 0
+    fp32_vectors = store.collection.get(
+        ids=[c.id for c in store.current_chunks("sessie-urk")], include=["embeddings"]
+    )["embeddings"]
+    assert not any(np.allclose(a, b) for a, b in zip(int8_vectors, fp32_vectors, strict=True))
+
+    again = ingest_paths([src], fp32)
+    assert again.unchanged == ["sessie-urk"] and again.chunks_embedded == 0
+    assert store.check()["consistent"]
+
+
+def test_same_text_under_another_heading_gets_its_own_vector(settings, embedder, tmp_path):
+    same = "### Aanpak\n\nDe gemeente houdt toezicht en treedt op waar dat nodig is.\n"
+    note = f"# Toezicht\n\n## Haven van Urk\n\n{same}\n## Centrum van Dronten\n\n{same}"
+    src = _write(tmp_path / "notes" / "toezicht.md", note).parent
+    report = ingest_paths([src], settings, embedder=embedder)
+    chunks = Store(settings).current_chunks("toezicht")
+    twins = [c for c in chunks if c.section.endswith("Aanpak")]
+    assert len(twins) == 2 and twins[0].content_hash == twins[1].content_hash  # same text
+    assert twins[0].section != twins[1].section
+    # Each passage is embedded with its heading, so each gets its own vector, and the
+    # count says what the model encoded.
+    assert report.chunks_embedded == len(chunks)
+    got = Store(settings).collection.get(ids=[c.id for c in twins], include=["embeddings"])
+    assert not np.allclose(got["embeddings"][0], got["embeddings"][1])
+
+
+def test_store_from_before_embedding_keys_embeds_again_without_error(settings, embedder, tmp_path):
+    src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
+    ingest_paths([src], settings, embedder=embedder)
+    store = Store(settings)
+    # The catalog as an older version wrote it: no embed_key column.
+    db = store._db()
+    db.execute("DROP INDEX chunks_embed")
+    db.execute("ALTER TABLE chunks DROP COLUMN embed_key")
+    store.close()
+
+    _write(src / "sessie-urk.md", NOTE_A.replace("drugssmokkel", "mensensmokkel"))
+    report = ingest_paths([src], settings, embedder=embedder)  # opens and migrates the store
+    chunks = Store(settings).current_chunks("sessie-urk")
+    assert report.updated == ["sessie-urk"] and report.chunks_embedded == len(chunks)
+    assert ingest_paths([src], settings, embedder=embedder).chunks_embedded == 0
+    assert Store(settings).check()["consistent"]
+
+
+def test_source_is_the_absolute_path_whatever_was_typed(settings, embedder, tmp_path, monkeypatch):
+    src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
+    monkeypatch.chdir(tmp_path)
+    first = ingest_paths([Path("notes")], settings, embedder=embedder)  # relative, as typed
+    assert first.added == ["sessie-urk"]
+    store = Store(settings)
+    assert store.document("sessie-urk").source == str(src / "sessie-urk.md")
+    assert {c.source for c in store.current_chunks("sessie-urk")} == {str(src / "sessie-urk.md")}
+    assert ingest_paths([src], settings, embedder=embedder).unchanged == ["sessie-urk"]
+
+    # A store written before: the source as typed, relative to where the user was.
+    store._db().execute("UPDATE documents SET source='notes/sessie-urk.md'")
+    again = ingest_paths([src], settings, embedder=embedder)
+    assert again.unchanged == ["sessie-urk"] and again.updated == []
+    assert store.document("sessie-urk").source == str(src / "sessie-urk.md")  # migrated
+
+    # --prune from another working directory, with a relative path from there.
+    (src / "sessie-urk.md").unlink()
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    pruned = ingest_paths([Path("../notes")], settings, embedder=embedder, prune=True)
+    assert pruned.removed == ["sessie-urk"] and store.documents() == []
+
+
+def test_one_id_for_two_files_fails_the_new_one_and_a_move_updates(settings, embedder, tmp_path):
+    old = _write(tmp_path / "a" / "verslag.md", NOTE_A)
+    first = ingest_paths([old.parent], settings, embedder=embedder)
+    assert first.added == ["verslag"]
+    store = Store(settings)
+    before = [c.id for c in store.current_chunks("verslag")]
+
+    # Another folder holds a different file under the same id, and a good file.
+    new = _write(tmp_path / "b" / "verslag.md", NOTE_A.replace("Urk", "Urk en Dronten"))
+    _write(tmp_path / "b" / "sessie-dronten.md", NOTE_B)
+    clash = ingest_paths([new.parent], settings, embedder=embedder)
+    assert clash.added == ["sessie-dronten"]  # the good file still goes in
+    assert [f["path"] for f in clash.failed] == [str(new)]
+    message = clash.failed[0]["error"]
+    assert str(new) in message and str(old) in message and "manifest" in message
+    assert [c.id for c in store.current_chunks("verslag")] == before
+    assert store.document("verslag").source == str(old)
+
+    # The old file is gone: the document has moved, and is updated from its new place.
+    old.unlink()
+    moved = ingest_paths([new.parent], settings, embedder=embedder)
+    assert moved.updated == ["verslag"] and moved.failed == []
+    assert store.document("verslag").source == str(new)
+    assert "Urk en Dronten" in " ".join(c.text for c in store.current_chunks("verslag"))
+    assert store.check()["consistent"]
+
+
 def test_metadata_change_costs_no_embedding(settings, embedder, corpus_copy):
     ingest_paths([corpus_copy], settings, embedder=embedder)
     manifest = corpus_copy / "manifest.toml"
@@ -180,6 +292,40 @@ def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
         assert hits and hits[0][0].page_label == "2"
         again = ingest_paths([CORPUS], remote, embedder=embedder)
         assert again.chunks_embedded == 0
+
+        # Replace a changed document and prune a removed one, against the server.
+        notes = tmp_path / "notes"
+        _write(notes / "sessie-urk.md", NOTE_A)
+        _write(notes / "sessie-dronten.md", NOTE_B)
+        assert sorted(ingest_paths([notes], remote, embedder=embedder).added) == [
+            "sessie-dronten",
+            "sessie-urk",
+        ]
+        old_ids = {c.id for c in store.current_chunks("sessie-urk")}
+        dronten_ids = {c.id for c in store.current_chunks("sessie-dronten")}
+        _write(notes / "sessie-urk.md", NOTE_A.replace("drugssmokkel", "mensensmokkel"))
+        (notes / "sessie-dronten.md").unlink()
+        changed = ingest_paths([notes], remote, embedder=embedder, prune=True)
+        assert changed.updated == ["sessie-urk"] and changed.removed == ["sessie-dronten"]
+        ids = _chroma_ids(store)
+        assert not (old_ids & ids) and not (dronten_ids & ids)
+        assert {c.id for c in store.current_chunks("sessie-urk")} <= ids
+        assert store.document("sessie-dronten") is None
+        assert _fts_rows(store) == store.count_chunks() == store.collection.count()
+        assert store.check()["consistent"]
+
+        # Hybrid search (dense + keyword) over the server store.
+        from assistant.retrieval import Retriever
+
+        retriever = Retriever(remote, store, embedder)
+        query = "mensensmokkel haven Urk"
+        for mode in ("dense", "keyword"):  # each half on its own finds the new version
+            assert retriever.search(query, k=3, mode=mode)[0].chunk.doc_id == "sessie-urk"
+        passages = retriever.search(query, k=3)
+        top = passages[0]
+        assert top.chunk.doc_id == "sessie-urk" and "mensensmokkel" in top.chunk.text
+        assert top.keyword_score is not None and top.dense_score is not None
+        assert all(p.chunk.doc_id != "sessie-dronten" for p in passages)
 
 
 def test_seed_copy_is_the_shared_pdf():
