@@ -52,6 +52,7 @@ FAILED = "**Niet gelukt.** "
 ALL = "alle"
 MAX_QUESTION = 1000
 MAX_HISTORY = 6  # earlier turns a follow-up is read with
+UPLOAD_SLACK = 1.5  # gradio's own upload cap, as a multiple of settings.max_file_mb
 EXAMPLES = (
     "Welke thema's hebben de drie gemeenten samen geprioriteerd?",
     "Wat zijn de lokale speerpunten van Dronten?",
@@ -100,6 +101,7 @@ BUSY_TEXT = (
     "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
     "antwoord zonder taalmodel."
 )
+SUPERSEDED_TEXT = "Vervangen door een nieuwere versie"
 REFUSAL_HEADINGS = {
     "injection": "Deze vraag behandel ik niet",
     "busy": "Het taalmodel is nu bezet",
@@ -132,14 +134,32 @@ UPLOAD_ACTIONS = {
 # --------------------------------------------------------------------------- helpers
 
 
+def local_model_available(settings: Settings) -> bool:
+    """Whether the local backend can answer: llama-cpp-python is installed and the GGUF
+    file is there and intact (checked without downloading anything).
+
+    Args:
+        settings: llm_gguf and the model cache folder.
+    """
+    if find_spec("llama_cpp") is None:
+        return False
+    from assistant.models import ModelFetchError, ModelHashError, llm_model_path
+
+    try:
+        return llm_model_path(settings, fetch=False).is_file()
+    except (OSError, ModelHashError, ModelFetchError) as exc:  # ModelMissingError is an OSError
+        log.info("local model not offered: %s", exc)
+        return False
+
+
 def available_backends(settings: Settings) -> list[str]:
     """The answer backends this server can use, the configured one first.
 
     Args:
-        settings: llm_backend and openai_base_url.
+        settings: llm_backend, llm_gguf and openai_base_url.
     """
     backends = ["extractive"]
-    if find_spec("llama_cpp") is not None:
+    if local_model_available(settings):
         backends.append("local")
     if settings.openai_base_url:
         backends.append("openai")
@@ -390,6 +410,8 @@ def sources_html(turns: Sequence[dict[str, Any]], turn: int | None, active: int 
         meta = f"Gemeente: {html.escape(c['municipality'])}"
         if c.get("section"):
             meta += f" · {html.escape(c['section'])}"
+        if c.get("superseded"):
+            meta += f' · <strong class="ivb-superseded">{SUPERSEDED_TEXT}</strong>'
         current = ' aria-current="true"' if is_active else ""
         items.append(
             f'<li class="ivb-source{" ivb-active" if is_active else ""}">'
@@ -723,11 +745,16 @@ class WebApp:
             return gr.skip(), gr.skip(), gr.skip()
         panel = sources_html(turns, turn, n)
         title, page = citation["title"], citation["page"]
+        superseded = (
+            f'<p class="ivb-superseded">{SUPERSEDED_TEXT}: controleer de actuele versie.</p>'
+            if citation.get("superseded")
+            else ""
+        )
         image = citation_page(citation)
         if image is not None:
             caption = (
                 f'<p class="ivb-meta">Pagina {html.escape(page)} van '
-                f"{html.escape(title)}. Het geciteerde stuk is geel omlijnd.</p>"
+                f"{html.escape(title)}. Het geciteerde stuk is geel omlijnd.</p>{superseded}"
             )
             return (
                 panel,
@@ -743,7 +770,7 @@ class WebApp:
         body = mark_quote(citation["context"], citation["quote"], window=None)
         detail = (
             f'<div class="ivb-section-box"><p class="ivb-h">Bron [{n}]: {section}</p>'
-            f'<div class="ivb-section">{body}</div></div>'
+            f'{superseded}<div class="ivb-section">{body}</div></div>'
         )
         return panel, gr.Image(value=None, visible=False), detail
 
@@ -1004,7 +1031,7 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
                                 label="Toelichting (optioneel)", lines=2, max_length=2000
                             )
                             comment_send = gr.Button("Toelichting versturen", size="sm")
-                        feedback_thanks = gr.Markdown()
+                        feedback_thanks = gr.Markdown(elem_id="ivb-feedback-result")
                         with gr.Accordion("Instellingen", open=True):
                             audience = gr.Radio(
                                 AUDIENCE_CHOICES,
@@ -1122,6 +1149,9 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
             "`ivb hash-password`) en start de assistent opnieuw."
         )
         return
+    # No api_name: gradio still names every event after its function (the page itself
+    # calls them), but "private" keeps them out of the API page and gradio_client. What
+    # guards them is the server-side token check in WebApp._staff.
     private = {"api_visibility": "private"}
     writes = {**private, "concurrency_limit": 1, "concurrency_id": "staff-write"}
     with gr.Column(visible=True) as login_form:
@@ -1129,7 +1159,7 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         username = gr.Textbox(label="Gebruikersnaam", autofocus=False)
         password = gr.Textbox(label="Wachtwoord", type="password")
         login_btn = gr.Button("Inloggen", variant="primary")
-    login_msg = gr.Markdown()
+    login_msg = gr.Markdown(elem_id="ivb-login-result")
     with gr.Column(visible=False) as panel:
         logout_btn = gr.Button("Uitloggen", size="sm")
         gr.Markdown("## Document toevoegen of vervangen")
@@ -1176,7 +1206,7 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         delete_msg = gr.Markdown(elem_id="ivb-delete-result")
         gr.Markdown("## Corpusmap opnieuw inlezen")
         reingest_btn = gr.Button("Corpusmap opnieuw inlezen")
-        reingest_msg = gr.Markdown()
+        reingest_msg = gr.Markdown(elem_id="ivb-reingest-result")
         gr.Markdown("## Exporteren")
         with gr.Row():
             audit_btn = gr.Button("Auditlog downloaden")
@@ -1196,23 +1226,25 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         app.upload,
         [token, file, doc_id, title, doc_municipality, doc_type, date, supersedes],
         [upload_msg, *doc_outputs],
-        api_name="staff_upload",
         **writes,
     )
-    delete_btn.click(
-        app.delete,
-        [token, to_delete],
-        [delete_msg, *doc_outputs],
-        api_name="staff_delete",
-        **writes,
-    )
-    reingest_btn.click(
-        app.reingest, [token], [reingest_msg, *doc_outputs], api_name="staff_reingest", **writes
-    )
-    audit_btn.click(app.export_audit, [token], [export_file], api_name="staff_audit", **private)
-    feedback_btn.click(
-        app.export_feedback, [token], [export_file], api_name="staff_feedback", **private
-    )
+    delete_btn.click(app.delete, [token, to_delete], [delete_msg, *doc_outputs], **writes)
+    reingest_btn.click(app.reingest, [token], [reingest_msg, *doc_outputs], **writes)
+    audit_btn.click(app.export_audit, [token], [export_file], **private)
+    feedback_btn.click(app.export_feedback, [token], [export_file], **private)
+
+
+def gradio_upload_limit(settings: Settings) -> int:
+    """Bytes gradio itself accepts per upload: half as much again as settings.max_file_mb.
+
+    gradio refuses a larger file with its own English message before our handler runs;
+    with this slack, a file a bit over the limit reaches `ingest.uploads.check_upload`,
+    which names it and the limit in Dutch.
+
+    Args:
+        settings: max_file_mb.
+    """
+    return int(settings.max_file_mb * 1_000_000 * UPLOAD_SLACK)
 
 
 def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
@@ -1229,7 +1261,7 @@ def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
         "theme": theme(),
         "css": CSS,
         "footer_links": ["api"],
-        "max_file_size": f"{int(settings.max_file_mb * 1_000_000)}b",
+        "max_file_size": f"{gradio_upload_limit(settings)}b",
         "ssr_mode": False,
         "pwa": False,
         "mcp_server": False,
@@ -1251,16 +1283,13 @@ def main(settings: Settings | None = None) -> None:
     """
     from rich.console import Console
 
-    from ingest.progress import render_report, run_ingest_with_progress
+    from ingest.progress import fill_empty_store
 
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     console = Console(stderr=True)
     service = get_service(settings)
-    if not service.store.documents():
-        console.print(f"De index is leeg: de corpusmap {settings.corpus_dir} wordt ingelezen.")
-        report = run_ingest_with_progress([Path(settings.corpus_dir)], settings, console=console)
-        render_report(report, console)
+    fill_empty_store(settings, service.store, console)
     dropped = prune_audit(settings)
     if dropped:
         console.print(

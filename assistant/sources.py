@@ -125,13 +125,21 @@ def excerpt(text: str, quote: str, window: int | None = 280) -> Excerpt:
 
 def cited_sources(answer: Answer) -> list[dict[str, Any]]:
     """An answer's citations as plain dicts for the source panel, each with ``context``:
-    the whole cited passage (the quote itself when the passage is not in the answer).
+    the whole cited passage (the quote itself when the passage is not in the answer), and
+    ``superseded``: whether a newer version of its document replaces it.
 
     Args:
         answer: the checked answer.
     """
-    texts = {p.chunk.id: p.chunk.text for p in answer.passages}
-    return [{**c.model_dump(), "context": texts.get(c.chunk_id, c.quote)} for c in answer.citations]
+    passages = {p.chunk.id: p for p in answer.passages}
+    sources = []
+    for c in answer.citations:
+        passage = passages.get(c.chunk_id)
+        source = c.model_dump()
+        source["context"] = passage.chunk.text if passage else c.quote
+        source["superseded"] = bool(source.get("superseded") or (passage and passage.superseded))
+        sources.append(source)
+    return sources
 
 
 def citation_page(citation: Mapping[str, Any]) -> Image.Image | None:

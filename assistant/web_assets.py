@@ -5,6 +5,7 @@ Kept apart from ui.py, which lays the page out and wires its events; nothing her
 about the assistant.
 """
 
+import json
 import re
 
 import gradio as gr
@@ -35,7 +36,23 @@ CSS = """
 .ivb-sources mark, .ivb-answer mark, .ivb-section mark { background: #fde68a; color: #111827; }
 .ivb-section { white-space: pre-wrap; }
 .ivb-h { font-size: 1.1em; font-weight: 600; margin: 0 0 0.4em 0; }
+.ivb-superseded { color: #92400e; font-weight: 600; }
+.dark .ivb-superseded { color: #fcd34d; }
 """
+
+# The page's status messages (WCAG 4.1.3), by elem_id: the staff results are
+# role="status"; the source panel and detail only aria-live, since role="status" implies
+# aria-atomic and would read the whole panel at every change. The chat itself is gradio's
+# role="log", already a polite live region: a refusal is announced there.
+LIVE_REGIONS: dict[str, str | None] = {
+    "ivb-sources": None,
+    "ivb-source-detail": None,
+    "ivb-feedback-result": "status",
+    "ivb-login-result": "status",
+    "ivb-upload-result": "status",
+    "ivb-delete-result": "status",
+    "ivb-reingest-result": "status",
+}
 
 # Makes every [n] link in the page (chat and source panel) show that source: installed
 # once on the document, it hands the reference to the source panel's click event.
@@ -55,11 +72,26 @@ if (!window.__ivbCiteInstalled) {
   const unlabel = () => document.querySelectorAll(
     '#ivb-chat [data-testid="bot"][aria-label], #ivb-chat [data-testid="user"][aria-label]'
   ).forEach((el) => el.removeAttribute('aria-label'));
-  new MutationObserver(unlabel).observe(document.body, {
+  // Status messages are announced (WCAG 4.1.3): each region's wrapper, which gradio
+  // keeps while its content changes, gets aria-live (and role), once it is rendered.
+  const live = () => {
+    for (const [id, role] of Object.entries(__LIVE_REGIONS__)) {
+      const el = document.getElementById(id);
+      if (!el || el.getAttribute('aria-live') === 'polite') continue;
+      el.setAttribute('aria-live', 'polite');
+      if (role) el.setAttribute('role', role);
+    }
+    document.querySelectorAll('#ivb-chat [role="log"]').forEach((el) => {
+      if (el.getAttribute('aria-label') !== 'Gesprek') el.setAttribute('aria-label', 'Gesprek');
+    });
+  };
+  const update = () => { unlabel(); live(); };
+  update();
+  new MutationObserver(update).observe(document.body, {
     subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
   });
 }
-"""
+""".replace("__LIVE_REGIONS__", json.dumps(LIVE_REGIONS))
 
 # Runs a question on the runner (and so the concurrency group) of the chosen backend.
 DISPATCH_JS = """

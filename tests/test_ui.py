@@ -33,11 +33,18 @@ from assistant.sources import find_span, render_page
 from assistant.types import Answer, Citation
 from ingest.uploads import sanitise_filename, stage_upload
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF
-from tests.pdf_factory import PdfPage, make_corrupt_pdf, make_encrypted_pdf, make_text_pdf
+from tests.pdf_factory import (
+    PdfPage,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_scanned_pdf,
+    make_text_pdf,
+)
 from tests.servers import free_port, running_app
 
 PASSWORD = "correct horse battery staple"
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
+FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
 
 
 class FakeClock:
@@ -645,18 +652,338 @@ def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):
     assert len(launched) == 1 and launched[0][1] is settings
 
 
+@pytest.fixture
+def captured_launch(monkeypatch) -> list[tuple[gr.Blocks, dict]]:
+    """gradio's launch replaced by a recorder: the page and its options, nothing binds."""
+    launched: list[tuple[gr.Blocks, dict]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda demo, **kw: launched.append((demo, kw)))
+    return launched
+
+
+def test_ivb_serve_options_reach_the_app(seeded_settings, captured_launch, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app as cli
+    from assistant.settings import get_settings
+
+    monkeypatch.setenv("IVB_LLM_BACKEND", "extractive")
+    port = free_port()
+    store = seeded_settings.store_dir
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            cli, ["serve", "--host", "0.0.0.0", "--port", str(port), "--store", str(store)]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    ((demo, options),) = captured_launch
+    assert (options["server_name"], options["server_port"]) == ("0.0.0.0", port)
+    assert demo.ivb_app.settings.store_dir == store
+    assert [d.doc_id for d in demo.ivb_app.service.store.documents()] == [SEED_ID]
+    # gradio's own cap lies above ours, so that a file a bit too large gets our reason.
+    limit = int(demo.ivb_app.settings.max_file_mb * 1_000_000)
+    assert options["max_file_size"] == f"{ui.gradio_upload_limit(demo.ivb_app.settings)}b"
+    assert ui.gradio_upload_limit(demo.ivb_app.settings) > limit
+
+
+def test_python_ui_py_serves_on_the_settings(seeded_settings, captured_launch, monkeypatch):
+    import runpy
+
+    from assistant.settings import REPO_ROOT, get_settings
+
+    port = free_port()
+    env = {
+        "IVB_HOST": "0.0.0.0",
+        "IVB_PORT": str(port),
+        "IVB_STORE_DIR": str(seeded_settings.store_dir),
+        "IVB_LLM_BACKEND": "extractive",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        runpy.run_path(str(REPO_ROOT / "ui.py"), run_name="__main__")
+    finally:
+        get_settings.cache_clear()
+    ((demo, options),) = captured_launch
+    assert (options["server_name"], options["server_port"]) == ("0.0.0.0", port)
+    assert demo.ivb_app.settings.store_dir == seeded_settings.store_dir
+
+
+def _backend_radio(demo: gr.Blocks) -> gr.Radio:
+    (radio,) = [
+        b for b in demo.blocks.values() if isinstance(b, gr.Radio) and b.label == "Antwoordmodel"
+    ]
+    return radio
+
+
+def test_backend_choice_is_shown_only_with_more_than_one_backend(settings, tmp_path):
+    # llama-cpp-python may be installed, but without the GGUF file there is no local model.
+    no_model = settings.model_copy(
+        update={"llm_gguf": str(tmp_path / "ontbreekt.gguf"), "llm_backend": "local"}
+    )
+    assert ui.available_backends(no_model) == ["extractive"]
+    radio = _backend_radio(ui.build_app(no_model))
+    assert radio.visible is False and radio.value == "extractive"
+
+    remote = no_model.model_copy(
+        update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_backend": "openai"}
+    )
+    assert ui.available_backends(remote) == ["openai", "extractive"]
+    radio = _backend_radio(ui.build_app(remote))
+    assert radio.visible is True and radio.value == "openai"
+    assert [value for _, value in radio.choices] == ["openai", "extractive"]
+
+    if ui.find_spec("llama_cpp") is not None:
+        gguf = tmp_path / "model.gguf"
+        gguf.write_bytes(b"GGUF")
+        with_model = no_model.model_copy(update={"llm_gguf": str(gguf)})
+        assert ui.available_backends(with_model) == ["local", "extractive"]
+
+
+def test_follow_up_in_the_web_chat_reads_the_conversation(staff_app):
+    app = staff_app
+    *_, first = app.respond(QUESTION, [], "raad", "alle", "extractive", None)
+    *_, last = app.respond(FOLLOW_UP, first[2], "raad", "alle", "extractive", None)
+    chat, _, turns, panel, _, _, _ = last
+    follow_up = turns[1]
+    assert not follow_up["refused"], follow_up["answer"]
+    assert any(c["page"] == "2" for c in follow_up["citations"])
+    assert "pagina 2" in panel and 'href="#bron-1-1"' in chat[-1]["content"]
+    assert re.search("crisisorganisatie|evenementen", follow_up["answer"], re.IGNORECASE)
+    record = read_jsonl(app.settings.audit_path)[-1]
+    assert record["id"] == follow_up["audit_id"] and record["question"] == FOLLOW_UP
+    # The question was read with the conversation: the earlier question is part of it.
+    standalone = record["standalone_question"]
+    assert standalone != FOLLOW_UP and "thema" in standalone.lower(), standalone
+
+
+def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(staff_app, tmp_path):
+    app = staff_app
+    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    store = app.service.store
+
+    def state() -> tuple:
+        return (
+            [(d.doc_id, d.doc_hash) for d in store.documents()],
+            store.count_chunks(),
+            _uploads(app),
+        )
+
+    before = state()
+    scan = make_scanned_pdf(tmp_path / "gescande nota.pdf")
+    large = tmp_path / "groot rapport.pdf"
+    with large.open("wb") as handle:  # sparse: larger than the limit without writing it
+        handle.truncate(int((app.settings.max_file_mb + 1) * 1_000_000))
+    limit = f"de grens is {app.settings.max_file_mb:g} MB"
+    for path, reason in [(scan, "geen tekst"), (large, limit)]:
+        message, rows, _ = app.upload(token, str(path), "", "", "", "beleid", "", "")
+        assert message.startswith(ui.FAILED), message
+        assert path.name in message and reason in message, message
+        assert state() == before, path.name
+        assert [r[0] for r in rows] == [d for d, _ in before[0]]
+
+
+# --------------------------------------------------------------------------- a corpus of text
+
+BUURT_2025 = """\
+# Buurtpreventie in Emmeloord
+
+De gemeente Noordoostpolder steunt inwoners die samen op hun buurt letten.
+
+## Appgroepen
+
+In Emmeloord zijn in 2025 veertien buurtpreventie-appgroepen actief. Zij melden verdachte
+situaties aan de politie.
+
+## Avondrondes
+
+Vrijwilligers lopen elke maand een avondronde langs donkere plekken.
+"""
+BUURT_2026 = """\
+# Wijkveiligheid Noordoostpolder 2026
+
+## Wijkapp
+
+Vanaf 2026 gebruiken de wijken één gezamenlijke wijkapp van de gemeente, de WijkWijzer.
+"""
+CORPUS_MANIFEST = """\
+[[document]]
+file = "buurtpreventie-2025.md"
+id = "emmeloord-buurtpreventie-2025"
+title = "Buurtpreventie Emmeloord 2025"
+municipality = "Noordoostpolder"
+date = "2025"
+
+[[document]]
+file = "buurtpreventie-2026.md"
+id = "emmeloord-buurtpreventie-2026"
+title = "Wijkveiligheid Noordoostpolder 2026"
+municipality = "Noordoostpolder"
+date = "2026"
+supersedes = ["emmeloord-buurtpreventie-2025"]
+
+[[document]]
+file = "jongerenwerk-urk.docx"
+id = "urk-jongerenwerk"
+title = "Jongerenwerk Urk"
+municipality = "Urk"
+"""
+CORPUS_IDS = ["emmeloord-buurtpreventie-2025", "emmeloord-buurtpreventie-2026", "urk-jongerenwerk"]
+
+
+def _jongerenwerk_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Jongerenwerk Urk", level=1)
+    document.add_paragraph("Het jongerenwerk zoekt jongeren op waar zij samenkomen.")
+    document.add_heading("Hangplekken", level=2)
+    document.add_paragraph(
+        "Het jongerenwerk in Urk bezoekt elke vrijdagavond de zeven bekende hangplekken in "
+        "het dorp."
+    )
+    document.add_heading("Spreekuur", level=2)
+    document.add_paragraph("Elke woensdagmiddag is er spreekuur in het jongerencentrum.")
+    document.save(str(path))
+    return path
+
+
+class ProgressRecorder:
+    """Stands in for gr.Progress (which only reports inside a running gradio event)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, str | None]] = []
+
+    def __call__(self, value: object, desc: str | None = None, **_: object) -> None:
+        self.calls.append((value, desc))
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory, base_settings, embedder) -> dict:
+    """A staff member re-ingests a corpus folder of Markdown and Word files (one replacing
+    another) into an empty store, through the staff page's handler."""
+    from assistant.service import get_service
+
+    folder = tmp_path_factory.mktemp("corpus-text")
+    (folder / "buurtpreventie-2025.md").write_text(BUURT_2025, encoding="utf-8")
+    (folder / "buurtpreventie-2026.md").write_text(BUURT_2026, encoding="utf-8")
+    _jongerenwerk_docx(folder / "jongerenwerk-urk.docx")
+    (folder / "manifest.toml").write_text(CORPUS_MANIFEST, encoding="utf-8")
+    settings = _staff_settings(
+        base_settings, store_dir=tmp_path_factory.mktemp("corpus-store"), corpus_dir=folder
+    )
+    app = ui.WebApp(settings, get_service(settings, embedder))
+    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    rows_before, _ = app.documents(token)
+    progress = ProgressRecorder()
+    message, rows, choices = app.reingest(token, progress)
+    return {
+        "app": app,
+        "before": rows_before,
+        "message": message,
+        "rows": rows,
+        "choices": choices,
+        "progress": progress.calls,
+    }
+
+
+def test_reingest_corpus_folder_shows_progress_and_refreshes_the_table(corpus_run):
+    assert corpus_run["before"] == []
+    message = corpus_run["message"]
+    assert message.startswith(ui.DONE) and "3 toegevoegd" in message and "0 mislukt" in message
+    assert sorted(r[0] for r in corpus_run["rows"]) == CORPUS_IDS
+    assert sorted(value for _, value in corpus_run["choices"].choices) == CORPUS_IDS
+    status = {r[0]: r[-1] for r in corpus_run["rows"]}
+    assert status["emmeloord-buurtpreventie-2025"] == "vervangen door emmeloord-buurtpreventie-2026"
+
+    calls = corpus_run["progress"]
+    assert calls[0][0] == 0
+    fractions = [0.0] + [done / total for (done, total), _ in calls[1:]]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) >= 3
+    assert all(desc and desc.startswith("Opnemen: ") for _, desc in calls[1:])
+    assert {desc.removeprefix("Opnemen: ") for _, desc in calls[1:]} >= {
+        "buurtpreventie-2025.md",
+        "jongerenwerk-urk.docx",
+    }
+
+
+def _ask_and_open(
+    app: ui.WebApp, question: str, doc_id: str, municipality: str = "alle"
+) -> tuple[dict, str, str, object]:
+    """Ask in the chat, then open the first citation of doc_id: (citation, panel, detail,
+    page image)."""
+    *_, last = app.respond(question, [], "raad", municipality, "extractive", None)
+    turns = last[2]
+    (turn,) = turns
+    assert not turn["refused"], turn["answer"]
+    cited = [c for c in turn["citations"] if c["doc_id"] == doc_id]
+    assert cited, turn["citations"]
+    ref = {"ref": f"0-{cited[0]['n']}"}
+    panel, image, detail = app.show_source(turns, gr.EventData(None, ref))
+    return cited[0], panel, detail, image
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "heading", "quoted"),
+    [
+        (
+            "Hoe heet de gezamenlijke wijkapp van de gemeente?",
+            "emmeloord-buurtpreventie-2026",
+            "Wijkapp",
+            "wijkapp",
+        ),
+        (
+            "Hoe vaak bezoekt het jongerenwerk in Urk de hangplekken?",
+            "urk-jongerenwerk",
+            "Hangplekken",
+            "vrijdagavond",
+        ),
+    ],
+    ids=["markdown", "docx"],
+)
+def test_markdown_and_docx_sources_show_their_section(
+    corpus_run, question, doc_id, heading, quoted
+):
+    citation, panel, detail, image = _ask_and_open(corpus_run["app"], question, doc_id)
+    assert image.visible is False and image.value is None  # no page image for text files
+    title = re.search(r'<p class="ivb-h">(.*?)</p>', detail)
+    assert title and title.group(1).startswith(f"Bron [{citation['n']}]: ")
+    assert heading in title.group(1)
+    marks = re.findall(r"<mark>(.*?)</mark>", detail, re.DOTALL)
+    assert len(marks) == 1 and quoted in marks[0].lower()
+    assert "ivb-active" in panel and ui.SUPERSEDED_TEXT not in panel + detail
+
+
+def test_a_superseded_source_is_labelled(corpus_run):
+    # A replaced document ranks below current ones (retrieval halves its score), so it
+    # is cited only where the current documents do not answer: here, within one
+    # municipality, whose newer document no longer gives the number.
+    citation, panel, detail, _ = _ask_and_open(
+        corpus_run["app"],
+        "Hoeveel buurtpreventie-appgroepen zijn er in 2025 actief in Emmeloord?",
+        "emmeloord-buurtpreventie-2025",
+        municipality="Noordoostpolder",
+    )
+    assert citation["superseded"] is True
+    assert ui.SUPERSEDED_TEXT in panel and ui.SUPERSEDED_TEXT in detail
+
+
 # --------------------------------------------------------------------------- served app
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, base_settings, embedder) -> Iterator[tuple[str, ui.WebApp]]:
-    """The real app on a free loopback port, over its own seeded store."""
+    """The real app on a free loopback port, over its own seeded store; uploads up to 1 MB
+    (so that the upload limit can be tried with small files)."""
 
     settings = _staff_settings(
         base_settings,
         store_dir=tmp_path_factory.mktemp("served"),
         port=free_port(),
         host="127.0.0.1",
+        max_file_mb=1.0,
     )
     with running_app(settings, embedder) as served_app:
         yield served_app
@@ -710,39 +1037,77 @@ def test_api_answers_with_the_structured_answer(served):
     assert audit[-1]["municipality"] == "Dronten"
 
 
+STAFF_BUTTONS = {
+    "upload": "Opnemen in de index",
+    "delete": "Verwijderen uit de index",
+    "reingest": "Corpusmap opnieuw inlezen",
+    "audit": "Auditlog downloaden",
+    "feedback": "Feedback als evaluatieset downloaden",
+}
+
+
+def _staff_endpoints(url: str) -> dict[str, str]:
+    """The names under which the page's own config (public: the browser needs it) lets
+    anyone call the staff buttons' events, found by the buttons' labels."""
+    config = json.loads(_get(url + "config"))
+    labels = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+    names = {}
+    for dependency in config["dependencies"]:
+        for target, _event in dependency["targets"]:
+            for key, label in STAFF_BUTTONS.items():
+                if labels.get(target) == label:
+                    names[key] = dependency["api_name"]
+    assert set(names) == set(STAFF_BUTTONS), names
+    return names
+
+
+def _call(url: str, api_name: str, data: list, session: str | None = None) -> str:
+    """One call of an event over gradio's plain HTTP API, in a browser session if given:
+    the raw server-sent events."""
+    request = urllib.request.Request(
+        f"{url}gradio_api/call/{api_name}",
+        data=json.dumps({"data": data, "session_hash": session}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event_id = json.loads(response.read())["event_id"]
+    return _get(f"{url}gradio_api/call/{api_name}/{event_id}")
+
+
+def _completed(stream: str) -> list:
+    """The output values of a call that completed."""
+    assert "event: complete" in stream, stream[-2000:]
+    data = stream.split("event: complete", 1)[1].split("data:", 1)[1].strip().splitlines()[0]
+    return json.loads(data)
+
+
 def test_anonymous_staff_calls_are_refused(served, tmp_path):
     from gradio_client import Client
 
     url, app = served
     store = app.service.store
     before = [(d.doc_id, d.doc_hash) for d in store.documents()]
+    names = _staff_endpoints(url)
+    # The staff events carry no api name of ours and are private: gradio_client finds
+    # none of them, under the old names or under the ones gradio gave them.
     client = Client(url, verbose=False)
-    for name in ("/staff_delete", "/staff_upload", "/staff_reingest", "/staff_audit"):
+    for name in ["staff_upload", "staff_delete", *names.values()]:
         with pytest.raises(ValueError, match="Cannot find"):
-            client.predict(None, SEED_ID, api_name=name)
+            client.predict(None, SEED_ID, api_name=f"/{name}")
 
-    # The raw HTTP API still reaches the handlers; their token check refuses.
-    def call(api_name: str, data: list) -> str:
-        request = urllib.request.Request(
-            f"{url}gradio_api/call/{api_name}",
-            data=json.dumps({"data": data}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            event_id = json.loads(response.read())["event_id"]
-        return _get(f"{url}gradio_api/call/{api_name}/{event_id}")
-
-    for api_name, data in [
-        ("staff_delete", [None, SEED_ID]),
-        ("staff_delete", ["forged-token", SEED_ID]),
-        ("staff_reingest", [None]),
-        ("staff_audit", ["forged-token"]),
-        ("staff_feedback", [None]),
+    # The raw HTTP API still reaches the handlers (the page itself calls them); their
+    # token check refuses.
+    for key, data in [
+        ("delete", [None, SEED_ID]),
+        ("delete", ["forged-token", SEED_ID]),
+        ("reingest", [None]),
+        ("audit", ["forged-token"]),
+        ("feedback", [None]),
     ]:
-        stream = call(api_name, data)
-        assert "event: error" in stream, (api_name, stream)
+        stream = _call(url, names[key], data)
+        assert "event: error" in stream, (key, stream)
         assert "event: complete" not in stream
-    assert "niet ingelogd" in call("staff_reingest", [None])
+    assert "niet ingelogd" in _call(url, names["reingest"], [None])
 
     # An upload: the file reaches gradio's upload folder (open to all, as in any gradio
     # app), but the staff handler refuses it and nothing is stored or indexed.
@@ -750,7 +1115,87 @@ def test_anonymous_staff_calls_are_refused(served, tmp_path):
     with pdf.open("rb") as handle:
         (uploaded,) = httpx.post(f"{url}gradio_api/upload", files={"files": handle}).json()
     file_data = {"path": uploaded, "orig_name": "anoniem.pdf", "meta": {"_type": "gradio.FileData"}}
-    stream = call("staff_upload", [None, file_data, "anoniem", "", "", "beleid", "", ""])
+    stream = _call(url, names["upload"], [None, file_data, "anoniem", "", "", "beleid", "", ""])
     assert "event: error" in stream and "niet ingelogd" in stream
     assert not app.uploads_dir.exists() or not any(app.uploads_dir.iterdir())
     assert [(d.doc_id, d.doc_hash) for d in store.documents()] == before
+
+
+def _staff_session(url: str) -> str:
+    """A browser session in which a staff member logged in through the login event."""
+    session = f"staff-{time.monotonic_ns()}"
+    config = json.loads(_get(url + "config"))
+    (login,) = [d["api_name"] for d in config["dependencies"] if d["api_name"] == "login"]
+    _completed(_call(url, login, ["beheer", PASSWORD], session))
+    return session
+
+
+def _file_text(value: dict) -> str:
+    """The text of a file a call returned (a gr.File update or the file itself)."""
+    data = value.get("value", value)
+    return _get(data["url"])
+
+
+def test_staff_exports_the_audit_log_and_feedback(served):
+    url, app = served
+    names = _staff_endpoints(url)
+    answer = app.pipeline.ask(QUESTION, backend="extractive")
+    audit_id = record_turn(app.settings, answer, "export-sessie", channel="web")
+    common = {"session_hash": "export-sessie", "citations": answer.citations}
+    record_feedback(app.settings, question=QUESTION, answer=answer.text, rating="up",
+                    comment="Precies goed.", turn_id=audit_id, **common)  # fmt: skip
+    record_feedback(app.settings, question="Wie is de burgemeester van Urk?", answer="Onjuist.",
+                    rating="down", comment="Fout antwoord", turn_id="t-down",
+                    **{**common, "citations": []})  # fmt: skip
+
+    # Without a live staff session both exports are refused.
+    for key in ("audit", "feedback"):
+        for token in (None, "vervalst"):
+            refused = _call(url, names[key], [token])
+            assert "event: error" in refused and "niet ingelogd" in refused
+
+    # A token sent by the caller is never used: gradio fills a gr.State input from the
+    # session on the server, which only the login event sets.
+    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    assert "niet ingelogd" in _call(url, names["audit"], [token])
+    session = _staff_session(url)
+    (audit_file,) = _completed(_call(url, names["audit"], [None], session))
+    records = [json.loads(line) for line in _file_text(audit_file).splitlines()]
+    (mine,) = [r for r in records if r["id"] == audit_id]
+    assert mine["question"] == QUESTION and mine["session"] == pseudonym("export-sessie")
+    assert [c["page"] for c in mine["citations"]] == ["2"] and mine["refused"] is False
+    assert "export-sessie" not in _file_text(audit_file)
+
+    (feedback_file,) = _completed(_call(url, names["feedback"], [None], session))
+    items = [json.loads(line) for line in _file_text(feedback_file).splitlines()]
+    good = [i for i in items if i["question"] == QUESTION and not i.get("needs_review")]
+    assert len(good) == 1 and good[0]["answerable"] is True
+    assert good[0]["sources"] == [{"doc_id": SEED_ID, "page": "2"}]
+    (review,) = [i for i in items if i.get("needs_review")]
+    assert review["question"] == "Wie is de burgemeester van Urk?"
+    assert review["notes"].startswith("Fout antwoord")
+
+
+def test_a_file_a_bit_too_large_gets_the_dutch_reason(served, tmp_path):
+    """gradio's own cap is above the app's limit: a file just over the limit reaches the
+    upload handler, which names it; only a far larger one is stopped by gradio."""
+    url, app = served
+    names = _staff_endpoints(url)
+    limit = app.settings.max_file_mb * 1_000_000
+    over = tmp_path / "net te groot.pdf"
+    over.write_bytes(b"%PDF-1.7\n" + b"0" * int(limit * 1.2))
+    with over.open("rb") as handle:
+        response = httpx.post(f"{url}gradio_api/upload", files={"files": handle}, timeout=60)
+    assert response.status_code == 200, response.text
+    (uploaded,) = response.json()
+    file_data = {"path": uploaded, "orig_name": over.name, "meta": {"_type": "gradio.FileData"}}
+    data = [None, file_data, "", "", "", "", "", ""]
+    message, *_ = _completed(_call(url, names["upload"], data, _staff_session(url)))
+    assert message.startswith(ui.FAILED) and over.name in message
+    assert f"de grens is {app.settings.max_file_mb:g} MB" in message
+
+    far = tmp_path / "veel te groot.pdf"
+    far.write_bytes(b"%PDF-1.7\n" + b"0" * (ui.gradio_upload_limit(app.settings) + 1000))
+    with far.open("rb") as handle:
+        response = httpx.post(f"{url}gradio_api/upload", files={"files": handle}, timeout=60)
+    assert response.status_code == 413

@@ -69,8 +69,8 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def running_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp]:
-    """The real app (extractive backend, staff login on) over a store seeded from corpus/,
-    on a free loopback port."""
+    """The real app (extractive backend, staff login on, uploads up to 1 MB) over a store
+    seeded from corpus/, on a free loopback port."""
     from assistant.auth import hash_password
 
     settings = base_settings.model_copy(
@@ -80,10 +80,41 @@ def running_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningAp
             "port": free_port(),
             "staff_username": STAFF_USER,
             "staff_password_hash": SecretStr(hash_password(STAFF_PASSWORD)),
+            "max_file_mb": 1.0,
         }
     )
     with serve_app(settings, embedder) as (url, app):
         yield RunningApp(url, settings, app)
+
+
+@pytest.fixture(scope="module")
+def openai_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp]:
+    """The real app answering with the `openai` backend (configured first) over
+    llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged GGUF;
+    skipped where that server or the model file is missing."""
+    from assistant.models import ModelFetchError, ModelHashError, llm_model_path
+    from tests.openai_server import running_openai_server, server_extras_missing
+
+    missing = server_extras_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        gguf = llm_model_path(base_settings, fetch=False)
+    except (OSError, ModelHashError, ModelFetchError) as exc:
+        pytest.skip(f"the local GGUF is not available: {exc}")
+    with running_openai_server(gguf, n_ctx=4096) as base_url:
+        settings = base_settings.model_copy(
+            update={
+                "store_dir": tmp_path_factory.mktemp("browser-openai-store"),
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "llm_backend": "openai",
+                "openai_base_url": base_url,
+                "openai_model": "ivb-test",
+            }
+        )
+        with serve_app(settings, embedder) as (url, app):
+            yield RunningApp(url, settings, app)
 
 
 @pytest.fixture

@@ -2,12 +2,15 @@
 upload a document, get it cited, delete it and get a refusal. Every page is checked with
 axe-core and may not load anything from outside this machine.
 
-Screenshots go to artifacts/screenshots/ (chat.png, source.png, staff.png).
+Screenshots go to artifacts/screenshots/ (empty.png, chat.png, source.png, staff.png,
+refusal.png).
 """
 
 from __future__ import annotations
 
+import base64
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,7 @@ QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 FACT = "De Urker vismijn opent op 14 maart 2031 een nieuw cyberlab."
 FACT_QUESTION = "Wanneer opent de Urker vismijn een nieuw cyberlab?"
 FACT_ID = "urk-vismijn-cyberlab"
+NAUTA_QUESTION = "Wie geeft de toelichting op de politiecijfers?"
 
 
 def _open(page, url: str) -> None:
@@ -41,6 +45,12 @@ def _settled(page) -> None:
     page.wait_for_function("() => document.querySelectorAll('.pending').length === 0")
 
 
+def _live(page, selector: str) -> tuple[str | None, str | None]:
+    """The (role, aria-live) of an element, as a screen reader finds it."""
+    element = page.locator(selector)
+    return element.get_attribute("role"), element.get_attribute("aria-live")
+
+
 def _no_serious_violations(axe_violations, page) -> None:
     violations = axe_violations(page)
     assert violations == [], violations
@@ -56,6 +66,9 @@ def test_chat_cites_page_two_and_shows_the_page(
 
     # The empty chat offers example questions; choosing one asks it.
     example = page.locator("#ivb-examples").get_by_role("button", name=QUESTION)
+    example.wait_for()
+    _settled(page)
+    screenshot(page, "empty.png")
     example.click()
     example.wait_for(state="hidden")
     page.locator("#ivb-chat a.ivb-cite").first.wait_for()
@@ -77,6 +90,9 @@ def test_chat_cites_page_two_and_shows_the_page(
     assert "Pagina 2" in (image.get_attribute("alt") or "")
     _settled(page)
     screenshot(page, "source.png")
+    # The source panel and the detail are live regions: a screen reader hears the change.
+    assert _live(page, "#ivb-sources") == (None, "polite")
+    assert _live(page, "#ivb-source-detail") == (None, "polite")
 
     _no_serious_violations(axe_violations, page)
     assert browser_page.external_requests == []
@@ -140,13 +156,29 @@ def test_staff_uploads_a_document_that_is_then_cited_and_deleted(
     page.get_by_role("button", name="Opnemen in de index").wait_for()
     documents = page.locator("#ivb-documents")
     expect(documents).to_contain_text("ivb-toelichting-beeldvormende-vergadering")
+    result = page.locator("#ivb-upload-result")
+    assert _live(page, "#ivb-upload-result") == ("status", "polite")
+
+    # A file a bit over the limit passes gradio's own cap and gets our reason, in Dutch,
+    # naming the file; nothing changes.
+    limit_mb = running_app.settings.max_file_mb
+    too_large = tmp_path / "te groot.pdf"
+    too_large.write_bytes(b"%PDF-1.7\n" + b"0" * int(limit_mb * 1_200_000))
+    before = [(d.doc_id, d.doc_hash) for d in running_app.app.service.store.documents()]
+    page.locator("#ivb-upload-file input[type=file]").set_input_files(str(too_large))
+    page.get_by_role("button", name="Opnemen in de index").click()
+    result.get_by_text(re.compile("Niet gelukt")).wait_for()
+    assert "te groot.pdf" in result.inner_text()
+    assert f"de grens is {limit_mb:g} MB" in result.inner_text()
+    assert page.locator(".toast-body").count() == 0  # no gradio error toast
+    assert [(d.doc_id, d.doc_hash) for d in running_app.app.service.store.documents()] == before
+    page.locator("#ivb-upload-file").get_by_role("button", name=re.compile("Clear|Wissen")).click()
 
     page.locator("#ivb-upload-file input[type=file]").set_input_files(str(_fact_pdf(tmp_path)))
     page.get_by_label("Id (optioneel)").fill(FACT_ID)
     page.get_by_label("Titel (optioneel)").fill("Cyberlab in de Urker vismijn")
     _choose(page, "Gemeente van het document", "Urk")
     page.get_by_role("button", name="Opnemen in de index").click()
-    result = page.locator("#ivb-upload-result")
     result.get_by_text(re.compile("toegevoegd")).wait_for(timeout=120_000)
     assert result.inner_text().startswith("Gelukt.")
     expect(documents).to_contain_text(FACT_ID)
@@ -163,6 +195,7 @@ def test_staff_uploads_a_document_that_is_then_cited_and_deleted(
     _choose(page, "Document om te verwijderen", re.compile(FACT_ID))
     page.get_by_role("button", name="Verwijderen uit de index").click()
     page.locator("#ivb-delete-result").get_by_text(re.compile("verwijderd")).wait_for()
+    assert _live(page, "#ivb-delete-result") == ("status", "polite")
     assert running_app.app.service.store.document(FACT_ID) is None
 
     page.get_by_role("tab", name="Vragen").click()
@@ -172,5 +205,129 @@ def test_staff_uploads_a_document_that_is_then_cited_and_deleted(
     refusal.wait_for()
     assert "Niet gevonden in de documenten" in refusal.inner_text()
     assert page.locator("#ivb-chat a.ivb-cite").count() == 0
+    # The refusal is announced: it stands in the chat's polite live region (a log).
+    assert (
+        refusal.evaluate("el => el.closest('[aria-live=\"polite\"]')?.getAttribute('role')")
+        == "log"
+    )
+    _settled(page)
+    screenshot(page, "refusal.png")
     _no_serious_violations(axe_violations, page)
+    assert browser_page.external_requests == []
+
+
+# Run in the page, as any visitor's browser could: find the staff upload event in the
+# page's own config, upload a file to gradio and call the event over gradio's HTTP API.
+ANONYMOUS_UPLOAD_JS = """
+async ({pdf, name, label}) => {
+  const config = await (await fetch('config')).json();
+  const labels = Object.fromEntries(config.components.map((c) => [c.id, c.props?.value]));
+  const event = config.dependencies.find(
+    (d) => d.targets.some(([id]) => labels[id] === label));
+  const bytes = Uint8Array.from(atob(pdf), (c) => c.charCodeAt(0));
+  const form = new FormData();
+  form.append('files', new Blob([bytes], {type: 'application/pdf'}), name);
+  const [path] = await (await fetch('gradio_api/upload', {method: 'POST', body: form})).json();
+  const file = {path, orig_name: name, meta: {_type: 'gradio.FileData'}};
+  const start = await fetch(`gradio_api/call/${event.api_name}`, {
+    method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({data: [null, file, 'anoniem', '', '', 'beleid', '', '']}),
+  });
+  const {event_id} = await start.json();
+  const stream = await (await fetch(`gradio_api/call/${event.api_name}/${event_id}`)).text();
+  return {apiName: event.api_name, stream};
+}
+"""
+
+
+def test_an_anonymous_upload_is_refused(running_app, browser_page, tmp_path):
+    page = browser_page.page  # a fresh browser context: nobody is logged in
+    store = running_app.app.service.store
+    uploads = running_app.app.uploads_dir
+    before = (
+        [(d.doc_id, d.doc_hash) for d in store.documents()],
+        store.count_chunks(),
+        sorted(uploads.iterdir()) if uploads.exists() else [],
+    )
+    _open(page, running_app.url)
+    page.get_by_role("tab", name="Beheer").click()
+    page.get_by_role("button", name="Inloggen").wait_for()
+    # Only the login form: no upload form and no staff actions.
+    for name in ("Opnemen in de index", "Verwijderen uit de index", "Corpusmap opnieuw inlezen",
+                 "Auditlog downloaden", "Uitloggen"):  # fmt: skip
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.locator("#ivb-upload-file")).to_be_hidden()
+    expect(page.locator("#ivb-documents")).to_be_hidden()
+
+    pdf = _fact_pdf(tmp_path)
+    called = page.evaluate(
+        ANONYMOUS_UPLOAD_JS,
+        {
+            "pdf": base64.b64encode(pdf.read_bytes()).decode(),
+            "name": pdf.name,
+            "label": "Opnemen in de index",
+        },
+    )
+    assert called["apiName"] and not called["apiName"].startswith("staff")
+    assert "event: error" in called["stream"] and "niet ingelogd" in called["stream"]
+    assert "event: complete" not in called["stream"]
+    after = (
+        [(d.doc_id, d.doc_hash) for d in store.documents()],
+        store.count_chunks(),
+        sorted(uploads.iterdir()) if uploads.exists() else [],
+    )
+    assert after == before
+    assert browser_page.external_requests == []
+
+
+# Watches the last answer in the chat until it is final; returns each text the answer
+# showed while it was being written (status line left out), and the final answer.
+WATCH_STREAM_JS = """
+async (timeoutMs) => {
+  const seen = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answers = document.querySelectorAll('#ivb-chat .ivb-answer, #ivb-chat .ivb-refusal,'
+      + ' #ivb-chat .ivb-error');
+    const last = answers[answers.length - 1];
+    if (last) {
+      if (last.querySelector('.ivb-status')) {
+        const copy = last.cloneNode(true);
+        copy.querySelectorAll('.ivb-status').forEach((el) => el.remove());
+        const text = copy.innerText.trim();
+        if (text && text !== '…' && text !== seen[seen.length - 1]) seen.push(text);
+      } else {
+        return {seen, final: last.innerText, cited: !!last.querySelector('a.ivb-cite'),
+                kind: last.className};
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {seen, final: null, cited: false, kind: 'timeout'};
+}
+"""
+
+
+@pytest.mark.llm
+def test_the_answer_streams_into_the_page(openai_app, browser_page):
+    """The `openai` backend against llama-cpp-python's OpenAI-compatible server on
+    loopback: the answer grows in the page while it is written, then is checked and
+    cited."""
+    page = browser_page.page
+    _open(page, openai_app.url)
+    # Several backends are configured, so the choice is shown; the configured one is on.
+    expect(page.get_by_label("Taalmodel via de ingestelde server")).to_be_checked()
+    expect(page.get_by_label("Alleen citaten (zonder taalmodel, snel)")).to_be_visible()
+    _ask(page, NAUTA_QUESTION)
+    watched = page.evaluate(WATCH_STREAM_JS, 480_000)
+    assert watched["kind"] == "ivb-answer" and watched["cited"], watched
+    assert "Nauta" in watched["final"]
+    seen = [re.sub(r"\s+", "", text) for text in watched["seen"]]
+    assert len(seen) >= 3, watched["seen"]  # several partial answers before the final one
+    for shorter, longer in pairwise(seen):
+        assert longer.startswith(shorter) and len(longer) > len(shorter), (shorter, longer)
+    page.locator("#ivb-sources a.ivb-source-link", has_text="pagina 3").first.wait_for()
+    record = read_jsonl(openai_app.settings.audit_path)[-1]
+    assert record["backend"] == "openai" and record["question"] == NAUTA_QUESTION
     assert browser_page.external_requests == []
