@@ -84,10 +84,29 @@ def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) ->
         compounds: also emit known parts of compound words.
     """
     tokens: list[str] = []
+    refs: list[str] = []
+    previous = ""
     for word in words(text):
+        if previous in _ARTICLE and _ARTICLE_NUMBER.fullmatch(word):
+            refs.append(f"artikel{word}")
+        previous = word
         if word in _STOP or len(word) < 2:
             continue
         tokens.append(word)
         if compounds:
             tokens.extend(split_compound(word))
-    return _stemmer(stemmer).stemWords(tokens)
+    return _stemmer(stemmer).stemWords(tokens) + refs
+
+
+# "artikel 13b" (or "art. 13b") also gives one token "artikel13b": far rarer than "13b"
+# or "artikel" alone, so a question naming an article finds that article (and the texts
+# that refer to it) in the keyword index.
+_ARTICLE = frozenset({"artikel", "art", "artikelen", "article"})
+_ARTICLE_NUMBER = re.compile(r"\d+[a-z]{0,3}")
+_REFERENCE = re.compile(r"artikel\d+[a-z]{0,3}")
+ANALYSER_VERSION = 2  # bump when analyse() changes what it emits: the keyword index is rebuilt
+
+
+def article_references(text: str) -> list[str]:
+    """The articles a text names ("artikel 13b" → "artikel13b"), in the analyser's form."""
+    return [t for t in analyse(text, compounds=False) if _REFERENCE.fullmatch(t)]

@@ -17,6 +17,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.analysis import article_references
 from assistant.settings import Settings
 from assistant.store import Filters, Store
 from assistant.types import Chunk, Passage
@@ -85,7 +86,12 @@ class Retriever:
         current = self.store.current_versions([c.doc_id for c, _ in dense + keyword])
         dense = [(c, s) for c, s in dense if current.get(c.doc_id) == c.doc_hash]
         keyword = [(c, s) for c, s in keyword if current.get(c.doc_id) == c.doc_hash]
-        passages = self._fuse(dense, keyword, qvec)
+        weight = (
+            self.settings.keyword_weight_reference
+            if article_references(query)
+            else self.settings.keyword_weight
+        )
+        passages = self._fuse(dense, keyword, qvec, weight)
         passages = self._rerank(query, passages)
         for rank, p in enumerate(passages[:k], start=1):
             p.rank = rank
@@ -99,6 +105,7 @@ class Retriever:
         dense: list[tuple[Chunk, float]],
         keyword: list[tuple[Chunk, float]],
         qvec: np.ndarray,
+        keyword_weight: float,
     ) -> list[Passage]:
         by_id: dict[str, Passage] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):
@@ -108,7 +115,7 @@ class Retriever:
         for rank, (chunk, bm25) in enumerate(keyword, start=1):
             p = by_id.setdefault(chunk.id, Passage(chunk=chunk, score=0.0))
             p.keyword_score = bm25
-            p.score += self.settings.keyword_weight / (RRF_K + rank)
+            p.score += keyword_weight / (RRF_K + rank)
         missing = [p for p in by_id.values() if p.dense_score is None]
         if missing:
             vectors = self.store.collection.get(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant import privacy
-from assistant.analysis import analyse
+from assistant.analysis import ANALYSER_VERSION, analyse
 from assistant.settings import Settings
 from assistant.types import Chunk, Document
 
@@ -507,6 +507,12 @@ class Store:
         with self._tx() as db:
             for c in updated:
                 db.execute("UPDATE chunks SET data=? WHERE id=?", (c.model_dump_json(), c.id))
+                # The title is part of a chunk's keyword terms ("Gemeentewet").
+                db.execute(
+                    "UPDATE chunks_fts SET terms=?"
+                    " WHERE rowid=(SELECT rowid FROM chunks WHERE id=?)",
+                    (self._terms(c), c.id),
+                )
             db.execute(
                 "UPDATE documents SET title=?, municipality=?, doc_type=?, date=?, supersedes=?,"
                 " source=?, ingested_at=? WHERE doc_id=?",
@@ -587,7 +593,7 @@ class Store:
 
     def _ensure_analyser(self) -> None:
         """Rebuild the keyword index when it was built with another analyser."""
-        wanted = f"{self._stemmer}:{int(self._compounds)}"
+        wanted = f"{self._stemmer}:{int(self._compounds)}:v{ANALYSER_VERSION}"
         db = self._db()
         row = db.execute("SELECT value FROM meta WHERE key='analyser'").fetchone()
         if row and row[0] == wanted:

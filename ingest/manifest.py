@@ -212,7 +212,9 @@ def infer_title(
             line of text.
 
     Returns:
-        The file's own title when it is meaningful, else the first heading, else the first
+        The file's own title when it is meaningful, else the title a regulation gives
+        itself ("Deze wet kan worden aangehaald als: Gemeentewet."), else the first
+        heading, else the first
         non-empty line, else the file name without extension. A title longer than 120
         characters is cut at a word boundary and ends in "…".
     """
@@ -220,12 +222,41 @@ def infer_title(
         candidate = _clean_title(pdf_title)
         if candidate and not _MEANINGLESS_TITLES.match(candidate):
             return _shorten(candidate)
+    cited = citation_title(document_text)
+    if cited:
+        return _shorten(cited)
     first_line = next((line for line in document_text.splitlines() if line.strip()), "")
     for candidate in (*headings[:1], first_line):
         cleaned = _clean_title(candidate)
         if len(cleaned) >= 3 and any(ch.isalpha() for ch in cleaned):
             return _shorten(cleaned)
     return re.sub(r"_+", " ", Path(filename).stem).strip() or filename
+
+
+# "Deze wet kan worden aangehaald als: Gemeentewet." / "Deze verordening wordt aangehaald
+# onder de titel 'Algemene plaatselijke verordening Urk'." Statutes and bylaws name their
+# short title this way; their first heading is a long formal one ("Wet van 14 februari…").
+_CITATION = re.compile(
+    r"\bDeze\s+\w+\s+(?:kan\s+|kunnen\s+)?(?:wordt|worden)\s+aangehaald\s+"
+    r"(?:als|onder\s+de\s+(?:citeer)?titel)\s*:?\s*"
+    r"(?:[\"“‘']([^\"”’'\n]{3,120})[\"”’']|([^\n]{3,120}?)\.(?:\s|$))",
+    re.IGNORECASE,
+)
+
+
+def citation_title(document_text: str) -> str | None:
+    """The short title a statute or bylaw says it may be cited by, if it says so.
+
+    Args:
+        document_text: the text of the document (all pages).
+    """
+    found = _CITATION.search(document_text)
+    if not found:
+        return None
+    title = _clean_title(found.group(1) or found.group(2) or "")
+    # "Politiewet, met vermelding van het jaartal van het Staatsblad waarin …"
+    title = re.split(r",\s*met vermelding van\b", title, maxsplit=1)[0].strip()
+    return title if len(title) >= 3 else None
 
 
 def complete_meta(

@@ -240,7 +240,9 @@ def test_statute_markdown_is_cleaned(tmp_path: Path) -> None:
     assert "### Artikel 13b\n" in text
     assert "### Artikel 3c\n" in text  # "###Artikel  3c " in the source
     assert "Artikel 13b" in doc.pages[0].headings
-    assert doc.meta.title.startswith("Wet van 12 mei 1928, tot vaststelling van bepalingen")
+    # Titled by its citation title, not its formal first heading.
+    assert doc.meta.title == "Opiumwet"
+    assert doc.pages[0].headings[0].startswith("Wet van 12 mei 1928, tot vaststelling")
 
 
 def test_text_encodings(tmp_path: Path) -> None:
@@ -486,3 +488,21 @@ def test_invalid_manifest_names_the_manifest(tmp_path: Path, manifest: str) -> N
         discover([tmp_path])
     assert caught.value.path == str(tmp_path / "manifest.toml")
     assert "manifest.toml: " in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("##Wet van 14 februari 1992\n\nArtikel 1\n...\nDeze wet kan worden aangehaald als: "
+         "Gemeentewet.\n", "Gemeentewet"),
+        ('Deze wet kan worden aangehaald onder de titel "Opiumwet".', "Opiumwet"),
+        ("Deze wet wordt aangehaald als: Politiewet, met vermelding van het jaartal van het "
+         "Staatsblad waarin zij wordt geplaatst.", "Politiewet"),
+        ("Deze verordening wordt aangehaald als: Algemene plaatselijke verordening Urk 2022.",
+         "Algemene plaatselijke verordening Urk 2022"),
+        # A memo that mentions how some law is cited does not take that name.
+        ("# Memo handhaving\n\nDe wet kan worden aangehaald als Opiumwet.", "Memo handhaving"),
+    ],
+)  # fmt: skip
+def test_a_regulation_is_titled_by_its_citation_title(text: str, title: str) -> None:
+    assert infer_title(text, None, "BWBR0005416.md", headings=[text.splitlines()[0]]) == title

@@ -138,3 +138,40 @@ def test_optional_reranker_rescores_the_fused_list(plans, tmp_path):
     # Off unless configured: the plain retriever's scores are the fused ones.
     plain = plans.retriever.search(QUESTION, k=5)
     assert all(p.score < 0.1 for p in plain)  # reciprocal-rank sums, not classifier outputs
+
+
+def test_a_question_naming_an_article_finds_it(tmp_path, base_settings, embedder):
+    """Two real statutes, each with its own Artikel 5 and 7: the question names the
+    article and the law by its citation title ("Wet openbare manifestaties"), which the
+    document is titled by although its text begins with "Wet van 20 april 1988, …"."""
+    from tests.conftest import STATUTES
+
+    settings = base_settings.model_copy(update={"store_dir": tmp_path / "store"})
+    laws = [STATUTES / "BWBR0004318.md", STATUTES / "BWBR0001941.md"]
+    assert ingest_paths(laws, settings, embedder=embedder).ok
+    service = Service(settings, embedder)
+    titles = {d.doc_id: d.title for d in service.store.documents()}
+    assert titles == {"BWBR0004318": "Wet openbare manifestaties", "BWBR0001941": "Opiumwet"}
+    for question, doc_id, article in [
+        ("Wat staat er in artikel 5 van de Wet openbare manifestaties?", "BWBR0004318", "5"),
+        ("Wat regelt art. 13b Opiumwet?", "BWBR0001941", "13b"),
+    ]:
+        top = service.retriever.search(question, k=3)[0]
+        assert top.chunk.doc_id == doc_id, (question, top.chunk.section)
+        assert top.chunk.section.endswith(f"Artikel {article}"), (question, top.chunk.section)
+
+
+def test_a_new_title_reaches_the_keyword_index_without_embedding(tmp_path, base_settings, embedder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "plan-2023.md").write_text(NEW, encoding="utf-8")
+    manifest = folder / "manifest.toml"
+    manifest.write_text('[[document]]\nfile = "plan-2023.md"\ntitle = "Havenplan"\n')
+    settings = base_settings.model_copy(update={"store_dir": tmp_path / "store"})
+    assert ingest_paths([folder], settings, embedder=embedder).ok
+    manifest.write_text('[[document]]\nfile = "plan-2023.md"\ntitle = "Zwembadprotocol"\n')
+    report = ingest_paths([folder], settings, embedder=embedder)
+    assert report.updated == ["plan-2023"] and report.chunks_embedded == 0
+    store = Service(settings, embedder).store
+    assert [c.title for c, _ in store.keyword_search("zwembadprotocol", 5)] == ["Zwembadprotocol"]
+    assert store.keyword_search("havenplan", 5) == []
