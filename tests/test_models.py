@@ -401,3 +401,29 @@ def test_damaged_wheel_leaves_no_file_behind(tmp_path: Path) -> None:
         models.ensure_model(model, settings)
     assert "wheel" in str(caught.value)
     assert sorted(p.name for p in settings.model_cache_dir.iterdir()) == [".tiny.gguf.lock"]
+
+
+def test_a_configured_model_folder_is_loaded_and_used(
+    real_settings: Settings, embedding_dir: Path, tmp_path: Path
+) -> None:
+    """IVB_EMBEDDING_MODEL set to a folder (here a linked copy of the packaged model,
+    the only sentence-transformers model on this machine): the embedder loads that
+    folder, embeds like the packaged default, and keys its vectors by the folder."""
+    import numpy as np
+
+    from assistant.embeddings import Embedder, embedding_identity
+
+    folder = tmp_path / "eigen-model"
+    for path in embedding_dir.rglob("*"):
+        if path.is_file():
+            dest = folder / path.relative_to(embedding_dir)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.symlink_to(path)
+    mine = real_settings.model_copy(update={"embedding_model": str(folder)})
+    text = ["De burgemeester handhaaft de openbare orde."]
+    ours = Embedder(mine).encode_documents(text)
+    packaged = Embedder(real_settings).encode_documents(text)
+    assert ours.shape == (1, 768)
+    assert float(np.dot(ours[0], packaged[0])) > 0.999
+    assert str(folder) in embedding_identity(mine)
+    assert embedding_identity(mine) != embedding_identity(real_settings)
