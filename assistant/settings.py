@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     keyword_weight: float = 0.25  # BM25 list's weight in the rank fusion (dense list: 1.0)
     # ... for a question that names an article ("artikel 13b"): an exact reference is a
     # lexical signal the embedding hardly carries.
-    keyword_weight_reference: float = 2.0
+    keyword_weight_reference: float = 4.0
     candidates: int = 30
     # Calibrated with benchmarks/calibrate_refusal.py (README "Refusal").
     refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage
