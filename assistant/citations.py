@@ -22,6 +22,7 @@ from assistant.sentences import Span, sentence_units, split_spans, strip_markers
 from assistant.types import AnswerSentence, Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ENUMERATOR = re.compile(r"(?m)^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[^\W\d])")
 # Cosine similarities of a supported sentence and its passage lie mostly above HIGH;
 # unrelated text below LOW. Mapped linearly onto 0..1 to be comparable with lexical.
 EMB_LOW, EMB_HIGH = 0.30, 0.70
@@ -41,6 +42,8 @@ class Support:
 
 
 def numbers(text: str) -> set[str]:
+    """The numbers a text states; the numbering of a list ("1. Cybercrime") is not one."""
+    text = _ENUMERATOR.sub(" ", text)
     return {n.replace(",", ".").rstrip(".") for n in _NUMBER.findall(text)}
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import pysbd
 
 _BULLET_OR_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪]|\d+[.)]|[a-z][.)])\s)")
-_LIST_ITEM = re.compile(r"(?:[-•*▪·–]|\d+[.)]|[a-z][.)])\s")
+_LIST_ITEM = re.compile(r"(?:[-•*▪·–]\s|\d{1,2}[.)]\s?(?=[^\W\d])|[a-z][.)]\s)")
 _MARKER = re.compile(r"\s*\[(\d{1,2})(?:\s*[,;]\s*\d{1,2})*\]")
 _MARKER_NUMS = re.compile(r"\d{1,2}")
 

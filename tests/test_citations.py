@@ -72,3 +72,15 @@ def test_a_lead_line_is_checked_with_the_list_under_it(embedder):
     text, sentences, citations = CitationChecker(embedder, 0.5).check(answer, PASSAGES, "en")
     assert len(sentences) == 1 and sentences[0].supported
     assert "social unrest" in text and citations[0].page == "2"
+
+
+def test_a_numbered_list_is_not_taken_for_numbers(embedder):
+    # As the local model wrote it in the IVB gold run ("2.ondermijning" without a space):
+    # the list's numbering is no claim that the passage must contain 1, 2 and 3.
+    answer = (
+        "De drie geprioriteerde veiligheidsthema's zijn:\n\n1. Cybercrime en digitale "
+        "veiligheid\n2.ondermijning\n3. maatschappelijke onrust"
+    )
+    text, sentences, citations = CitationChecker(embedder, 0.5, "flag").check(answer, PASSAGES)
+    assert len(sentences) == 1 and sentences[0].supported, sentences
+    assert "[niet onderbouwd]" not in text and citations[0].page == "2"
