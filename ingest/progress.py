@@ -40,7 +40,10 @@ def run_ingest_with_progress(
         def update(p: IngestProgress) -> None:
             bar.update(task, total=p.files_total, completed=p.files_done, chunks=p.chunks_embedded)
 
-        return ingest_paths(paths, settings, prune=prune, on_progress=update)
+        report = ingest_paths(paths, settings, prune=prune, on_progress=update)
+        # The last batch is embedded after the last file's progress call.
+        bar.update(task, chunks=report.chunks_embedded)
+        return report
 
 
 def render_report(report: IngestReport, console: Console, names: int = 10) -> None:
