@@ -84,12 +84,8 @@ def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) ->
         compounds: also emit known parts of compound words.
     """
     tokens: list[str] = []
-    refs: list[str] = []
-    previous = ""
+    refs = ["artikel" + re.sub(r"[.:]", "x", number) for number in _ARTICLE_REF.findall(fold(text))]
     for word in words(text):
-        if previous in _ARTICLE and _ARTICLE_NUMBER.fullmatch(word):
-            refs.append(f"artikel{word}")
-        previous = word
         if word in _STOP or len(word) < 2:
             continue
         tokens.append(word)
@@ -98,13 +94,16 @@ def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) ->
     return _stemmer(stemmer).stemWords(tokens) + refs
 
 
-# "artikel 13b" (or "art. 13b") also gives one token "artikel13b": far rarer than "13b"
-# or "artikel" alone, so a question naming an article finds that article (and the texts
-# that refer to it) in the keyword index.
-_ARTICLE = frozenset({"artikel", "art", "artikelen", "article"})
-_ARTICLE_NUMBER = re.compile(r"\d+[a-z]{0,3}")
-_REFERENCE = re.compile(r"artikel\d+[a-z]{0,3}")
-ANALYSER_VERSION = 2  # bump when analyse() changes what it emits: the keyword index is rebuilt
+# "artikel 13b" (or "art. 13b", "artikel 2:48") also gives one token "artikel13b"
+# ("artikel2x48": the keyword index splits words at '_', ':' and '.'): far rarer than
+# "13b" or "artikel" alone, so a question naming an article finds that article (and the
+# texts that refer to it). Article numbers as statutes and bylaws write them: 13b, 2:48
+# (APV), 2.1.3.
+_ARTICLE_REF = re.compile(
+    r"\b(?:artikel|artikelen|art\.?|article)\s+(\d+[a-z]{0,3}(?:[.:]\d+[a-z]{0,3})*)\b"
+)
+_REFERENCE = re.compile(r"artikel\d+[a-z0-9]*")
+ANALYSER_VERSION = 3  # bump when analyse() changes what it emits: the keyword index is rebuilt
 
 
 def article_references(text: str) -> list[str]:

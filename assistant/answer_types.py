@@ -16,19 +16,25 @@ import re
 # Question cues per kind, tried in this order (the first that matches decides). Dutch
 # and English in full; the quantity and money cues also in the other languages residents
 # ask in (German, French, Spanish, Turkish, Polish, Ukrainian, Arabic).
-_HOW_MANY = r"wie ?viele?|combien|cu[aá]nt[oa]s?|ne kadar|kaç|ile|ilu|скільки|сколько|كم"
+# Polish "ile" only before money ("ile pieniędzy"): in Turkish "ile" means "with".
+_HOW_MANY = (
+    r"wie ?viele?|combien|cu[aá]nt[oa]s?|ne kadar|kaç|ilu|ile(?=\s+(?:pieni|koszt|wyda))|"
+    r"скільки|сколько|كم"
+)
 _ASKS_AMOUNT = re.compile(
     rf"\b(hoeveel|how much|how many|hoe groot|hoe hoog|welk bedrag|what amount|{_HOW_MANY})\b"
     r"|\b(wat (is|was|zijn|waren)|what (is|was|are|were)) (het|de|the) (\w+ )?"
     r"(budget|bedrag|begroting|kosten|costs?|amount|prijs|price)\b"
 )
 _MONEY_WORD = re.compile(
-    r"\b(geld|budget\w*|begro\w*|bedrag\w*|kost\w*|euro'?s?|subsidie\w*|uitgegeven|"
+    r"\b(geld|budget\w*|begro\w*|bedrag\w*|kost(?:en|t|te|ten)?|euro'?s?|subsidie\w*|uitgegeven|"
     r"besteed|money|cost\w*|spen[dt]\w*|funding|"
     r"geldes|ausg\w*geben|kostet|argent|co[uû]t\w*|d[ée]pens\w*|dinero|presupuesto|cuesta|"
-    r"gast\w*|bütçe\w*|harc\w*|maliyet\w*|pieni\w+|budżet\w*|koszt\w*|wyda\w*|грош\w*|"
+    r"gastos?|gasta|gastan|bütçe\w*|harc\w*|maliyet\w*|pieni\w+|budżet\w*|koszt\w*|wyda\w*|грош\w*|"
     r"бюджет\w*|кошт\w*|витрача\w*|مال|ميزانية|تكلف\w*|[تي]نفق)\b"
 )
+# "Hoeveel tijd kost het?" asks for a duration, not an amount of money.
+_DURATION = re.compile(r"\b(tijd|uur|uren|minuten|dagen|weken|maanden|jaren|time|hours|days)\b")
 _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("time", re.compile(r"\b(hoe laat|what time|om hoeveel uur|hoe vroeg|hoe lang duurt)\b")),
     ("contact", re.compile(
@@ -54,7 +60,7 @@ _NUMBER_WORDS = re.compile(
     r"\b(één|eén|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
     r"vijftien|twintig|dertig|veertig|vijftig|honderd|duizend|miljoen|miljard|"
     r"tweetal|drietal|viertal|vijftal|zestal|tiental|dozijn|helft|kwart|"
-    r"two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|"
+    r"two|three|four|five|six|seven|eight|nine|twelve|twenty|hundred|thousand|"
     r"million|billion|half)\b",
     re.IGNORECASE,
 )
@@ -70,6 +76,7 @@ _CONTACT = re.compile(
     r"|\b(www\.|https?://)\S+",
     re.IGNORECASE,
 )
+_DAY = re.compile(r"\b\d{1,2}-\d{1,2}-\d{2,4}\b")  # 01-03-2024 is a date, not a phone number
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*uur\b")
 _DATE = re.compile(
     r"\d|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
@@ -83,7 +90,7 @@ def expected_type(question: str) -> str | None:
     """The kind of answer a question asks for: time, contact, money, number, date,
     person, or None."""
     q = question.lower()
-    if _ASKS_AMOUNT.search(q) and _MONEY_WORD.search(q):
+    if _ASKS_AMOUNT.search(q) and _MONEY_WORD.search(q) and not _DURATION.search(q):
         return "money"
     for kind, cue in _CUES:
         if cue.search(q):
@@ -104,7 +111,7 @@ def has_type(text: str, kind: str | None, question: str = "") -> bool:
     if kind == "money":
         return bool(_MONEY.search(text))
     if kind == "contact":
-        return bool(_CONTACT.search(text))
+        return bool(_CONTACT.search(_DAY.sub(" ", text)))
     if kind == "time":
         return bool(_TIME.search(text))
     if kind == "date":

@@ -22,7 +22,10 @@ from assistant.sentences import Span, sentence_units, split_spans, strip_markers
 from assistant.types import AnswerSentence, Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_ENUMERATOR = re.compile(r"(?m)^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[^\W\d])")
+_ENUMERATOR = re.compile(
+    r"(?m)^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[^\W\d])"  # a list line: "1. Cybercrime"
+    r"|(?<!\S)\d{1,2}\)(?=\s*[^\W\d])"  # inline: "zijn 1) cybercrime en 2) drugs"
+)
 # Cosine similarities of a supported sentence and its passage lie mostly above HIGH;
 # unrelated text below LOW. Mapped linearly onto 0..1 to be comparable with lexical.
 EMB_LOW, EMB_HIGH = 0.30, 0.70

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -66,11 +67,24 @@ out = Console()
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Map van de index (store).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+
+
+def _iso_date(value: str | None) -> str | None:
+    """A date filter as the store reads it: 2024, 2024-03 or 2024-03-05."""
+    if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise typer.BadParameter(f"'{value}': geef een datum als 2024, 2024-03 of 2024-03-05.")
+    return value
+
+
 FromOpt = Annotated[
-    str | None, typer.Option("--vanaf", help="Alleen documenten vanaf deze datum (2024-01-01).")
+    str | None,
+    typer.Option(
+        "--vanaf", help="Alleen documenten vanaf deze datum (2024-01-01).", callback=_iso_date
+    ),
 ]
 ToOpt = Annotated[
-    str | None, typer.Option("--tot", help="Alleen documenten tot en met deze datum.")
+    str | None,
+    typer.Option("--tot", help="Alleen documenten tot en met deze datum.", callback=_iso_date),
 ]
 SUPERSEDED_LABEL = "vervangen door een nieuwere versie"
 

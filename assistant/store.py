@@ -128,7 +128,7 @@ def date_number(date: str, end: bool = False) -> int:
     digits = "".join(ch for ch in date if ch.isdigit())
     if not digits:
         return 0
-    pad = "1231" if end and len(digits) == 4 else "0000"
+    pad = ("1231" if len(digits) == 4 else "31") if end else "0000"
     digits = (digits + pad)[:8] if len(digits) < 8 else digits[:8]
     return int(digits)
 

@@ -237,9 +237,9 @@ def infer_title(
 # onder de titel 'Algemene plaatselijke verordening Urk'." Statutes and bylaws name their
 # short title this way; their first heading is a long formal one ("Wet van 14 februari…").
 _CITATION = re.compile(
-    r"\bDeze\s+\w+\s+(?:kan\s+|kunnen\s+)?(?:wordt|worden)\s+aangehaald\s+"
+    r"\bD(?:eze|it)\s+\w+\s+(?:kan\s+|kunnen\s+)?(?:wordt|worden)\s+aangehaald\s+"
     r"(?:als|onder\s+de\s+(?:citeer)?titel)\s*:?\s*"
-    r"(?:[\"“‘']([^\"”’'\n]{3,120})[\"”’']|([^\n]{3,120}?)\.(?:\s|$))",
+    r"(?:[\"“‘']((?:['’]s-|[^\"”’'\n]){3,120})[\"”’']|([^\n]{3,120}?)\.(?:\s|$))",
     re.IGNORECASE,
 )
 

@@ -142,6 +142,10 @@ def ingest_paths(
             except IngestError as exc:
                 report.failed.append({"path": str(exc.path), "error": str(exc)})
         seen: dict[str, str] = {}
+        # The id each file gets in this run: a file that hands its id to another one
+        # (manifest.toml changed) does not hold it any more.
+        ids_now = {absolute_source(path): meta.doc_id for path, meta in entries}
+        uploads = absolute_source(Path(settings.store_dir) / "uploads")
         total = len(entries)
         batcher = _Batcher(settings, store, embedder, report, times)
         with ParserPool(settings) as pool:
@@ -158,7 +162,13 @@ def ingest_paths(
                 else:
                     doc = result.model_copy(update={"source": absolute_source(result.source)})
                     holder = None if doc.doc_id in replaces else _other_holder(store, doc)
-                    if holder is not None:
+                    if holder is not None and ids_now.get(holder, doc.doc_id) != doc.doc_id:
+                        holder = None
+                    if holder is not None and _under(holder, uploads):
+                        # Staff replaced this document by an upload: the upload stays.
+                        seen[meta.doc_id] = str(path)
+                        report.unchanged.append(doc.doc_id)
+                    elif holder is not None:
                         report.failed.append(
                             {"path": str(path),
                              "error": f"{path}: document-id '{doc.doc_id}' hoort al bij "
@@ -178,6 +188,13 @@ def ingest_paths(
         times["parse"] = pool.parse_seconds
         if prune:
             report.removed = _prune(store, roots, seen)
+        # A file that now carries another id (manifest.toml changed) no longer holds its
+        # old one: that old document would otherwise stay beside the new one.
+        for rec in store.documents():
+            new_id = ids_now.get(rec.source)
+            moved = rec.doc_id not in seen and new_id not in (None, rec.doc_id)
+            if moved and new_id in seen and store.remove(rec.doc_id):
+                report.removed.append(rec.doc_id)
         store.collect()
     report.seconds = time.perf_counter() - started
     return report
@@ -316,6 +333,10 @@ def _other_holder(store: Store, doc: Document) -> str | None:
         return current.source if Path(current.source).exists() else None
     except (OSError, ValueError):
         return None
+
+
+def _under(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _prune(store: Store, roots: list[Path], seen: dict[str, str]) -> list[str]:

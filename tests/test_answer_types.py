@@ -27,6 +27,11 @@ from assistant.answer_types import answers_kind, expected_type, has_type
         ("Ile pieniędzy wydaje gmina Urk na bezpieczeństwo?", "money"),
         ("Скільки поліцейських працює в Урку?", "number"),
         ("Bu konu ile ilgili ne yapılıyor?", None),  # Turkish "ile" (with) is no cue
+        # Dutch words that merely look like money words, and a duration.
+        ("Hoeveel gastouders zijn er in Urk?", "number"),
+        ("Hoeveel kostwinners telt de gemeente?", "number"),
+        ("Hoeveel tijd kost een aanvraag?", "number"),
+        ("Bütçe ile ilgili ne yapılıyor?", None),
         # Not a question of amount: a money word alone, or "een aantal".
         ("Wat is het doel van de kosten?", None),
         ("Wie betaalt de kosten?", "person"),
@@ -58,6 +63,9 @@ def test_money_and_contact_need_an_amount_or_an_address():
     assert has_type("Bel 14 0321 of mail info@dronten.nl.", "contact")
     assert has_type("Telefoon: 0527-633 911", "contact")
     assert not has_type("Contactpersoon: L. Jonker", "contact")
+    assert not has_type("Vastgesteld op 01-03-2024.", "contact")  # a date, not a number
+    # "ten aanzien van" is no number.
+    assert not has_type("Ten aanzien van de politie is niets bekend.", "number", "Hoeveel?")
 
 
 def test_strict_kinds_refuse_an_answer_without_one_others_do_not():

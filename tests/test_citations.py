@@ -84,3 +84,9 @@ def test_a_numbered_list_is_not_taken_for_numbers(embedder):
     text, sentences, citations = CitationChecker(embedder, 0.5, "flag").check(answer, PASSAGES)
     assert len(sentences) == 1 and sentences[0].supported, sentences
     assert "[niet onderbouwd]" not in text and citations[0].page == "2"
+
+
+def test_inline_numbering_is_not_taken_for_numbers(embedder):
+    answer = "De thema's zijn 1) cybercrime en digitale veiligheid, 2) ondermijning en 3) onrust."
+    _, sentences, _ = CitationChecker(embedder, 0.5).check(answer, PASSAGES)
+    assert sentences[0].supported, sentences

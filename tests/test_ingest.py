@@ -330,3 +330,37 @@ def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
 
 def test_seed_copy_is_the_shared_pdf():
     assert (CORPUS / SEED_PDF.name).read_bytes() == SEED_PDF.read_bytes()
+
+
+def test_an_id_handed_to_another_file_in_the_manifest_moves(tmp_path, settings, embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Plan A\n\nDe haven van Urk krijgt camera's.\n")
+    (folder / "b.md").write_text("# Plan B\n\nDronten verlengt de pilot buurtpreventie.\n")
+    manifest = folder / "manifest.toml"
+    manifest.write_text('[[document]]\nfile = "a.md"\nid = "x"\n')
+    assert ingest_paths([folder], settings, embedder=embedder).ok
+    manifest.write_text(
+        '[[document]]\nfile = "b.md"\nid = "x"\n\n[[document]]\nfile = "a.md"\nid = "y"\n'
+    )
+    report = ingest_paths([folder], settings, embedder=embedder)
+    assert report.failed == [], report.failed
+    docs = {d.doc_id: Path(d.source).name for d in Store(settings).documents()}
+    assert docs == {"x": "b.md", "y": "a.md"}
+
+
+def test_corpus_reingest_keeps_a_staff_upload_that_replaced_a_document(
+    tmp_path, settings, embedder
+):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "plan.md").write_text("# Plan\n\nDe oude versie noemt twee controles.\n")
+    assert ingest_paths([folder], settings, embedder=embedder).ok
+    uploads = Path(settings.store_dir) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    (uploads / "plan.md").write_text("# Plan\n\nDe nieuwe versie noemt vier controles.\n")
+    assert ingest_paths([uploads / "plan.md"], settings, embedder=embedder, replaces={"plan"}).ok
+    report = ingest_paths([folder], settings, embedder=embedder)
+    assert report.failed == [] and report.unchanged == ["plan"], report
+    (record,) = Store(settings).documents()
+    assert Path(record.source).parent == uploads.resolve() or Path(record.source).parent == uploads

@@ -500,6 +500,8 @@ def test_invalid_manifest_names_the_manifest(tmp_path: Path, manifest: str) -> N
          "Staatsblad waarin zij wordt geplaatst.", "Politiewet"),
         ("Deze verordening wordt aangehaald als: Algemene plaatselijke verordening Urk 2022.",
          "Algemene plaatselijke verordening Urk 2022"),
+        ("Dit besluit wordt aangehaald als: Besluit Bibob.", "Besluit Bibob"),
+        ("Deze verordening wordt aangehaald als 'APV ’s-Hertogenbosch'.", "APV ’s-Hertogenbosch"),
         # A memo that mentions how some law is cited does not take that name.
         ("# Memo handhaving\n\nDe wet kan worden aangehaald als Opiumwet.", "Memo handhaving"),
     ],

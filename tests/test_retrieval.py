@@ -175,3 +175,14 @@ def test_a_new_title_reaches_the_keyword_index_without_embedding(tmp_path, base_
     store = Service(settings, embedder).store
     assert [c.title for c, _ in store.keyword_search("zwembadprotocol", 5)] == ["Zwembadprotocol"]
     assert store.keyword_search("havenplan", 5) == []
+
+
+def test_article_references_keep_chapter_numbers():
+    from assistant.analysis import article_references
+    from assistant.store import date_number
+
+    assert article_references("zie artikel 2:48 APV en art. 2.1.3") == [
+        "artikel2x48", "artikel2x1x3"
+    ]  # fmt: skip
+    assert article_references("Welk artikel geeft de burgemeester macht?") == []
+    assert date_number("2024-03", end=True) == 20240331  # --tot 2024-03 includes March
