@@ -29,6 +29,7 @@ from assistant.answer import AnswerPipeline
 from assistant.audit import export_audit, prune_audit, record_turn
 from assistant.auth import StaffAuth
 from assistant.feedback import export_feedback_file, record_feedback
+from assistant.prompts import SUPERSEDED
 from assistant.service import Service, get_service
 from assistant.settings import Settings, get_settings
 from assistant.sources import citation_page, cited_sources, excerpt
@@ -101,7 +102,7 @@ BUSY_TEXT = (
     "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
     "antwoord zonder taalmodel."
 )
-SUPERSEDED_TEXT = "Vervangen door een nieuwere versie"
+SUPERSEDED_TEXT = SUPERSEDED[:1].upper() + SUPERSEDED[1:]
 REFUSAL_HEADINGS = {
     "injection": "Deze vraag behandel ik niet",
     "busy": "Het taalmodel is nu bezet",

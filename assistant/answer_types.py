@@ -77,7 +77,7 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _DAY = re.compile(r"\b\d{1,2}-\d{1,2}-\d{2,4}\b")  # 01-03-2024 is a date, not a phone number
-_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*uur\b")
+_TIME = re.compile(rf"{_CLOCK.pattern}|\b\d{{1,2}}\s*uur\b")
 _DATE = re.compile(
     r"\d|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
     r"november|december|voorjaar|najaar|zomer|winter|jaar|week|maand)\b",

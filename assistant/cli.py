@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from assistant.prompts import SUPERSEDED
 from assistant.settings import Settings, get_settings
 
 # Exit statuses besides 0: 1 some input files failed, 2 wrong use of the command (click),
@@ -86,7 +87,6 @@ ToOpt = Annotated[
     str | None,
     typer.Option("--tot", help="Alleen documenten tot en met deze datum.", callback=_iso_date),
 ]
-SUPERSEDED_LABEL = "vervangen door een nieuwere versie"
 
 
 def _settings(store: Path | None = None) -> Settings:
@@ -175,7 +175,7 @@ def search(
         return
     for p in passages:
         c = p.chunk
-        label = f"  [yellow]({SUPERSEDED_LABEL})[/yellow]" if p.superseded else ""
+        label = f"  [yellow]({SUPERSEDED})[/yellow]" if p.superseded else ""
         out.print(
             f"[bold]{p.rank}. {escape(c.title)}[/bold] — p. {escape(c.page_label)}  "
             f"({p.score:.4f}){label}"
@@ -218,7 +218,7 @@ def _print_answer(answer, streamed: bool) -> None:
         out.print("\n[dim]Gecontroleerd antwoord:[/dim]")
         out.print(answer.text, markup=False)
     for c in answer.citations:
-        label = f" [yellow]({SUPERSEDED_LABEL})[/yellow]" if c.superseded else ""
+        label = f" [yellow]({SUPERSEDED})[/yellow]" if c.superseded else ""
         out.print(
             f"[bold]\\[{c.n}][/bold] {escape(c.title)}, p. {escape(c.page)}{label}: "
             f"“{escape(c.quote)}”",

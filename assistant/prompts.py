@@ -129,6 +129,7 @@ def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list
 
 
 # Fixed texts the code itself writes (never the model).
+SUPERSEDED = "vervangen door een nieuwere versie"  # label of a superseded source
 REFUSAL = {
     "nl": (
         "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "

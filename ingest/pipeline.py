@@ -145,7 +145,7 @@ def ingest_paths(
         # The id each file gets in this run: a file that hands its id to another one
         # (manifest.toml changed) does not hold it any more.
         ids_now = {absolute_source(path): meta.doc_id for path, meta in entries}
-        uploads = absolute_source(Path(settings.store_dir) / "uploads")
+        uploads = absolute_source(uploads_folder(settings))
         total = len(entries)
         batcher = _Batcher(settings, store, embedder, report, times)
         with ParserPool(settings) as pool:
@@ -304,6 +304,15 @@ def _meta_changed(current: Any, doc: Document) -> bool:
             current.supersedes) != (
         m.title, m.municipality, m.doc_type, m.date or "", m.supersedes,
     ) or not same_source(current.source, doc.source)  # fmt: skip
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where uploaded files are kept: ``uploads/`` in the store folder.
+
+    Args:
+        settings: store_dir.
+    """
+    return Path(settings.store_dir) / "uploads"
 
 
 def absolute_source(path: str | Path) -> str:

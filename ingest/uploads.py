@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.settings import Settings
 from assistant.store import DocumentRecord, StoreLockedError
 from ingest.manifest import sanitise_id
-from ingest.pipeline import ingest_paths, remove_documents
+from ingest.pipeline import ingest_paths, remove_documents, uploads_folder
 
 if TYPE_CHECKING:
     from assistant.service import Service
@@ -94,15 +94,6 @@ class StagedUpload:
             with contextlib.suppress(FileNotFoundError):
                 backup.unlink()
         self.backups.clear()
-
-
-def uploads_folder(settings: Settings) -> Path:
-    """Where uploaded files are kept: ``uploads/`` in the store folder.
-
-    Args:
-        settings: store_dir.
-    """
-    return Path(settings.store_dir) / "uploads"
 
 
 def sanitise_filename(name: str, max_bytes: int = 120) -> str:
