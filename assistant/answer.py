@@ -7,6 +7,7 @@ backend quotes the best sentences instead.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,8 @@ from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
 from assistant.guard import is_injection
 from assistant.language import detect
+from assistant.llm import LLMConfigError, ModelUnavailableError
+from assistant.models import ModelError
 from assistant.retrieval import LangChainRetriever
 from assistant.service import Service
 from assistant.store import Filters
@@ -30,6 +33,8 @@ from assistant.types import Answer, AnswerSentence, Citation, Passage
 History = Sequence[tuple[str, str]]
 _MARKERS = re.compile(r"\[\d+\]")
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
+
+log = logging.getLogger("ivb.answer")
 
 
 class AnswerPipeline:
@@ -163,20 +168,31 @@ class AnswerPipeline:
                 return
             yield answer.text
         else:
-            pieces: list[str] = []
-            first_token = None
             messages = prompts.answer_messages(
                 question if not history else standalone, passages, audience, language,
                 self.settings.llm_passage_chars, self.service.store.idf,
             )  # fmt: skip
-            for chunk in self.chat_model(backend).stream(messages):
-                piece = getattr(chunk, "content", chunk)
-                if not isinstance(piece, str) or not piece:
-                    continue
-                if first_token is None:
-                    first_token = time.perf_counter() - t
-                pieces.append(piece)
-                yield piece
+            pieces: list[str] = []
+            first_token = None
+            failure = None
+            try:
+                for chunk in self.chat_model(backend).stream(messages):
+                    piece = getattr(chunk, "content", chunk)
+                    if not isinstance(piece, str) or not piece:
+                        continue
+                    if first_token is None:
+                        first_token = time.perf_counter() - t
+                    pieces.append(piece)
+                    yield piece
+            except (LLMConfigError, ModelError):
+                raise
+            except Exception as exc:
+                # The model's process died, stalled or is not running: this question gets
+                # the checked quotes with a notice; the process is restarted elsewhere.
+                failure = "model_failed"
+                if type(exc) is ModelUnavailableError and not pieces:
+                    failure = "model_unavailable"  # not running: it was never asked
+                log.warning("generation failed (%s): %s", backend, exc)
             timings["first_token"] = first_token or 0.0
             timings["generate"] = time.perf_counter() - t
             raw = "".join(pieces).strip()
@@ -186,7 +202,10 @@ class AnswerPipeline:
             # citation check cannot support, the code quotes the supporting sentences
             # itself; the extractive checks may still refuse.
             fallback = ""
-            if not words(_MARKERS.sub(" ", raw)):
+            if failure:
+                fallback = failure
+                answer.notice = prompts.model_notice(language, failed=failure == "model_failed")
+            elif not words(_MARKERS.sub(" ", raw)):
                 fallback = "empty"
             elif any(m in raw.lower() for m in prompts.REFUSAL_MARKERS):
                 fallback = "model_declined"

@@ -105,25 +105,77 @@ def models(
     json_: JsonOpt = False,
     fetch: Annotated[bool, typer.Option("--fetch", help="Haal ontbrekende modellen op.")] = False,
     verify: Annotated[
-        bool, typer.Option("--verify", help="Controleer alle hashes opnieuw.")
+        bool,
+        typer.Option(
+            "--verify",
+            help="Controleer alle hashes opnieuw, de CPU-functies van llama.cpp en de "
+            "zelftest van het lokale taalmodel.",
+        ),
     ] = False,
 ) -> None:
-    """Show each model: source, path, size and hash status."""
+    """Show each model: source, path, size and hash status (--verify: also the local
+    model's build against this CPU and its one-token self-test)."""
     from assistant import models as m
 
     settings = _settings()
     if fetch:
         m.fetch_all(settings)
     statuses = m.model_statuses(settings, verify=verify)
+    problems = [p for p in map(m.status_problem, statuses) if p]
+    local = _verify_local_model(settings) if verify and not problems else None
     if json_:
-        _print_json([s.model_dump(mode="json") for s in statuses])
+        data = [s.model_dump(mode="json") for s in statuses]
+        _print_json({"models": data, "local_model": local} if verify else data)
     else:
         out.print(m.render_models_table(statuses))
-    problems = [p for p in map(m.status_problem, statuses) if p]
+        for line in (local or {}).get("lines", []):
+            out.print(line, markup=False, highlight=False)
+    problems += (local or {}).get("problems", [])
     for problem in problems:
         _model_error_line(problem)
     if problems:
         raise typer.Exit(EXIT_MODEL)
+
+
+def _verify_local_model(settings: Settings) -> dict[str, object] | None:
+    """The llama.cpp build against this CPU, then the model's one-token self-test."""
+    from assistant import llm, llm_build
+
+    if llm.local_runtime_missing():
+        return None
+    lines: list[str] = []
+    problems: list[str] = []
+    try:
+        report = llm_build.cpu_report()
+    except RuntimeError as exc:
+        return {"lines": [], "problems": [f"llama.cpp: {exc}"]}
+    lines.append(report.line())
+    if report.missing:
+        problems.append(report.line())
+        return {"lines": lines, "problems": problems, "cpu": _cpu_json(report)}
+    try:
+        process = llm.start_local_model(settings)
+        test = process.self_test
+    except llm.LocalModelStartError as exc:
+        problems.append(str(exc))
+        test = None
+    else:
+        lines.append(f"Zelftest lokaal taalmodel: 1 token in {test.seconds:.1f} s.")
+    return {
+        "lines": lines,
+        "problems": problems,
+        "cpu": _cpu_json(report),
+        "self_test": None if test is None else {"ok": test.ok, "seconds": round(test.seconds, 2)},
+    }
+
+
+def _cpu_json(report) -> dict[str, object]:
+    return {
+        "build": sorted(report.build),
+        "machine": sorted(report.machine),
+        "missing": sorted(report.missing),
+        "build_options": report.record,
+    }
 
 
 @app.command()
@@ -205,10 +257,21 @@ def _service(store: Path | None):
     return service
 
 
-def _pipeline(store: Path | None):
+def _pipeline(store: Path | None, backend: str | None = None):
+    """The answer pipeline; with the local model, its process is started and self-tested
+    first, so a model that cannot start stops the command with one line (status 3)."""
     from assistant.answer import AnswerPipeline
 
-    return AnswerPipeline(_service(store))
+    pipeline = AnswerPipeline(_service(store))
+    _start_local_model(pipeline.settings, backend)
+    return pipeline
+
+
+def _start_local_model(settings: Settings, backend: str | None) -> None:
+    if (backend or settings.llm_backend) == "local":
+        from assistant.llm import start_local_model
+
+        start_local_model(settings)
 
 
 def _print_answer(answer, streamed: bool) -> None:
@@ -241,7 +304,7 @@ def ask(
     """Answer one question with checked citations (streams in the terminal)."""
     from assistant.types import Answer
 
-    pipeline = _pipeline(store)
+    pipeline = _pipeline(store, llm)
     answer = None
     streamed = False
     for piece in pipeline.stream(question, audience=doelgroep, municipality=gemeente,
@@ -273,7 +336,7 @@ def chat(
     store: StoreOpt = None,
 ) -> None:
     """A conversation in the terminal that keeps its history (empty line or Ctrl-D stops)."""
-    pipeline = _pipeline(store)
+    pipeline = _pipeline(store, llm)
     history: list[tuple[str, str]] = []
     out.print("IVB-assistent. Stel uw vraag (lege regel om te stoppen).")
     while True:
@@ -334,7 +397,9 @@ def eval_(
     from assistant.evaluation.report import render_summary_table
     from assistant.evaluation.runner import run_eval
 
-    summary = run_eval(dataset, _settings(store), llm=llm, k=k, out_dir=out_dir,
+    settings = _settings(store)
+    _start_local_model(settings, llm)
+    summary = run_eval(dataset, settings, llm=llm, k=k, out_dir=out_dir,
                        compare=compare, progress=not json_)  # fmt: skip
     if json_:
         _print_json(summary)
@@ -344,3 +409,7 @@ def eval_(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m assistant.cli`
+    main()

@@ -1,43 +1,34 @@
 """Generator LLM backends behind LangChain's chat-model interface.
 
-``local`` runs a GGUF file in-process with llama-cpp-python, ``openai`` talks to any
-OpenAI-compatible endpoint through ``langchain_openai.ChatOpenAI``, and ``extractive`` has no
-generator at all (the caller quotes passages instead), so ``make_chat_model`` gives ``None``.
+One code path: every generator is an OpenAI-compatible endpoint reached through
+``langchain_openai.ChatOpenAI``. ``openai`` is any configured endpoint; ``local`` is the
+packaged GGUF served by llama-cpp-python in its own supervised process
+(``assistant.model_process``), never inside the app; ``extractive`` has no generator (the
+caller quotes passages instead), so ``make_chat_model`` gives ``None``.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import threading
+import importlib.util
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    convert_to_openai_messages,
-)
-from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import SecretStr
 
-from assistant.models import PACKAGED_LLM, REGISTRY, llm_model_path
+from assistant.models import PACKAGED_LLM, REGISTRY, ModelError, llm_model_path
 from assistant.settings import Settings
-
-if TYPE_CHECKING:
-    from llama_cpp import Llama
 
 BACKENDS = ("local", "openai", "extractive")
 
 LLAMA_CPP_MISSING = (
-    "De lokale LLM-backend heeft llama-cpp-python nodig, en dat is niet geïnstalleerd: "
-    "installeer met pip install '.[local-llm]', of kies llm_backend 'openai' of 'extractive'."
+    "De lokale LLM-backend heeft llama-cpp-python met zijn server nodig, en dat is niet "
+    "geïnstalleerd: installeer met pip install '.[local-llm]' (bash scripts/bootstrap.sh), "
+    "of kies llm_backend 'openai' of 'extractive'."
 )
 OPENAI_URL_MISSING = (
     "llm_backend 'openai' heeft een openai_base_url nodig: zet IVB_OPENAI_BASE_URL "
@@ -50,100 +41,63 @@ class LLMConfigError(RuntimeError):
     """The configured LLM backend cannot run: a package, a file or a setting is missing."""
 
 
-# --------------------------------------------------------------------------- llama.cpp
+# --------------------------------------------------------------------------- local model
 
 
-@dataclass
-class _LoadedLlama:
-    llama: Llama
-    lock: threading.Lock  # llama.cpp contexts are not thread-safe: one generation at a time
+class ModelUnavailableError(RuntimeError):
+    """The model cannot answer now: its process is starting, down, crashed or stalled.
 
-
-_LOADED: dict[tuple[str, int, int], _LoadedLlama] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-@atexit.register
-def _close_models() -> None:
-    """Free loaded models before the interpreter tears down the modules llama-cpp-python
-    needs for that (otherwise its finaliser prints a TypeError at exit)."""
-    for loaded in list(_LOADED.values()):
-        with contextlib.suppress(Exception):
-            loaded.llama.close()
-    _LOADED.clear()
-
-
-def _import_llama() -> type[Llama]:
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise LLMConfigError(LLAMA_CPP_MISSING) from exc
-    return Llama
-
-
-def _load_llama(model_path: str, n_ctx: int, n_threads: int) -> _LoadedLlama:
-    """Load a GGUF once per process for each (path, context, threads) and keep it."""
-    key = (str(Path(model_path).resolve()), n_ctx, n_threads)
-    with _LOAD_LOCK:
-        loaded = _LOADED.get(key)
-        if loaded is None:
-            llama_cls = _import_llama()
-            if not Path(model_path).is_file():
-                raise LLMConfigError(
-                    f"GGUF-bestand {model_path} bestaat niet: zet llm_gguf op een bestaand "
-                    f"*.gguf-bestand, of op '{PACKAGED_LLM}' en draai `ivb models --fetch`."
-                )
-            llama = llama_cls(
-                model_path=model_path,
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                verbose=False,
-            )
-            loaded = _LOADED[key] = _LoadedLlama(llama, threading.Lock())
-    return loaded
-
-
-class LlamaCppChat(BaseChatModel):
-    """A GGUF model run in-process by llama-cpp-python, with the chat template from the GGUF.
-
-    The model is loaded on first use and shared by every instance with the same path,
-    context size and thread count. Generations are serialised by a lock; do not call the
-    model again from the thread that is still consuming one of its streams.
+    ``str(exc)`` is a Dutch reason. The answer pipeline quotes the documents instead.
     """
 
-    model_path: str
-    n_ctx: int = 4096
-    n_threads: int = 2
-    max_tokens: int = 384
-    temperature: float = 0.0  # 0 is greedy decoding in llama.cpp
+
+class ModelFailedError(ModelUnavailableError):
+    """A request to the model broke off or stalled (the process died or hung)."""
+
+
+class LocalModelStartError(ModelError, RuntimeError):
+    """The local model's process did not come up (missing or damaged file, illegal
+    instruction, too little memory, too slow); ``ivb`` stops with one line and status 3."""
+
+
+def local_runtime_missing() -> str | None:
+    """Why the local model's process cannot start here (a package is missing), or None.
+
+    Looks the packages up without importing them: llama.cpp is never loaded in the app's
+    own process.
+    """
+    for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context"):
+        if importlib.util.find_spec(module) is None:
+            return LLAMA_CPP_MISSING
+    return None
+
+
+class LocalProcessChat(BaseChatModel):
+    """The local GGUF model, served by its supervised process over the OpenAI-compatible API.
+
+    The same client as the ``openai`` backend talks to it; this wrapper only refuses while
+    the process is not ready and reports a broken or stalled request to the supervisor
+    (which ends and restarts the process). Both raise ``ModelUnavailableError``.
+    """
+
+    process: Any  # assistant.model_process.LocalModelProcess
+    client: BaseChatModel  # ChatOpenAI pointed at process.base_url
 
     @property
     def _llm_type(self) -> str:
-        return "llama-cpp"
+        return "llama-cpp-process"
 
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model_path": self.model_path,
-            "n_ctx": self.n_ctx,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
+    def _ready_client(self) -> BaseChatModel:
+        if not self.process.ready:
+            raise ModelUnavailableError(
+                self.process.reason or "het lokale taalmodel wordt nog gestart"
+            )
+        return self.client
 
-    def load(self) -> Llama:
-        """Load the model now instead of at the first question, and return it."""
-        return _load_llama(self.model_path, self.n_ctx, self.n_threads).llama
-
-    def _request(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {
-            "messages": convert_to_openai_messages(messages),
-            "temperature": kwargs.get("temperature", self.temperature),
-            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
-            "stop": stop or None,
-        }
+    def _failed(self, exc: Exception) -> ModelFailedError:
+        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        self.process.report_failure(why)
+        return ModelFailedError(f"het lokale taalmodel viel uit ({why})")
 
     def _generate(
         self,
@@ -152,23 +106,11 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        loaded = _load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with loaded.lock:
-            response = loaded.llama.create_chat_completion(**self._request(messages, stop, kwargs))
-        choice = response["choices"][0]
-        usage = response.get("usage") or {}
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            usage_metadata=UsageMetadata(
-                input_tokens=usage.get("prompt_tokens", 0),
-                output_tokens=usage.get("completion_tokens", 0),
-                total_tokens=usage.get("total_tokens", 0),
-            ),
-            response_metadata={
-                "model_name": Path(self.model_path).name,
-                "finish_reason": choice.get("finish_reason"),
-            },
-        )
+        client = self._ready_client()
+        try:
+            message = client.invoke(messages, stop=stop, **kwargs)
+        except Exception as exc:
+            raise self._failed(exc) from exc
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -178,23 +120,42 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        # BaseChatModel reports each chunk to the callbacks itself, so this only yields.
-        loaded = _load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with loaded.lock:
-            request = self._request(messages, stop, kwargs)
-            for part in loaded.llama.create_chat_completion(**request, stream=True):
-                choice = part["choices"][0]
-                text = choice["delta"].get("content")
-                if text:
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if choice.get("finish_reason"):
-                    yield ChatGenerationChunk(
-                        message=AIMessageChunk(content="", chunk_position="last"),
-                        generation_info={
-                            "model_name": Path(self.model_path).name,
-                            "finish_reason": choice["finish_reason"],
-                        },
-                    )
+        client = self._ready_client()
+        try:
+            for chunk in client.stream(messages, stop=stop, **kwargs):
+                yield ChatGenerationChunk(message=chunk)
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+
+def start_local_model(settings: Settings, wait_s: float | None = None) -> Any:
+    """Start (or find) the supervised local model process and wait until it is ready.
+
+    Args:
+        settings: llm_gguf, llm_context, llm_threads, llm_startup_timeout_s.
+        wait_s: How long to wait (s); ``settings.llm_startup_timeout_s`` plus a margin
+            when None.
+
+    Returns:
+        The ready ``LocalModelProcess``.
+
+    Raises:
+        LLMConfigError: llama-cpp-python or its server packages are missing.
+        assistant.models.ModelError: The GGUF is missing or damaged.
+        LocalModelStartError: The process did not pass its self-test in time.
+    """
+    from assistant.model_process import local_model_process
+
+    missing = local_runtime_missing()
+    if missing:
+        raise LLMConfigError(missing)
+    process = local_model_process(settings)
+    if not process.wait(settings.llm_startup_timeout_s + 15 if wait_s is None else wait_s):
+        raise LocalModelStartError(
+            f"het lokale taalmodel start niet: {process.reason or 'geen antwoord'}. "
+            "Kies --llm extractive, of zie `ivb models --verify`."
+        )
+    return process
 
 
 # --------------------------------------------------------------------------- factory
@@ -219,19 +180,25 @@ def make_chat_model(settings: Settings, backend: str | None = None) -> BaseChatM
     if backend == "extractive":
         return None
     if backend == "openai":
-        return _make_openai(settings)
-    _import_llama()  # fail now with the install hint, not at the first question
-    path = llm_model_path(settings)
+        if not settings.openai_base_url:
+            raise LLMConfigError(OPENAI_URL_MISSING)
+        return _openai_client(
+            settings, settings.openai_base_url, settings.openai_model, settings.openai_api_key
+        )
+    from assistant.model_process import MODEL_ALIAS, local_model_process
+
+    missing = local_runtime_missing()
+    if missing:
+        raise LLMConfigError(missing)
+    path = llm_model_path(settings, fetch=False)
     if not path.is_file():
         raise LLMConfigError(
             f"GGUF-bestand {path} bestaat niet: zet llm_gguf op een bestaand *.gguf-bestand, "
             f"of op '{PACKAGED_LLM}' en draai `ivb models --fetch`."
         )
-    return LlamaCppChat(
-        model_path=str(path),
-        n_ctx=settings.llm_context,
-        n_threads=settings.llm_threads,
-        max_tokens=settings.llm_max_tokens,
+    process = local_model_process(settings)
+    return LocalProcessChat(
+        process=process, client=_openai_client(settings, process.base_url, MODEL_ALIAS, None)
     )
 
 
@@ -259,20 +226,25 @@ def _backend(settings: Settings, backend: str | None) -> str:
     return backend
 
 
-def _make_openai(settings: Settings) -> BaseChatModel:
+def _openai_client(
+    settings: Settings, base_url: str, model: str, api_key: SecretStr | None
+) -> BaseChatModel:
+    """The one client for every generator: a remote endpoint or the local model's process."""
+    import httpx
     from langchain_openai import ChatOpenAI
 
-    if not settings.openai_base_url:
-        raise LLMConfigError(OPENAI_URL_MISSING)
     # Only the key configured for this app is sent: an OPENAI_API_KEY from the environment
     # must not leak to whatever server openai_base_url names. Keyless local servers get a dummy.
-    api_key = settings.openai_api_key or SecretStr("no-key")
     return ChatOpenAI(
-        base_url=settings.openai_base_url,
-        model=settings.openai_model,
-        api_key=api_key,
+        base_url=base_url,
+        model=model,
+        api_key=api_key or SecretStr("no-key"),
         temperature=0,
         streaming=True,
+        # A model that sends nothing for llm_stall_timeout_s has stalled; no retry: the
+        # pipeline quotes the documents instead of asking again.
+        timeout=httpx.Timeout(settings.llm_stall_timeout_s, connect=5.0),
+        max_retries=0,
         # ChatOpenAI's max_tokens goes out as max_completion_tokens, which llama.cpp's and
         # other compatible servers ignore; the classic field is understood by all of them.
         extra_body={"max_tokens": settings.llm_max_tokens},

@@ -253,6 +253,36 @@ REFUSAL_MARKERS = (
 )
 
 
+# Said above an answer the code quoted because the language model failed: its process died
+# or stalled mid-answer, or it is not running (it is being restarted or cannot start).
+MODEL_FAILED_NOTICE = {
+    "nl": (
+        "Het taalmodel viel uit tijdens het antwoorden. Hieronder staan de passages uit de "
+        "documenten die uw vraag beantwoorden; het taalmodel wordt opnieuw gestart."
+    ),
+    "en": (
+        "The language model failed while answering. Below are the passages from the "
+        "documents that answer your question; the model is being restarted."
+    ),
+}
+MODEL_UNAVAILABLE_NOTICE = {
+    "nl": (
+        "Het lokale taalmodel is nu niet beschikbaar. Dit antwoord bestaat uit letterlijke "
+        "passages uit de documenten."
+    ),
+    "en": (
+        "The local language model is not available right now. This answer consists of "
+        "passages quoted from the documents."
+    ),
+}
+
+
+def model_notice(language: str, failed: bool) -> str:
+    """The notice above a quoted answer when the model failed (True) or was unavailable."""
+    table = MODEL_FAILED_NOTICE if failed else MODEL_UNAVAILABLE_NOTICE
+    return table.get(language, table["nl"])
+
+
 def refusal_text(language: str, injection: bool = False) -> str:
     """The refusal in the question's language (every language the detector knows has one;
     Dutch otherwise)."""

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_context: int = 4096
     llm_max_tokens: int = 384
+    # The local model runs in its own process (assistant.model_process): how long one start
+    # may take, up to its one-token self-test (s), and how long a request may go without a
+    # byte from the model (any backend) before it counts as stalled and the answer falls
+    # back to quoting (s).
+    llm_startup_timeout_s: float = 180.0
+    llm_stall_timeout_s: float = 60.0
     # Characters of each passage the LLM reads (its sentences that share the question's
     # words; 0 = whole passages). Prompt reading dominates the local model's first token.
     llm_passage_chars: int = 260

@@ -155,6 +155,7 @@ class Answer(BaseModel):
     backend: str = ""
     model: str = ""
     fallback: str = ""  # why the code quoted sentences instead of the model's text
+    notice: str = ""  # a short line for the reader, e.g. that the model failed mid-answer
 
     def as_dict(self) -> dict[str, Any]:
         """The public shape of `ivb ask --json`."""
@@ -173,4 +174,5 @@ class Answer(BaseModel):
             "backend": self.backend,
             "model": self.model,
             "fallback": self.fallback,
+            "notice": self.notice,
         }

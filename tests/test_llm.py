@@ -1,7 +1,9 @@
-"""LLM backends: the real packaged GGUF in-process, and ChatOpenAI against a real local server.
+"""LLM backends: the real packaged GGUF in its supervised process, and ChatOpenAI against a
+real local server.
 
-The OpenAI-compatible server is llama-cpp-python's own (``tests/openai_server.py``) serving the
-same GGUF on a loopback port, so the ``openai`` backend is tested over real HTTP + SSE.
+Both run llama-cpp-python's own OpenAI-compatible server serving the same GGUF on a loopback
+port (``assistant.model_process``; ``tests/openai_server.py`` for the ``openai`` backend), so
+every backend is tested over real HTTP + SSE.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant import llm, models
+from assistant.model_process import stop_local_model
 from assistant.settings import Settings
 from tests.openai_server import running_openai_server, server_extras_missing
 
@@ -40,11 +43,14 @@ def gguf() -> Path:
 
 
 @pytest.fixture(scope="module")
-def local_chat(gguf: Path) -> BaseChatModel:
-    chat = llm.make_chat_model(Settings(llm_backend="local"))
-    assert isinstance(chat, llm.LlamaCppChat)
-    assert chat.model_path == str(gguf)
-    return chat
+def local_chat(gguf: Path) -> Iterator[BaseChatModel]:
+    settings = Settings(llm_backend="local")
+    process = llm.start_local_model(settings)
+    chat = llm.make_chat_model(settings)
+    assert isinstance(chat, llm.LocalProcessChat)
+    assert chat.process is process and process.model_path == gguf.resolve()
+    yield chat
+    stop_local_model(settings)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +85,7 @@ def test_local_model_streams_tokens(local_chat: BaseChatModel) -> None:
 @needs_llama
 def test_local_model_is_loaded_once_and_serialises_threads(local_chat: BaseChatModel) -> None:
     other = llm.make_chat_model(Settings(llm_backend="local"))
-    assert other.load() is local_chat.load()
+    assert other.process is local_chat.process and other.process.starts == 1
 
     answers: list[str] = []
     threads = [
