@@ -207,14 +207,21 @@ def measure_size(
 
 
 def measure_llm(settings: Any, retriever: Any, qs: list[str], max_tokens: int) -> dict[str, Any]:
-    """Time to first token and tokens/s: our chat model vs llama.cpp's own call."""
+    """Time to first token and tokens/s: our chat model (the supervised model process,
+    over its OpenAI-compatible API) vs llama.cpp's own call in this process."""
+    from llama_cpp import Llama
+
     from assistant import prompts
     from assistant.language import detect
-    from assistant.llm import make_chat_model
+    from assistant.llm import make_chat_model, start_local_model
 
     with Timer() as load:
+        process = start_local_model(settings)
         chat = make_chat_model(settings, "local")
-        llama = chat.load()
+    llama = Llama(
+        model_path=str(process.model_path), n_ctx=settings.llm_context,
+        n_threads=settings.llm_threads, n_threads_batch=settings.llm_threads, verbose=False,
+    )  # fmt: skip
     runs: dict[str, list[dict[str, float]]] = {"ours": [], "llama.cpp": []}
     for i, q in enumerate(qs):
         passages = retriever.search(q, k=5)
@@ -223,10 +230,13 @@ def measure_llm(settings: Any, retriever: Any, qs: list[str], max_tokens: int) -
             q, passages, settings.audience, detect(q), settings.llm_passage_chars,
             retriever.store.idf,
         )  # fmt: skip
+        # A different first token each round: neither side reuses a cached prefix, so
+        # every call reads the whole prompt (the served model cannot be reset from here).
+        system = f"({i}) {system}"
         prompt_tokens = len(llama.tokenize(f"{system}\n{user}".encode(), add_bos=True))
         order = ("ours", "llama.cpp") if i % 2 == 0 else ("llama.cpp", "ours")
         for who in order:
-            llama.reset()  # no KV-cache reuse: every call reads the whole prompt
+            llama.reset()
             pieces: list[str] = []
             first = None
             start = time.perf_counter()
@@ -273,7 +283,6 @@ def measure_llm(settings: Any, retriever: Any, qs: list[str], max_tokens: int) -
     # with another question, then time each question without a reset.
     warm: list[float] = []
     prime = [("system", prompts.system_prompt(settings.audience, "nl")), ("human", "Hallo")]
-    llama.reset()
     for _ in chat.stream(prime, max_tokens=1):
         pass
     for q in qs:
@@ -297,7 +306,7 @@ def measure_llm(settings: Any, retriever: Any, qs: list[str], max_tokens: int) -
         }
 
     return {
-        "model": Path(chat.model_path).name,
+        "model": process.model_path.name,
         "load_s": round(load.seconds, 2),
         "max_tokens": max_tokens,
         "threads": settings.llm_threads,
@@ -311,8 +320,9 @@ def measure_llm(settings: Any, retriever: Any, qs: list[str], max_tokens: int) -
 
 def serving_memory() -> dict[str, Any]:
     """RSS of a fresh serving process: the app's service on the IVB corpus with both models
-    loaded, after one extractive and one local answer (what `ivb serve` holds). Runs in a
-    child process, so the big benchmark stores above do not count."""
+    loaded, after one extractive and one local answer (what `ivb serve` holds): the app's
+    process plus the local model's own process. Runs in a child process, so the big
+    benchmark stores above do not count."""
     import subprocess
 
     code = (
@@ -331,9 +341,15 @@ def serving_memory() -> dict[str, Any]:
         "    embedder_mb = rss_mb()\n"
         "    q = 'Welke thema\\'s hebben de drie gemeenten samen geprioriteerd?'\n"
         "    p.ask(q, backend='extractive')\n"
+        "    from assistant.llm import start_local_model\n"
+        "    pid = start_local_model(s).pid\n"
         "    a = p.ask(q, backend='local')\n"
-        "    print(json.dumps({'rss_mb': round(rss_mb(), 1), 'embedder_only_mb': round(\n"
-        "        embedder_mb, 1), 'answered': not a.refused}))\n"
+        "    kb = [l.split()[1] for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS')]\n"
+        "    model_mb = int(kb[0]) / 1024\n"
+        "    print(json.dumps({'rss_mb': round(rss_mb() + model_mb, 1),\n"
+        "        'embedder_only_mb': round(embedder_mb, 1),\n"
+        "        'model_process_mb': round(model_mb, 1),\n"
+        "        'answered': not a.refused}))\n"
     )
     root = str(Path(__file__).resolve().parent.parent)
     done = subprocess.run(
