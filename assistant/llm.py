@@ -27,13 +27,12 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import SecretStr
 
+from assistant.backends import BACKENDS
 from assistant.models import PACKAGED_LLM, REGISTRY, llm_model_path
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
-
-BACKENDS = ("local", "openai", "extractive")
 
 LLAMA_CPP_MISSING = (
     "De lokale LLM-backend heeft llama-cpp-python nodig, en dat is niet geïnstalleerd: "
