@@ -6,7 +6,8 @@ model, take a place in its line (`assistant.model_line`), or answer "busy" when 
 full. Then the chat streams the answer into the page and the API returns it whole.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: gr.api reads ask_api's annotations to describe
+# the API (a string annotation would describe its answer as untyped).
 
 import json
 import logging
@@ -15,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import gradio as gr
 
@@ -108,7 +109,7 @@ class Prepared:
             "backend": self.backend,
         }
 
-    def __enter__(self) -> Prepared:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

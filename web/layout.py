@@ -6,6 +6,7 @@ are in web.chat and web.staff; `WebApp` holds one of each for a page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -91,12 +92,15 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
     """
     app = WebApp(settings, service)
     with gr.Blocks(analytics_enabled=False, title=TITLE) as demo:
+        turns = gr.State([])
+        pending_feedback = gr.State(None)
         token = gr.State(None)
         with gr.Tabs():
             with gr.Tab("Vragen", id="chat"):
-                _chat_tab(app.chat)
+                page = _chat_tab(app.chat)
             with gr.Tab("Beheer", id="staff"):
                 _staff_tab(app.staff, token)
+        _wire_chat(app.chat, page, turns, pending_feedback)
         # The API on a group of its own, so that API traffic never holds up the web chat;
         # its local-model questions wait in the chat's line (ChatHandlers.local_line).
         gr.api(
@@ -110,12 +114,32 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
     return demo
 
 
-def _chat_tab(chat: ChatHandlers) -> None:
-    """The chat tab and its events: the conversation, the example questions, the settings
-    and the source panel. The one long function: the page's layout reads top to bottom."""
-    settings = chat.settings
-    turns = gr.State([])
-    pending_feedback = gr.State(None)
+@dataclass
+class ChatPage:
+    """The chat tab's components that its events read or change."""
+
+    chatbot: gr.Chatbot
+    examples_box: gr.Column
+    example_buttons: list[gr.Button]
+    question: gr.Textbox
+    send: gr.Button
+    new_chat: gr.Button
+    comment_box: gr.Column
+    comment_note: gr.Markdown
+    comment_text: gr.Textbox
+    comment_send: gr.Button
+    feedback_thanks: gr.Markdown
+    audience: gr.Radio
+    municipality: gr.Dropdown
+    backend: gr.Radio
+    sources: gr.HTML
+    page_image: gr.Image
+    source_detail: gr.HTML
+
+
+def _chat_tab(chat: ChatHandlers) -> ChatPage:
+    """The chat tab: the conversation, the example questions, the settings and the source
+    panel (laid out only; `_wire_chat` connects them)."""
     gr.Markdown(INTRO_MD)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -156,7 +180,7 @@ def _chat_tab(chat: ChatHandlers) -> None:
             with gr.Accordion("Instellingen", open=True):
                 audience = gr.Radio(
                     AUDIENCE_CHOICES,
-                    value=settings.audience,
+                    value=chat.settings.audience,
                     label="Voor wie is het antwoord?",
                 )
                 municipality = gr.Dropdown(
@@ -188,16 +212,49 @@ def _chat_tab(chat: ChatHandlers) -> None:
             )
             source_detail = gr.HTML("", elem_id="ivb-source-detail")
 
+    return ChatPage(
+        chatbot=chatbot,
+        examples_box=examples_box,
+        example_buttons=example_buttons,
+        question=question,
+        send=send,
+        new_chat=new_chat,
+        comment_box=comment_box,
+        comment_note=comment_note,
+        comment_text=comment_text,
+        comment_send=comment_send,
+        feedback_thanks=feedback_thanks,
+        audience=audience,
+        municipality=municipality,
+        backend=backend,
+        sources=sources,
+        page_image=page_image,
+        source_detail=source_detail,
+    )
+
+
+def _wire_chat(
+    chat: ChatHandlers, page: ChatPage, turns: gr.State, pending_feedback: gr.State
+) -> None:
+    """The chat's events, outside the tabs (where the hidden runner buttons live)."""
     # The chat, on the concurrency group of its backend: extractive and openai answer
     # settings.chat_concurrency at once ("shared"). The local model answers one question
     # at a time, first come first served with the API, in ChatHandlers.local_line: its
     # group has no limit of its own, so that every question takes its place in that
     # line at once and sees it in the chat (too many waiting: "busy").
-    chat_inputs = [question, turns, audience, municipality, backend]
-    chat_outputs = [chatbot, question, turns, sources, page_image, source_detail, examples_box]
+    chat_inputs = [page.question, turns, page.audience, page.municipality, page.backend]
+    chat_outputs = [
+        page.chatbot,
+        page.question,
+        turns,
+        page.sources,
+        page.page_image,
+        page.source_detail,
+        page.examples_box,
+    ]
     groups = {"local" if b == "local" else "shared" for b in chat.backends}
     for group in sorted(groups):
-        limit = None if group == "local" else settings.chat_concurrency
+        limit = None if group == "local" else chat.settings.chat_concurrency
         runner = gr.Button(f"run-{group}", visible="hidden", elem_id=f"ivb-run-{group}")
         runner.click(
             chat.respond,
@@ -206,40 +263,40 @@ def _chat_tab(chat: ChatHandlers) -> None:
             concurrency_limit=limit,
             concurrency_id=f"chat-{group}",
             api_visibility="private",
-            show_progress_on=[chatbot],  # the queue position shows in the chat
+            show_progress_on=[page.chatbot],  # the queue position shows in the chat
         )
-    dispatch = {"fn": None, "inputs": [backend], "js": DISPATCH_JS}
-    gr.on([question.submit, send.click], **dispatch)
-    for button, text in zip(example_buttons, EXAMPLES, strict=True):
-        button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
-            **dispatch
-        )
-    sources.click(
+    dispatch = {"fn": None, "inputs": [page.backend], "js": DISPATCH_JS}
+    gr.on([page.question.submit, page.send.click], **dispatch)
+    for button, text in zip(page.example_buttons, EXAMPLES, strict=True):
+        button.click(
+            _constant(text), None, page.question, api_visibility="private", queue=False
+        ).then(**dispatch)
+    page.sources.click(
         chat.show_source,
         [turns],
-        [sources, page_image, source_detail],
+        [page.sources, page.page_image, page.source_detail],
         api_visibility="private",
-        show_progress_on=[page_image],  # the list stays readable while a page renders
+        show_progress_on=[page.page_image],  # the list stays readable while a page renders
     )
     # "Nieuw gesprek" and the chatbot's own bin both start over.
     gr.on(
-        [new_chat.click, chatbot.clear],
+        [page.new_chat.click, page.chatbot.clear],
         chat.clear,
         None,
-        [chatbot, turns, sources, page_image, source_detail, examples_box],
+        [page.chatbot, turns, page.sources, page.page_image, page.source_detail, page.examples_box],
         api_visibility="private",
         queue=False,
     )
-    chatbot.like(
+    page.chatbot.like(
         chat.rate,
         [turns],
-        [pending_feedback, comment_box, comment_note, feedback_thanks],
+        [pending_feedback, page.comment_box, page.comment_note, page.feedback_thanks],
         api_visibility="private",
     )
-    comment_send.click(
+    page.comment_send.click(
         chat.comment,
-        [pending_feedback, comment_text, turns],
-        [pending_feedback, comment_box, comment_text, feedback_thanks],
+        [pending_feedback, page.comment_text, turns],
+        [pending_feedback, page.comment_box, page.comment_text, page.feedback_thanks],
         api_visibility="private",
     )
 
