@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from assistant.backends import backend_names
 from assistant.prompts import SUPERSEDED
 from assistant.settings import Settings, get_settings
 
@@ -240,7 +241,7 @@ def search(
 AudienceOpt = Annotated[
     str | None, typer.Option("--doelgroep", help="raad (precies) of inwoner (B1-taal).")
 ]
-BackendOpt = Annotated[str | None, typer.Option("--llm", help="local, openai of extractive.")]
+BackendOpt = Annotated[str | None, typer.Option("--llm", help=f"{backend_names()}.")]
 GemeenteOpt = Annotated[
     str | None, typer.Option("--gemeente", help="Dronten, Noordoostpolder of Urk.")
 ]

@@ -20,10 +20,9 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import SecretStr
 
+from assistant.backends import BACKENDS
 from assistant.models import PACKAGED_LLM, REGISTRY, ModelError, llm_model_path
 from assistant.settings import Settings
-
-BACKENDS = ("local", "openai", "extractive")
 
 LLAMA_CPP_MISSING = (
     "De lokale LLM-backend heeft llama-cpp-python met zijn server nodig, en dat is niet "

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from assistant import privacy
+from assistant.backends import Backend
 
 privacy.apply()
 
@@ -43,7 +44,6 @@ def _config_file() -> Path | None:
     return local if local.is_file() else None
 
 
-Backend = Literal["local", "openai", "extractive"]
 Audience = Literal["raad", "inwoner"]
 
 

@@ -80,10 +80,11 @@ def running_app(settings, embedder) -> Iterator[tuple[str, object]]:
     from assistant.service import get_service
     from assistant.settings import REPO_ROOT
     from ingest.pipeline import ingest_paths
+    from web.layout import build_app
 
     report = ingest_paths([REPO_ROOT / "corpus"], settings, embedder=embedder)
     assert report.ok, report.failed
-    demo = ui.build_app(settings, get_service(settings, embedder))
+    demo = build_app(settings, get_service(settings, embedder))
     ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{settings.port}/", demo.ivb_app

@@ -14,15 +14,17 @@ from collections.abc import Iterator
 
 import pytest
 
-import ui
 from assistant.models import llm_model_path
 from assistant.settings import Settings
 from tests.servers import free_port, running_app
 from tests.stress.load import DEFAULT_TURNS, Turn, check_answer, local_place, run_load
+from web.chat import LOCAL_TURN_TEXT
+from web.layout import WebApp
+from web.render import LOCAL_QUEUE_TEXT
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, base_settings: Settings, embedder) -> Iterator[tuple[str, ui.WebApp]]:
+def served(tmp_path_factory, base_settings: Settings, embedder) -> Iterator[tuple[str, WebApp]]:
     """The real app on a free loopback port, over its own seeded store."""
 
     settings = base_settings.model_copy(
@@ -69,8 +71,8 @@ def test_local_place_is_read_from_the_progress():
         return ProgressUnit(index=index, length=3, unit="plaats", progress=None, desc=desc)
 
     assert local_place(None) is None and local_place([]) is None
-    assert local_place([unit(2, ui.LOCAL_QUEUE_TEXT.format(place=2))]) == 2
-    assert local_place([unit(None, ui.LOCAL_TURN_TEXT)]) is None
+    assert local_place([unit(2, LOCAL_QUEUE_TEXT.format(place=2))]) == 2
+    assert local_place([unit(None, LOCAL_TURN_TEXT)]) is None
     assert local_place([unit(5, "iets anders")]) is None
 
 
@@ -102,11 +104,11 @@ def test_local_model_serves_one_at_a_time_and_tells_the_place(served, monkeypatc
     url, app = served
     if not llm_model_path(app.settings).is_file():
         pytest.skip("the packaged GGUF is not fetched (ivb models --fetch)")
-    app.pipeline.chat_model("local").load()  # loading is not what the requests wait for
+    app.chat.pipeline.chat_model("local").load()  # loading is not what the requests wait for
     # When each request had the pipeline (a follow-up's rewrite and the answer both run
     # inside it), as the server saw it.
     spans: list[tuple[float, float]] = []
-    stream = app.pipeline.stream
+    stream = app.chat.pipeline.stream
 
     def timed_stream(*args, **kwargs):
         start = time.monotonic()
@@ -115,7 +117,7 @@ def test_local_model_serves_one_at_a_time_and_tells_the_place(served, monkeypatc
         finally:
             spans.append((start, time.monotonic()))
 
-    monkeypatch.setattr(app.pipeline, "stream", timed_stream)
+    monkeypatch.setattr(app.chat.pipeline, "stream", timed_stream)
     # Three answerable questions, two audiences: each one reaches the model, and no two
     # prompts served one after another share the passages' prefix in llama.cpp's cache.
     turns = [
@@ -141,4 +143,4 @@ def test_local_model_serves_one_at_a_time_and_tells_the_place(served, monkeypatc
     # ... and the ones that waited were told their place in the model's line.
     queue = summary["queue"]
     assert queue["told_local_place"] >= 1 and 1 <= queue["max_local_place"] <= 2, queue
-    assert len(app.local_line) == 0  # every request left the line
+    assert len(app.chat.local_line) == 0  # every request left the line

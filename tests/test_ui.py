@@ -15,6 +15,7 @@ import tomllib
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import gradio as gr
@@ -27,9 +28,10 @@ from pydantic import SecretStr
 import ui
 from assistant.audit import append_jsonl, prune_audit, pseudonym, read_jsonl, record_turn
 from assistant.auth import StaffAuth, hash_password, verify_password
+from assistant.backends import available_backends
 from assistant.feedback import export_feedback, record_feedback
+from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.settings import Settings
-from assistant.sources import find_span, render_page
 from assistant.types import Answer, Citation
 from ingest.uploads import sanitise_filename, stage_upload
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF
@@ -41,6 +43,11 @@ from tests.pdf_factory import (
     make_text_pdf,
 )
 from tests.servers import free_port, running_app
+from web.chat import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
+from web.layout import WebApp, build_app
+from web.page_images import find_span, render_page
+from web.render import DONE, FAILED, SUPERSEDED_TEXT, answer_html, mark_quote
+from web.turns import CitedSource
 
 PASSWORD = "correct horse battery staple"
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
@@ -127,7 +134,7 @@ def test_staff_login_is_off_without_credentials(settings):
     auth = StaffAuth(settings)
     assert not auth.enabled
     assert not auth.login("", "", None).ok
-    demo = ui.build_app(settings)
+    demo = build_app(settings)
     texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any("Beheer staat uit" in str(t) for t in texts)
 
@@ -324,7 +331,7 @@ def test_find_span_ignores_line_breaks_and_quote_styles():
     start, end = find_span(text, "thema's, namelijk 'cybercrime")
     assert text[start:end] == "thema’s, namelijk\r\n‘cybercrime"
     assert find_span(text, "iets anders") is None
-    marked = ui.mark_quote("a <b> cybercrime en zo", "cybercrime")
+    marked = mark_quote("a <b> cybercrime en zo", "cybercrime")
     assert marked == "a &lt;b&gt; <mark>cybercrime</mark> en zo"
 
 
@@ -344,9 +351,9 @@ def test_render_page_marks_the_quote():
 
 
 def test_answer_html_links_citations_and_marks_refusals():
-    html = ui.answer_html(_answer(), turn=3)
+    html = answer_html(_answer(), turn=3)
     assert 'href="#bron-3-1"' in html and "[1]" in html
-    refusal = ui.answer_html(_answer(refused=True).model_copy(update={"text": "Niet <hier>."}), 0)
+    refusal = answer_html(_answer(refused=True).model_copy(update={"text": "Niet <hier>."}), 0)
     assert 'class="ivb-refusal"' in refusal and "&lt;hier&gt;" in refusal
 
 
@@ -363,7 +370,7 @@ def staff_app(tmp_path_factory, base_settings, embedder):
     report = ingest_paths([CORPUS], settings, embedder=embedder)
     assert report.ok, report.failed
     service = get_service(settings, embedder)
-    return ui.WebApp(settings, service)
+    return WebApp(settings, service)
 
 
 def _fact_pdf(path: Path, fact: str) -> Path:
@@ -371,10 +378,10 @@ def _fact_pdf(path: Path, fact: str) -> Path:
     return make_text_pdf(path, [page], title="Cyberlab Urk")
 
 
-def _uploads(app: ui.WebApp) -> list[str]:
-    if not app.uploads_dir.exists():
+def _uploads(app: WebApp) -> list[str]:
+    if not app.staff.uploads_dir.exists():
         return []
-    return sorted(p.name for p in app.uploads_dir.iterdir() if not p.name.startswith("."))
+    return sorted(p.name for p in app.staff.uploads_dir.iterdir() if not p.name.startswith("."))
 
 
 def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
@@ -407,32 +414,34 @@ def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
 
 def test_staff_actions_need_a_live_token(staff_app):
     with pytest.raises(gr.Error):
-        staff_app.upload(None, str(SEED_PDF), "", "", "", "beleid", "", "")
+        staff_app.staff.upload(None, str(SEED_PDF), "", "", "", "beleid", "", "")
     with pytest.raises(gr.Error):
-        staff_app.delete("forged-token", SEED_ID)
+        staff_app.staff.delete("forged-token", SEED_ID)
     with pytest.raises(gr.Error):
-        staff_app.export_audit("")
+        staff_app.staff.export_audit("")
     assert staff_app.service.store.document(SEED_ID) is not None
 
 
 def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     app = staff_app
-    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
     store = app.service.store
 
     first = _fact_pdf(tmp_path / "cyberlab urk.pdf", "Het cyberlab opent in 2031.")
-    message, *_ = app.upload(token, str(first), "urk-cyberlab", "", "Urk", "beleid", "2026", "")
-    assert message.startswith(ui.DONE) and "toegevoegd" in message, message
+    message, *_ = app.staff.upload(
+        token, str(first), "urk-cyberlab", "", "Urk", "beleid", "2026", ""
+    )
+    assert message.startswith(DONE) and "toegevoegd" in message, message
     assert _uploads(app) == ["cyberlab urk.pdf", "cyberlab urk.pdf.meta.toml"]
-    sidecar = (app.uploads_dir / "cyberlab urk.pdf.meta.toml").read_text()
+    sidecar = (app.staff.uploads_dir / "cyberlab urk.pdf.meta.toml").read_text()
     assert 'id = "urk-cyberlab"' in sidecar and 'municipality = "Urk"' in sidecar
     record = store.document("urk-cyberlab")
     assert record is not None and record.municipality == "Urk" and record.date == "2026"
 
     # Replace: same id, other file name and content; the old upload file goes.
     second = _fact_pdf(tmp_path / "nieuw.pdf", "Het cyberlab opent op 14 maart 2031.")
-    message, *_ = app.upload(token, str(second), "urk-cyberlab", "", "Urk", "beleid", "", "")
-    assert message.startswith(ui.DONE) and "vervangen" in message, message
+    message, *_ = app.staff.upload(token, str(second), "urk-cyberlab", "", "Urk", "beleid", "", "")
+    assert message.startswith(DONE) and "vervangen" in message, message
     assert _uploads(app) == ["nieuw.pdf", "nieuw.pdf.meta.toml"]
     replaced = store.document("urk-cyberlab")
     assert replaced is not None and replaced.doc_hash != record.doc_hash
@@ -443,7 +452,7 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
         [(d.doc_id, d.doc_hash) for d in store.documents()],
         store.count_chunks(),
         _uploads(app),
-        (app.uploads_dir / "nieuw.pdf").read_bytes(),
+        (app.staff.uploads_dir / "nieuw.pdf").read_bytes(),
     )
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()
@@ -454,71 +463,77 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     }
     attempts["type"].write_bytes(b"MZ\x90\x00")
     for kind, path in attempts.items():
-        message, *_ = app.upload(token, str(path), "urk-cyberlab", "", "Urk", "beleid", "", "")
-        assert message.startswith(ui.FAILED), (kind, message)
+        message, *_ = app.staff.upload(
+            token, str(path), "urk-cyberlab", "", "Urk", "beleid", "", ""
+        )
+        assert message.startswith(FAILED), (kind, message)
         after = (
             [(d.doc_id, d.doc_hash) for d in store.documents()],
             store.count_chunks(),
             _uploads(app),
-            (app.uploads_dir / "nieuw.pdf").read_bytes(),
+            (app.staff.uploads_dir / "nieuw.pdf").read_bytes(),
         )
         assert after == before, kind
-    assert "ondersteund" in app.upload(token, str(attempts["type"]), "", "", "", "", "", "")[0]
+    assert (
+        "ondersteund" in app.staff.upload(token, str(attempts["type"]), "", "", "", "", "", "")[0]
+    )
 
     # Bad metadata is refused before anything is written.
-    message, *_ = app.upload(token, str(second), "../evil", "", "", "beleid", "", "")
-    assert message.startswith(ui.FAILED) and "ongeldig" in message
-    message, *_ = app.upload(token, str(second), "", "", "", "beleid", "gisteren", "")
-    assert message.startswith(ui.FAILED) and "Datum" in message
+    message, *_ = app.staff.upload(token, str(second), "../evil", "", "", "beleid", "", "")
+    assert message.startswith(FAILED) and "ongeldig" in message
+    message, *_ = app.staff.upload(token, str(second), "", "", "", "beleid", "gisteren", "")
+    assert message.startswith(FAILED) and "Datum" in message
 
     # Delete: gone from the index and from the uploads folder.
-    message, *_ = app.delete(token, "urk-cyberlab")
-    assert message.startswith(ui.DONE)
+    message, *_ = app.staff.delete(token, "urk-cyberlab")
+    assert message.startswith(DONE)
     assert store.document("urk-cyberlab") is None and _uploads(app) == []
     assert store.document(SEED_ID) is not None
 
 
 def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):
     app = staff_app
-    steps = list(app.respond(QUESTION, [], "raad", "alle", "extractive", None))
+    steps = list(app.chat.respond(QUESTION, [], "raad", "alle", "extractive", None))
     first, last = steps[0], steps[-1]
     assert first[0][-1]["role"] == "assistant" and first[1] == ""  # shown at once, box cleared
     chat, _, turns, panel, _, _, _ = last
     (turn,) = turns
     assert 'href="#bron-0-1"' in chat[-1]["content"] and "pagina 2" in panel
-    assert turn["citations"][0]["page"] == "2" and "<mark>" in panel
+    assert turn.citations[0].page == "2" and "<mark>" in panel
     audit = read_jsonl(app.settings.audit_path)
-    assert audit[-1]["id"] == turn["audit_id"] and audit[-1]["channel"] == "web"
+    assert audit[-1]["id"] == turn.audit_id and audit[-1]["channel"] == "web"
 
-    panel, image, detail = app.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
+    panel, image, detail = app.chat.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
     assert "ivb-active" in panel and "Pagina 2" in detail
     assert image.value is not None and image.visible is True
-    assert app.show_source(turns, gr.EventData(None, {"ref": "../../x"}))[0] is not None
+    assert app.chat.show_source(turns, gr.EventData(None, {"ref": "../../x"}))[0] is not None
 
-    pending, box, _, _ = app.rate(
+    pending, box, _, _ = app.chat.rate(
         turns, gr.LikeData(None, {"index": 1, "value": "", "liked": False}), None
     )
     assert pending == {"turn": 0, "rating": "down"} and box.visible is True
-    app.comment(pending, "Te lang.", turns, None)
+    app.chat.comment(pending, "Te lang.", turns, None)
     feedback = read_jsonl(app.settings.feedback_path)
     assert [(f["rating"], f["comment"]) for f in feedback[-2:]] == [
         ("down", ""),
         ("down", "Te lang."),
     ]
-    assert feedback[-1]["turn_id"] == turn["audit_id"]
+    assert feedback[-1]["turn_id"] == turn.audit_id
 
     # A follow-up sees the history; a question outside the documents is a refusal.
     steps = list(
-        app.respond("Hoe hoog is de Mount Everest?", turns, "inwoner", "Urk", "extractive", None)
+        app.chat.respond(
+            "Hoe hoog is de Mount Everest?", turns, "inwoner", "Urk", "extractive", None
+        )
     )
     chat, _, turns, panel, _, _, _ = steps[-1]
-    assert len(turns) == 2 and turns[1]["refused"] and 'class="ivb-refusal"' in chat[-1]["content"]
+    assert len(turns) == 2 and turns[1].refused and 'class="ivb-refusal"' in chat[-1]["content"]
     assert "geen bronnen" in panel
 
 
 def test_chat_events_queue_per_backend(settings):
     settings = settings.model_copy(update={"chat_concurrency": 3})
-    demo = ui.build_app(settings)
+    demo = build_app(settings)
     fns = list(demo.fns.values())
     limits = {
         f.concurrency_id: f.concurrency_limit
@@ -526,11 +541,11 @@ def test_chat_events_queue_per_backend(settings):
         if str(f.concurrency_id).startswith("chat-")
     }
     assert limits["chat-shared"] == 3
-    if "local" in ui.available_backends(settings):
+    if "local" in available_backends(settings):
         # Every local question takes its place in the model's own line at once (one at a
         # time, first come first served: see test_model_line_*), not in a Gradio queue.
         assert limits["chat-local"] is None
-    assert demo.ivb_app.local_line.max_waiting == 3 * ui.LOCAL_WAITING_PER_SLOT
+    assert demo.ivb_app.chat.local_line.max_waiting == 3 * LOCAL_WAITING_PER_SLOT
     public = [f for f in fns if f.api_visibility == "public"]
     assert [f.api_name for f in public] == ["ask"]
     # The API has a group of its own: API callers never hold up the web chat.
@@ -539,12 +554,12 @@ def test_chat_events_queue_per_backend(settings):
 
 
 def test_model_line_serves_first_come_first_served():
-    line = ui.ModelLine(max_waiting=3)
+    line = ModelLine(max_waiting=3)
     holder = line.join()
     assert holder.place() == 0 and list(holder.places()) == []  # its turn at once
     tickets = [line.join() for _ in range(3)]
     assert [t.place() for t in tickets] == [1, 2, 3] and line.waiting == 3
-    with pytest.raises(ui.LineFull):
+    with pytest.raises(LineFull):
         line.join()  # three wait already: the fourth is refused, not queued
 
     told: dict[int, list[int]] = {i: [] for i in range(3)}
@@ -552,7 +567,7 @@ def test_model_line_serves_first_come_first_served():
     holding = {"now": 0, "most": 0}
     lock = threading.Lock()
 
-    def request(i: int, ticket: ui.Ticket) -> None:
+    def request(i: int, ticket: Ticket) -> None:
         with ticket:
             for place in ticket.places(poll_s=0.02):
                 told[i].append(place)
@@ -586,9 +601,9 @@ def test_model_line_serves_first_come_first_served():
 
 
 def test_model_line_frees_the_place_of_a_request_that_gives_up():
-    line = ui.ModelLine(max_waiting=2)
+    line = ModelLine(max_waiting=2)
     holder, first, second = line.join(), line.join(), line.join()
-    with pytest.raises(ui.LineFull):
+    with pytest.raises(LineFull):
         line.join()
     first.leave()  # e.g. the page was closed while it waited
     assert second.place() == 1 and line.waiting == 1
@@ -603,17 +618,19 @@ def test_model_line_frees_the_place_of_a_request_that_gives_up():
 
 def test_local_questions_wait_in_one_line_then_are_refused_as_busy(staff_app, monkeypatch):
     app = staff_app
-    line = ui.ModelLine(max_waiting=1)
-    monkeypatch.setattr(app, "local_line", line)
-    monkeypatch.setattr(app, "backends", ["extractive", "local"])
+    line = ModelLine(max_waiting=1)
+    monkeypatch.setattr(app.chat, "local_line", line)
+    monkeypatch.setattr(app.chat, "backends", ["extractive", "local"])
     # No model needed: "local" questions are answered by the extractive backend here.
-    extractive = app.pipeline.stream
+    extractive = app.chat.pipeline.stream
     monkeypatch.setattr(
-        app.pipeline, "stream", lambda q, **kw: extractive(q, **{**kw, "backend": "extractive"})
+        app.chat.pipeline,
+        "stream",
+        lambda q, **kw: extractive(q, **{**kw, "backend": "extractive"}),
     )
     holder = line.join()  # the model is busy with another question
 
-    steps = app.respond(QUESTION, [], "raad", "alle", "local", None)
+    steps = app.chat.respond(QUESTION, [], "raad", "alle", "local", None)
     first = next(steps)
     note = first[0][-1]["content"]
     assert "Wachtrij lokaal model: u bent nummer 1" in note and 'class="ivb-status"' in note
@@ -622,13 +639,13 @@ def test_local_questions_wait_in_one_line_then_are_refused_as_busy(staff_app, mo
 
     # One more: the web chat says it is busy and keeps the question in the box; the API
     # gives a well-formed refusal. Neither waits nor fails.
-    (busy,) = list(app.respond("Wat doet Urk?", [], "raad", "alle", "local", None))
+    (busy,) = list(app.chat.respond("Wat doet Urk?", [], "raad", "alle", "local", None))
     message = busy[0][-1]["content"]
-    assert ui.BUSY_TEXT in message and 'class="ivb-refusal"' in message
+    assert BUSY_TEXT in message and 'class="ivb-refusal"' in message
     assert "Het taalmodel is nu bezet" in message and busy[1] == "Wat doet Urk?"
-    result = app.ask_api(QUESTION, "raad", "alle", "local", "[]")
+    result = app.chat.ask_api(QUESTION, "raad", "alle", "local", "[]")
     assert result["refused"] is True and result["refusal_reason"] == "busy"
-    assert result["answer"] == ui.BUSY_TEXT and result["citations"] == []
+    assert result["answer"] == BUSY_TEXT and result["citations"] == []
     assert result["backend"] == "local" and "total" in result["timings"]
 
     # The model is free: the waiting question is answered, and leaves the line.
@@ -723,37 +740,37 @@ def test_backend_choice_is_shown_only_with_more_than_one_backend(settings, tmp_p
     no_model = settings.model_copy(
         update={"llm_gguf": str(tmp_path / "ontbreekt.gguf"), "llm_backend": "local"}
     )
-    assert ui.available_backends(no_model) == ["extractive"]
-    radio = _backend_radio(ui.build_app(no_model))
+    assert available_backends(no_model) == ["extractive"]
+    radio = _backend_radio(build_app(no_model))
     assert radio.visible is False and radio.value == "extractive"
 
     remote = no_model.model_copy(
         update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_backend": "openai"}
     )
-    assert ui.available_backends(remote) == ["openai", "extractive"]
-    radio = _backend_radio(ui.build_app(remote))
+    assert available_backends(remote) == ["openai", "extractive"]
+    radio = _backend_radio(build_app(remote))
     assert radio.visible is True and radio.value == "openai"
     assert [value for _, value in radio.choices] == ["openai", "extractive"]
 
-    if ui.find_spec("llama_cpp") is not None:
+    if find_spec("llama_cpp") is not None:
         gguf = tmp_path / "model.gguf"
         gguf.write_bytes(b"GGUF")
         with_model = no_model.model_copy(update={"llm_gguf": str(gguf)})
-        assert ui.available_backends(with_model) == ["local", "extractive"]
+        assert available_backends(with_model) == ["local", "extractive"]
 
 
 def test_follow_up_in_the_web_chat_reads_the_conversation(staff_app):
     app = staff_app
-    *_, first = app.respond(QUESTION, [], "raad", "alle", "extractive", None)
-    *_, last = app.respond(FOLLOW_UP, first[2], "raad", "alle", "extractive", None)
+    *_, first = app.chat.respond(QUESTION, [], "raad", "alle", "extractive", None)
+    *_, last = app.chat.respond(FOLLOW_UP, first[2], "raad", "alle", "extractive", None)
     chat, _, turns, panel, _, _, _ = last
     follow_up = turns[1]
-    assert not follow_up["refused"], follow_up["answer"]
-    assert any(c["page"] == "2" for c in follow_up["citations"])
+    assert not follow_up.refused, follow_up.answer
+    assert any(c.page == "2" for c in follow_up.citations)
     assert "pagina 2" in panel and 'href="#bron-1-1"' in chat[-1]["content"]
-    assert re.search("crisisorganisatie|evenementen", follow_up["answer"], re.IGNORECASE)
+    assert re.search("crisisorganisatie|evenementen", follow_up.answer, re.IGNORECASE)
     record = read_jsonl(app.settings.audit_path)[-1]
-    assert record["id"] == follow_up["audit_id"] and record["question"] == FOLLOW_UP
+    assert record["id"] == follow_up.audit_id and record["question"] == FOLLOW_UP
     # The question was read with the conversation: the earlier question is part of it.
     standalone = record["standalone_question"]
     assert standalone != FOLLOW_UP and "thema" in standalone.lower(), standalone
@@ -761,7 +778,7 @@ def test_follow_up_in_the_web_chat_reads_the_conversation(staff_app):
 
 def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(staff_app, tmp_path):
     app = staff_app
-    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
     store = app.service.store
 
     def state() -> tuple:
@@ -778,8 +795,8 @@ def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(staff_ap
         handle.truncate(int((app.settings.max_file_mb + 1) * 1_000_000))
     limit = f"de grens is {app.settings.max_file_mb:g} MB"
     for path, reason in [(scan, "geen tekst"), (large, limit)]:
-        message, rows, _ = app.upload(token, str(path), "", "", "", "beleid", "", "")
-        assert message.startswith(ui.FAILED), message
+        message, rows, _ = app.staff.upload(token, str(path), "", "", "", "beleid", "", "")
+        assert message.startswith(FAILED), message
         assert path.name in message and reason in message, message
         assert state() == before, path.name
         assert [r[0] for r in rows] == [d for d, _ in before[0]]
@@ -874,11 +891,11 @@ def corpus_run(tmp_path_factory, base_settings, embedder) -> dict:
     settings = _staff_settings(
         base_settings, store_dir=tmp_path_factory.mktemp("corpus-store"), corpus_dir=folder
     )
-    app = ui.WebApp(settings, get_service(settings, embedder))
-    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
-    rows_before, _ = app.documents(token)
+    app = WebApp(settings, get_service(settings, embedder))
+    token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    rows_before, _ = app.staff.documents(token)
     progress = ProgressRecorder()
-    message, rows, choices = app.reingest(token, progress)
+    message, rows, choices = app.staff.reingest(token, progress)
     return {
         "app": app,
         "before": rows_before,
@@ -892,7 +909,7 @@ def corpus_run(tmp_path_factory, base_settings, embedder) -> dict:
 def test_reingest_corpus_folder_shows_progress_and_refreshes_the_table(corpus_run):
     assert corpus_run["before"] == []
     message = corpus_run["message"]
-    assert message.startswith(ui.DONE) and "3 toegevoegd" in message and "0 mislukt" in message
+    assert message.startswith(DONE) and "3 toegevoegd" in message and "0 mislukt" in message
     assert sorted(r[0] for r in corpus_run["rows"]) == CORPUS_IDS
     assert sorted(value for _, value in corpus_run["choices"].choices) == CORPUS_IDS
     status = {r[0]: r[-1] for r in corpus_run["rows"]}
@@ -910,18 +927,18 @@ def test_reingest_corpus_folder_shows_progress_and_refreshes_the_table(corpus_ru
 
 
 def _ask_and_open(
-    app: ui.WebApp, question: str, doc_id: str, municipality: str = "alle"
-) -> tuple[dict, str, str, object]:
+    app: WebApp, question: str, doc_id: str, municipality: str = "alle"
+) -> tuple[CitedSource, str, str, object]:
     """Ask in the chat, then open the first citation of doc_id: (citation, panel, detail,
     page image)."""
-    *_, last = app.respond(question, [], "raad", municipality, "extractive", None)
+    *_, last = app.chat.respond(question, [], "raad", municipality, "extractive", None)
     turns = last[2]
     (turn,) = turns
-    assert not turn["refused"], turn["answer"]
-    cited = [c for c in turn["citations"] if c["doc_id"] == doc_id]
-    assert cited, turn["citations"]
-    ref = {"ref": f"0-{cited[0]['n']}"}
-    panel, image, detail = app.show_source(turns, gr.EventData(None, ref))
+    assert not turn.refused, turn.answer
+    cited = [c for c in turn.citations if c.doc_id == doc_id]
+    assert cited, turn.citations
+    ref = {"ref": f"0-{cited[0].n}"}
+    panel, image, detail = app.chat.show_source(turns, gr.EventData(None, ref))
     return cited[0], panel, detail, image
 
 
@@ -949,11 +966,11 @@ def test_markdown_and_docx_sources_show_their_section(
     citation, panel, detail, image = _ask_and_open(corpus_run["app"], question, doc_id)
     assert image.visible is False and image.value is None  # no page image for text files
     title = re.search(r'<p class="ivb-h">(.*?)</p>', detail)
-    assert title and title.group(1).startswith(f"Bron [{citation['n']}]: ")
+    assert title and title.group(1).startswith(f"Bron [{citation.n}]: ")
     assert heading in title.group(1)
     marks = re.findall(r"<mark>(.*?)</mark>", detail, re.DOTALL)
     assert len(marks) == 1 and quoted in marks[0].lower()
-    assert "ivb-active" in panel and ui.SUPERSEDED_TEXT not in panel + detail
+    assert "ivb-active" in panel and SUPERSEDED_TEXT not in panel + detail
 
 
 def test_a_superseded_source_is_labelled(corpus_run):
@@ -966,15 +983,15 @@ def test_a_superseded_source_is_labelled(corpus_run):
         "emmeloord-buurtpreventie-2025",
         municipality="Noordoostpolder",
     )
-    assert citation["superseded"] is True
-    assert ui.SUPERSEDED_TEXT in panel and ui.SUPERSEDED_TEXT in detail
+    assert citation.superseded is True
+    assert SUPERSEDED_TEXT in panel and SUPERSEDED_TEXT in detail
 
 
 # --------------------------------------------------------------------------- served app
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, base_settings, embedder) -> Iterator[tuple[str, ui.WebApp]]:
+def served(tmp_path_factory, base_settings, embedder) -> Iterator[tuple[str, WebApp]]:
     """The real app on a free loopback port, over its own seeded store; uploads up to 1 MB
     (so that the upload limit can be tried with small files)."""
 
@@ -1019,7 +1036,7 @@ def test_api_answers_with_the_structured_answer(served):
     assert list(endpoints) == ["/ask"]  # the staff actions are not offered to clients
 
     result = client.predict(QUESTION, "raad", "alle", "extractive", "[]", api_name="/ask")
-    expected = app.pipeline.ask(QUESTION, backend="extractive").as_dict()
+    expected = app.chat.pipeline.ask(QUESTION, backend="extractive").as_dict()
     assert set(result) == set(expected)
     assert result["refused"] is False and result["answer"] == expected["answer"]
     assert [(c["doc_id"], c["page"]) for c in result["citations"]] == [(SEED_ID, "2")]
@@ -1117,7 +1134,7 @@ def test_anonymous_staff_calls_are_refused(served, tmp_path):
     file_data = {"path": uploaded, "orig_name": "anoniem.pdf", "meta": {"_type": "gradio.FileData"}}
     stream = _call(url, names["upload"], [None, file_data, "anoniem", "", "", "beleid", "", ""])
     assert "event: error" in stream and "niet ingelogd" in stream
-    assert not app.uploads_dir.exists() or not any(app.uploads_dir.iterdir())
+    assert not app.staff.uploads_dir.exists() or not any(app.staff.uploads_dir.iterdir())
     assert [(d.doc_id, d.doc_hash) for d in store.documents()] == before
 
 
@@ -1139,7 +1156,7 @@ def _file_text(value: dict) -> str:
 def test_staff_exports_the_audit_log_and_feedback(served):
     url, app = served
     names = _staff_endpoints(url)
-    answer = app.pipeline.ask(QUESTION, backend="extractive")
+    answer = app.chat.pipeline.ask(QUESTION, backend="extractive")
     audit_id = record_turn(app.settings, answer, "export-sessie", channel="web")
     common = {"session_hash": "export-sessie", "citations": answer.citations}
     record_feedback(app.settings, question=QUESTION, answer=answer.text, rating="up",
@@ -1156,7 +1173,7 @@ def test_staff_exports_the_audit_log_and_feedback(served):
 
     # A token sent by the caller is never used: gradio fills a gr.State input from the
     # session on the server, which only the login event sets.
-    token = app.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
     assert "niet ingelogd" in _call(url, names["audit"], [token])
     session = _staff_session(url)
     (audit_file,) = _completed(_call(url, names["audit"], [None], session))
@@ -1191,7 +1208,7 @@ def test_a_file_a_bit_too_large_gets_the_dutch_reason(served, tmp_path):
     file_data = {"path": uploaded, "orig_name": over.name, "meta": {"_type": "gradio.FileData"}}
     data = [None, file_data, "", "", "", "", "", ""]
     message, *_ = _completed(_call(url, names["upload"], data, _staff_session(url)))
-    assert message.startswith(ui.FAILED) and over.name in message
+    assert message.startswith(FAILED) and over.name in message
     assert f"de grens is {app.settings.max_file_mb:g} MB" in message
 
     far = tmp_path / "veel te groot.pdf"

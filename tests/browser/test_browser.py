@@ -244,7 +244,7 @@ async ({pdf, name, label}) => {
 def test_an_anonymous_upload_is_refused(running_app, browser_page, tmp_path):
     page = browser_page.page  # a fresh browser context: nobody is logged in
     store = running_app.app.service.store
-    uploads = running_app.app.uploads_dir
+    uploads = running_app.app.staff.uploads_dir
     before = (
         [(d.doc_id, d.doc_hash) for d in store.documents()],
         store.count_chunks(),

@@ -13,7 +13,7 @@ Run the full trials with
     python -m tests.stress.load                                  # 20 sessions, 120 s, extractive
     python -m tests.stress.load --backend local --sessions 4 --max-requests 4
 
-They start the app themselves (a seeded temporary store, `ui.build_app` + `ui.launch` on
+They start the app themselves (a seeded temporary store, `web.layout.build_app` + `ui.launch` on
 a free loopback port, in a child process so that clients and server do not share one
 interpreter) unless `--url` names a running one. The test suite runs a short version.
 """
@@ -41,7 +41,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 POLL_S = 0.05  # how often a waiting request's status is read
 REQUIRED_KEYS = ("answer", "refused", "citations", "passages", "timings")
 STARTED_STATES = ("PROCESSING", "ITERATING", "PROGRESS", "FINISHED")
-# How the app's progress names a place in the local model's line (ui.LOCAL_QUEUE_TEXT);
+# How the app's progress names a place in the local model's line (web.render.LOCAL_QUEUE_TEXT);
 # the progress unit's index is that place, 1 being next.
 LOCAL_PLACE_DESC = "Wachtrij lokaal model"
 
@@ -351,7 +351,7 @@ def summarise(
             "waited_over_1s": sum(1 for w in waits if w > 1.0),
             # As the clients saw it: a hand-over can overlap by one poll.
             "max_processing_at_once": max_concurrent(records),
-            # The local model's own line (ui.ModelLine), reported as progress: 1 is next.
+            # The local model's own line (assistant.model_line), reported as progress: 1 is next.
             "max_local_place": max((r.max_local_place or 0 for r in records), default=0),
             "told_local_place": sum(1 for r in records if (r.max_local_place or 0) > 0),
         },
@@ -373,6 +373,7 @@ def serve(backend: str, port: int, store_dir: Path, chat_concurrency: int | None
     import ui
     from assistant.settings import REPO_ROOT, Settings
     from ingest.pipeline import ingest_paths
+    from web.layout import build_app
 
     update: dict[str, Any] = {}
     if chat_concurrency is not None:
@@ -388,9 +389,9 @@ def serve(backend: str, port: int, store_dir: Path, chat_concurrency: int | None
     report = ingest_paths([settings.corpus_dir], settings)
     if not report.ok:
         raise SystemExit(f"seeding the store failed: {report.failed}")
-    demo = ui.build_app(settings)
+    demo = build_app(settings)
     if backend == "local":  # load the model now, not inside the first timed request
-        demo.ivb_app.pipeline.chat_model("local").load()
+        demo.ivb_app.chat.pipeline.chat_model("local").load()
     ui.launch(demo, settings, quiet=True)
 
 

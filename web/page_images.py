@@ -1,5 +1,5 @@
-"""Showing a cited source: where the quote lies in a passage, and the PDF page itself with
-the quote marked.
+"""The cited page for the web page: where a quote lies in a passage, and the PDF page itself
+with the quote marked.
 
 `find_span` locates a quote in text the way a reader would (ignoring case, spacing, line
 breaks and quote styles); `excerpt` cuts the passage around it; `render_page` draws a PDF
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from assistant.types import Answer
+from assistant.types import Citation
 
 log = logging.getLogger("ivb.sources")
 
@@ -123,27 +122,8 @@ def excerpt(text: str, quote: str, window: int | None = 280) -> Excerpt:
     return Excerpt(text[lo:start], text[start:end], text[end:hi], lo > 0, hi < len(text))
 
 
-def cited_sources(answer: Answer) -> list[dict[str, Any]]:
-    """An answer's citations as plain dicts for the source panel, each with ``context``:
-    the whole cited passage (the quote itself when the passage is not in the answer), and
-    ``superseded``: whether a newer version of its document replaces it.
-
-    Args:
-        answer: the checked answer.
-    """
-    passages = {p.chunk.id: p for p in answer.passages}
-    sources = []
-    for c in answer.citations:
-        passage = passages.get(c.chunk_id)
-        source = c.model_dump()
-        source["context"] = passage.chunk.text if passage else c.quote
-        source["superseded"] = bool(source.get("superseded") or (passage and passage.superseded))
-        sources.append(source)
-    return sources
-
-
-def citation_page(citation: Mapping[str, Any]) -> Image.Image | None:
-    """The cited page with the quote marked, for a citation from `cited_sources`.
+def citation_page(citation: Citation) -> Image.Image | None:
+    """The cited page with the quote marked.
 
     Args:
         citation: source, page_index and quote.
@@ -151,9 +131,9 @@ def citation_page(citation: Mapping[str, Any]) -> Image.Image | None:
     Returns:
         The image; None for a source that is not a PDF or a page that cannot be drawn.
     """
-    if not str(citation["source"]).lower().endswith(".pdf"):
+    if not str(citation.source).lower().endswith(".pdf"):
         return None
-    return render_page(citation["source"], citation["page_index"], citation["quote"])
+    return render_page(citation.source, citation.page_index, citation.quote)
 
 
 def render_page(

@@ -1,7 +1,7 @@
 """The web page's dressing: its stylesheet, theme and scripts, and the rewrite that serves
 gradio's page as a Dutch page that names nothing outside this machine.
 
-Kept apart from ui.py, which lays the page out and wires its events; nothing here knows
+Kept apart from web.layout, which lays the page out and wires its events; nothing here knows
 about the assistant.
 """
 

@@ -1,0 +1,184 @@
+"""The staff page's handlers: login, the document table, upload, delete, re-reading the
+corpus folder and the exports. Every action checks the login token on the server.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.audit import export_audit
+from assistant.auth import StaffAuth
+from assistant.feedback import export_feedback_file
+from assistant.service import Service
+from assistant.settings import Settings
+from assistant.store import StoreLockedError
+from ingest.uploads import ingest_upload, remove_document, uploads_folder
+from web.render import FAILED, reingest_markdown, remove_markdown, upload_markdown
+
+log = logging.getLogger("ivb.ui")
+
+
+def _short_time(iso: str) -> str:
+    """'2026-11-27T19:17:35+00:00' as '2026-11-27 19:17 UTC'."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
+
+
+class StaffHandlers:
+    """What the staff page's events call.
+
+    Args:
+        settings: the settings to serve (staff login, corpus folder, upload limits).
+        service: the shared service (store, retriever, models).
+    """
+
+    def __init__(self, settings: Settings, service: Service) -> None:
+        self.settings = settings
+        self.service = service
+        self.auth = StaffAuth(settings)
+        self.uploads_dir = uploads_folder(settings)
+
+    def _staff(self, token: str | None) -> str:
+        """The logged-in staff member, checked on the server; refuses everyone else."""
+        user = self.auth.validate(token)
+        if user is None:
+            raise gr.Error("U bent niet ingelogd of uw sessie is verlopen. Log opnieuw in.")
+        return user
+
+    def login(self, username: str, password: str, request: gr.Request) -> tuple[Any, ...]:
+        """Log in. Returns (token, message, login form, staff panel, password box, document
+        table, delete choices)."""
+        client = getattr(getattr(request, "client", None), "host", None)
+        result = self.auth.login(username or "", password or "", client)
+        if not result.ok:
+            log.warning("staff login failed for %r", (username or "")[:40])
+            hidden = gr.Column(visible=False)
+            return None, result.message, gr.skip(), hidden, "", gr.skip(), gr.skip()
+        log.info("staff login: %s", username)
+        return (
+            result.token,
+            f"Ingelogd als **{html.escape(username.strip())}**.",
+            gr.Column(visible=False),
+            gr.Column(visible=True),
+            "",
+            *self.documents(result.token),
+        )
+
+    def logout(self, token: str | None) -> tuple[Any, ...]:
+        """Log out. Returns (token, message, login form, staff panel)."""
+        self.auth.logout(token)
+        return None, "U bent uitgelogd.", gr.Column(visible=True), gr.Column(visible=False)
+
+    def document_rows(self) -> list[list[Any]]:
+        """One row per indexed document, for the staff table (columns: web.layout's
+        DOC_COLUMNS)."""
+        rows = []
+        for d in self.service.store.documents():
+            replaced_by = ", ".join(d.superseded_by)
+            status = f"vervangen door {replaced_by}" if replaced_by else "actueel"
+            rows.append(
+                [
+                    d.doc_id,
+                    d.title,
+                    d.municipality,
+                    d.doc_type,
+                    d.date,
+                    d.pages,
+                    d.chunk_count,
+                    _short_time(d.ingested_at),
+                    status,
+                ]
+            )
+        return rows
+
+    def _doc_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in self.service.store.documents()]
+
+    def documents(self, token: str | None) -> tuple[Any, Any]:
+        """The document table and the choice of documents to delete."""
+        self._staff(token)
+        return self.document_rows(), gr.Dropdown(choices=self._doc_choices(), value=None)
+
+    def upload(
+        self,
+        token: str | None,
+        file: str | None,
+        doc_id: str,
+        title: str,
+        municipality: str,
+        doc_type: str,
+        date: str,
+        supersedes: str,
+    ) -> tuple[Any, ...]:
+        """Store an uploaded file with its metadata and ingest it; a failure changes nothing.
+
+        Returns (message, document table, delete choices).
+        """
+        user = self._staff(token)
+        result = ingest_upload(
+            self.service,
+            file,
+            doc_id=doc_id,
+            title=title,
+            municipality=municipality,
+            doc_type=doc_type,
+            date=date,
+            supersedes=supersedes,
+        )
+        message = upload_markdown(result)
+        log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
+        return message, *self.documents(token)
+
+    def delete(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
+        """Remove a document from the index (and its upload file). Returns (message, table,
+        delete choices)."""
+        user = self._staff(token)
+        result = remove_document(self.service, doc_id)
+        if result.ok:
+            log.info("staff %s deleted %s", user, doc_id)
+        return remove_markdown(result), *self.documents(token)
+
+    def reingest(self, token: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Re-read the corpus folder (unchanged files cost nothing). Returns (message, table,
+        delete choices)."""
+        user = self._staff(token)
+        from ingest.pipeline import ingest_paths
+
+        progress(0, desc="Corpusmap inlezen…")
+
+        def on_progress(p: Any) -> None:
+            progress((p.files_done, p.files_total), desc=f"Opnemen: {Path(p.current).name}")
+
+        try:
+            report = ingest_paths(
+                [self.settings.corpus_dir],
+                self.settings,
+                store=self.service.store,
+                embedder=self.service.retriever.embedder,
+                prune=True,
+                on_progress=on_progress,
+            )
+        except StoreLockedError:
+            return (
+                f"{FAILED}Er loopt al een opname; probeer het zo opnieuw.",
+                *self.documents(token),
+            )
+        log.info("staff %s re-ingested the corpus: %s", user, report.as_dict())
+        return reingest_markdown(report), *self.documents(token)
+
+    def export_audit(self, token: str | None) -> Any:
+        """The audit log (older records pruned first) as a file to download."""
+        user = self._staff(token)
+        log.info("staff %s exported the audit log", user)
+        return gr.File(value=str(export_audit(self.settings)), visible=True)
+
+    def export_feedback(self, token: str | None) -> Any:
+        """Feedback as evaluation items (JSON lines) to download, thumbs-down for review."""
+        user = self._staff(token)
+        log.info("staff %s exported feedback", user)
+        path = export_feedback_file(self.settings, include_negative=True)
+        return gr.File(value=str(path), visible=True)
