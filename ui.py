@@ -18,6 +18,8 @@ from assistant.settings import Settings, get_settings
 from web.assets import CSS, DutchPageMiddleware, theme
 from web.layout import build_app
 
+log = logging.getLogger("ivb.ui")
+
 UPLOAD_SLACK = 1.5  # gradio's own upload cap, as a multiple of settings.max_file_mb
 
 
@@ -83,8 +85,28 @@ def main(settings: Settings | None = None) -> None:
             f"Auditlog: {dropped} regels ouder dan {settings.audit_retention_days} "
             "dagen verwijderd."
         )
+    start_local_model_if_used(settings, console)
     demo = build_app(settings, service)
     launch(demo, settings)
+
+
+def start_local_model_if_used(settings: Settings, console: Any) -> None:
+    """Start the local model's process and wait for its self-test when the page will offer
+    it; a model that cannot start leaves the app on the other backends, with the reason
+    in the log, the terminal and on the page."""
+    from assistant.backends import local_model_available, local_model_notice
+    from assistant.llm import LocalModelStartError, start_local_model
+
+    if not local_model_available(settings):
+        return
+    console.print("Lokaal taalmodel starten (eigen proces) …")
+    try:
+        process = start_local_model(settings)
+    except LocalModelStartError as exc:
+        log.error("local model not started: %s", exc)
+        console.print(local_model_notice(settings) or str(exc), markup=False)
+        return
+    console.print(f"Lokaal taalmodel klaar: zelftest {process.self_test.seconds:.1f} s.")
 
 
 if __name__ == "__main__":

@@ -32,22 +32,68 @@ def backend_names() -> str:
     return f"{', '.join(BACKENDS[:-1])} of {BACKENDS[-1]}"
 
 
+LOCAL_RUNTIME_MISSING = (
+    "De lokale LLM-backend heeft llama-cpp-python met zijn server nodig, en dat is niet "
+    "geïnstalleerd: installeer met pip install '.[local-llm]' (bash scripts/bootstrap.sh), "
+    "of kies llm_backend 'openai' of 'extractive'."
+)
+# What the local model's process imports: llama.cpp and its OpenAI-compatible server.
+_LOCAL_RUNTIME = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context")
+
+
+def local_runtime_missing() -> str | None:
+    """Why the local model's process cannot start here (a package is missing), or None.
+
+    Looks the packages up without importing them: llama.cpp is never loaded in the app's
+    own process.
+    """
+    if any(find_spec(module) is None for module in _LOCAL_RUNTIME):
+        return LOCAL_RUNTIME_MISSING
+    return None
+
+
 def local_model_available(settings: Settings) -> bool:
-    """Whether the local backend can answer: llama-cpp-python is installed and the GGUF
-    file is there and intact (checked without downloading anything).
+    """Whether the local backend can answer: llama-cpp-python and its server are installed,
+    the GGUF file is there and intact (checked without downloading anything), and its
+    process, once started, passed its self-test.
 
     Args:
         settings: llm_gguf and the model cache folder.
     """
-    if find_spec("llama_cpp") is None:
+    if local_runtime_missing():
         return False
+    from assistant.model_process import running_local_model
     from assistant.models import ModelFetchError, ModelHashError, llm_model_path
 
     try:
-        return llm_model_path(settings, fetch=False).is_file()
+        if not llm_model_path(settings, fetch=False).is_file():
+            return False
     except (OSError, ModelHashError, ModelFetchError) as exc:  # ModelMissingError is an OSError
         log.info("local model not offered: %s", exc)
         return False
+    process = running_local_model(settings)
+    if process is not None and not process.ready:
+        log.info("local model not offered: %s", process.reason)
+        return False
+    return True
+
+
+def local_model_notice(settings: Settings) -> str | None:
+    """A Dutch line for the page when the configured local model is not answering, or None.
+
+    Args:
+        settings: llm_backend and the local model's settings.
+    """
+    if settings.llm_backend != "local" or local_model_available(settings):
+        return None
+    from assistant.model_process import running_local_model
+
+    process = running_local_model(settings)
+    reason = process.reason if process is not None and process.reason else "niet geïnstalleerd"
+    return (
+        f"Het lokale taalmodel is niet gestart ({reason}). De assistent antwoordt nu met "
+        "letterlijke passages uit de documenten."
+    )
 
 
 def available_backends(settings: Settings) -> list[Backend]:

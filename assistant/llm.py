@@ -9,7 +9,6 @@ caller quotes passages instead), so ``make_chat_model`` gives ``None``.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,10 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import SecretStr
 
-from assistant.backends import BACKENDS
+from assistant.backends import BACKENDS, local_runtime_missing
 from assistant.models import PACKAGED_LLM, REGISTRY, ModelError, llm_model_path
 from assistant.settings import Settings
 
-LLAMA_CPP_MISSING = (
-    "De lokale LLM-backend heeft llama-cpp-python met zijn server nodig, en dat is niet "
-    "geïnstalleerd: installeer met pip install '.[local-llm]' (bash scripts/bootstrap.sh), "
-    "of kies llm_backend 'openai' of 'extractive'."
-)
 OPENAI_URL_MISSING = (
     "llm_backend 'openai' heeft een openai_base_url nodig: zet IVB_OPENAI_BASE_URL "
     "(bijvoorbeeld http://127.0.0.1:8000/v1) of openai_base_url in ivb.toml, "
@@ -57,18 +51,6 @@ class ModelFailedError(ModelUnavailableError):
 class LocalModelStartError(ModelError, RuntimeError):
     """The local model's process did not come up (missing or damaged file, illegal
     instruction, too little memory, too slow); ``ivb`` stops with one line and status 3."""
-
-
-def local_runtime_missing() -> str | None:
-    """Why the local model's process cannot start here (a package is missing), or None.
-
-    Looks the packages up without importing them: llama.cpp is never loaded in the app's
-    own process.
-    """
-    for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context"):
-        if importlib.util.find_spec(module) is None:
-            return LLAMA_CPP_MISSING
-    return None
 
 
 class LocalProcessChat(BaseChatModel):

@@ -409,6 +409,18 @@ def local_model_process(
     return process
 
 
+def running_local_model(settings: Settings) -> LocalModelProcess | None:
+    """The process for these settings if one was started in this app, else None."""
+    from assistant.models import ModelError
+
+    try:
+        key = _key(settings)
+    except (OSError, ModelError):  # a missing or damaged file: nothing was started for it
+        return None
+    with _LOCK:
+        return _PROCESSES.get(key)
+
+
 def stop_local_model(settings: Settings) -> None:
     """Stop and forget the process for these settings (a later call starts a new one)."""
     with _LOCK:

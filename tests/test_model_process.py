@@ -10,6 +10,8 @@ made to do on purpose here: die with SIGILL, hang at start, stall mid-answer.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from assistant import llm, llm_build
 from assistant.answer import AnswerPipeline
@@ -30,6 +33,7 @@ from assistant.model_process import (
 )
 from assistant.settings import REPO_ROOT
 from assistant.types import Answer
+from tests.servers import free_port, running_app
 
 FAKE = [sys.executable, str(Path(__file__).with_name("fake_model_server.py"))]
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
@@ -260,3 +264,60 @@ def test_ivb_ask_with_a_broken_model_exits_3_with_one_line(seeded_settings, tmp_
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Modelfout: "), done.stderr
     assert "start niet" in lines[0] and "Traceback" not in done.stderr
+
+
+# --------------------------------------------------------------------------- in the web app
+
+
+@needs_runtime
+def test_the_app_starts_without_a_model_that_cannot_load(
+    seeded_settings, seeded_service, tmp_path: Path
+) -> None:
+    import ui
+    from web.layout import build_app
+
+    settings = seeded_settings.model_copy(
+        update={"llm_backend": "local", "llm_gguf": str(_bad_gguf(tmp_path)),
+                "llm_startup_timeout_s": 60}
+    )  # fmt: skip
+    console = Console(file=io.StringIO(), width=300)
+    try:
+        ui.start_local_model_if_used(settings, console)
+        printed = console.file.getvalue()
+        assert "niet gestart" in printed and "status 1" in printed
+        demo = build_app(settings, seeded_service)
+        assert demo.ivb_app.chat.backends == ["extractive"]
+        assert "Het lokale taalmodel is niet gestart" in json.dumps(demo.config, default=str)
+    finally:
+        stop_local_model(settings)
+
+
+@pytest.mark.llm
+@needs_runtime
+def test_the_web_app_answers_through_a_model_crash(base_settings, embedder, tmp_path: Path):
+    from gradio_client import Client
+
+    settings = base_settings.model_copy(
+        update={"store_dir": tmp_path / "store", "llm_backend": "local", "port": free_port()}
+    )
+    process = llm.start_local_model(settings)
+    try:
+        with running_app(settings, embedder) as (url, app):
+            assert app.chat.backends[0] == "local"
+            client = Client(url, verbose=False)
+            first_pid = process.pid
+            os.kill(first_pid, signal.SIGKILL)
+            during = client.predict(QUESTION, "raad", "alle", "local", "[]", api_name="/ask")
+            assert during["notice"] and during["fallback"] in ("model_failed", "model_unavailable")
+            assert not during["refused"] and during["citations"]
+            other = client.predict(QUESTION, "raad", "alle", "extractive", "[]", api_name="/ask")
+            assert not other["refused"] and not other["notice"]
+            deadline = time.monotonic() + 200
+            while time.monotonic() < deadline and not (process.ready and process.pid != first_pid):
+                time.sleep(0.2)
+            assert process.ready and process.pid != first_pid
+            after = client.predict(QUESTION, "raad", "alle", "local", "[]", api_name="/ask")
+            assert not after["notice"] and after["backend"].startswith("local")
+            assert not after["refused"]
+    finally:
+        stop_local_model(settings)

@@ -23,6 +23,8 @@ CSS = """
 .ivb-error { border-left: 5px solid #b91c1c; background: #fef2f2; color: #7f1d1d;
   padding: 0.6em 0.9em; border-radius: 6px; }
 .ivb-status { color: #374151; font-style: italic; }
+.ivb-notice { border-left: 4px solid #1d4ed8; padding-left: 0.6em; color: #1f2937; }
+.dark .ivb-notice { color: #e5e7eb; }
 .dark .ivb-status { color: #d1d5db; }
 .ivb-sources ol { padding-left: 0; list-style: none; margin: 0; }
 .ivb-source { border: 1px solid #d1d5db; border-radius: 6px; padding: 0.5em 0.75em;

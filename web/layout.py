@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.backends import BACKEND_LABELS
+from assistant.backends import BACKEND_LABELS, local_model_notice
 from assistant.service import Service, get_service
 from assistant.settings import Settings
 from ingest.uploads import UPLOAD_TYPES
@@ -141,6 +141,9 @@ def _chat_tab(chat: ChatHandlers) -> ChatPage:
     """The chat tab: the conversation, the example questions, the settings and the source
     panel (laid out only; `_wire_chat` connects them)."""
     gr.Markdown(INTRO_MD)
+    notice = local_model_notice(chat.settings)
+    if notice:
+        gr.Markdown(notice, elem_id="ivb-model-notice", elem_classes=["ivb-notice"])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             chatbot = gr.Chatbot(

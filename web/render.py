@@ -93,7 +93,13 @@ def answer_html(answer: Answer, turn: int) -> str:
         for c in answer.citations
     )
     tail = f'<p class="ivb-meta">Bronnen: {sources}</p>' if sources else ""
-    return f'<div class="ivb-answer">{_paragraphs(body)}{tail}</div>'
+    # Said above the answer when the model failed or was unavailable and code quoted instead.
+    notice = (
+        f'<p class="ivb-notice" role="status">{html.escape(answer.notice)}</p>'
+        if answer.notice
+        else ""
+    )
+    return f'<div class="ivb-answer">{notice}{_paragraphs(body)}{tail}</div>'
 
 
 def streaming_html(text: str) -> str:
