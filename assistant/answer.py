@@ -1,8 +1,13 @@
-"""The answer pipeline: condense → retrieve → decide → generate → check citations.
+"""The answer pipeline, in stages read top to bottom by `AnswerPipeline.stream`:
+
+guard → condense → retrieve → assess → generate (LLM) or extract (no LLM) → check
+citations → finish.
 
 What is known is decided by retrieval (a similarity threshold), what is said is checked
-by code (citations.py). The LLM only phrases; when it is absent, the extractive
-backend quotes the best sentences instead.
+by code (citations.py). The LLM only phrases; when it is absent, or gives nothing the
+checks accept, the extractive backend quotes the best sentences instead. The checks
+(guard, answerability, answer kinds) report a `RefusalReason`; this module alone decides
+to refuse.
 """
 
 from __future__ import annotations
@@ -11,30 +16,65 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.runnables import RunnableGenerator
 
-from assistant import prompts
+from assistant import guard, prompts
 from assistant.analysis import words
-from assistant.answer_types import answers_kind
+from assistant.answer_kinds import answers_kind
 from assistant.answerability import assess
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
-from assistant.guard import is_injection
-from assistant.language import detect
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.models import ModelError
-from assistant.retrieval import LangChainRetriever
+from assistant.question import Question
 from assistant.service import Service
 from assistant.store import Filters
-from assistant.types import Answer, AnswerSentence, Citation, Passage
+from assistant.types import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    FallbackReason,
+    RefusalReason,
+)
+
+log = logging.getLogger("ivb.answer")
 
 History = Sequence[tuple[str, str]]
 _MARKERS = re.compile(r"\[\d+\]")
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
 
-log = logging.getLogger("ivb.answer")
+
+@dataclass
+class AnswerRun:
+    """One question on its way through the stages: what each stage adds for the next.
+
+    Attributes:
+        asked: the question as the user asked it (its language is the answer's).
+        standalone: the question rewritten to stand alone (``asked`` without history).
+        history: earlier (question, answer) turns of the conversation.
+        backend: "local", "openai" or "extractive".
+        k: how many passages to retrieve.
+        answer: the answer being built (passages, text, citations, refusal).
+        started: perf_counter() at the start, for the total time.
+        timings: seconds per stage, in the order the stages ran.
+        generated: the model's whole text (LLM backends, after `_generate`).
+        failure: why the model gave no whole answer (its process died, stalled or was not
+            running), set by `_generate`.
+    """
+
+    asked: Question
+    standalone: Question
+    history: History
+    backend: str
+    k: int
+    answer: Answer
+    started: float
+    timings: dict[str, float] = field(default_factory=dict)
+    generated: str = ""
+    failure: FallbackReason | None = None
 
 
 class AnswerPipeline:
@@ -110,124 +150,178 @@ class AnswerPipeline:
             date_from: only documents dated on or after this ISO date (or year).
             date_to: only documents dated on or before this ISO date (or year).
         """
-        t_start = time.perf_counter()
-        timings: dict[str, float] = {}
-        backend = backend or self.settings.llm_backend
-        audience = audience or self.settings.audience
-        language = detect(question)
-        answer = Answer(question=question, text="", language=language, audience=audience,
-                        backend=backend, model=self.model_name(backend))  # fmt: skip
-
-        if is_injection(question):
-            yield self._refuse(answer, "injection", timings, t_start)
-            return
-
-        t = time.perf_counter()
-        standalone = self._standalone(question, history, backend)
-        answer.standalone_question = standalone
-        timings["condense"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        retriever = LangChainRetriever(
-            retriever=self.service.retriever,
-            k=k or self.settings.top_k,
-            filters=Filters(
-                municipality=municipality, doc_type=doc_type, date_from=date_from, date_to=date_to
-            ),
+        filters = Filters(
+            municipality=municipality, doc_type=doc_type, date_from=date_from, date_to=date_to
         )
-        docs = retriever.invoke(standalone)
-        passages: list[Passage] = [d.metadata["passage"] for d in docs]
-        # Passages that carry instructions are data the model must never see as such;
-        # they are kept out of the answer (and listed nowhere as a source).
-        passages = [p for p in passages if not is_injection(p.chunk.text)]
-        answer.passages = passages
-        timings["retrieve"] = time.perf_counter() - t
+        run = self._start(question, history, audience, backend, k, filters)
+        if reason := self._guard(run):
+            yield self._refuse(run, reason)
+            return
+        self._condense(run)
+        self._retrieve(run)
+        if reason := self._assess(run):
+            yield self._refuse(run, reason)
+            return
+        if run.backend == "extractive":
+            if reason := self._extract(run):
+                yield self._refuse(run, reason)
+                return
+            yield run.answer.text
+        else:
+            yield from self._generate(run)
+            fallback = self._check_citations(run)
+            if fallback and (reason := self._fall_back(run, fallback)):
+                yield self._refuse(run, reason)
+                return
+        yield self._finish(run)
 
+    # -- the stages, in order ---------------------------------------------------------
+    def _start(
+        self,
+        question: str,
+        history: History,
+        audience: str | None,
+        backend: str | None,
+        k: int | None,
+        filters: Filters,
+    ) -> AnswerRun:
+        """Read the question once and open its answer."""
+        started = time.perf_counter()
+        backend = backend or self.settings.llm_backend
+        asked = Question.read(question, filters=filters)
+        answer = Answer(question=question, text="", language=asked.language,
+                        audience=audience or self.settings.audience,
+                        backend=backend, model=self.model_name(backend))  # fmt: skip
+        return AnswerRun(asked, asked, history, backend, k or self.settings.top_k, answer, started)
+
+    def _guard(self, run: AnswerRun) -> RefusalReason | None:
+        """Requests to override or reveal the instructions are refused before anything."""
+        return guard.check(run.asked.text)
+
+    def _condense(self, run: AnswerRun) -> None:
+        """A follow-up becomes a standalone question (the question itself without history)."""
+        t = time.perf_counter()
+        text = self._standalone(run.asked.text, run.history, run.backend)
+        run.standalone = run.asked.rephrased(text)
+        run.answer.standalone_question = text
+        run.timings["condense"] = time.perf_counter() - t
+
+    def _retrieve(self, run: AnswerRun) -> None:
+        """The k best passages for the standalone question, without any that carries
+        instructions: those are data the model must never see as such, and are listed
+        nowhere as a source."""
+        t = time.perf_counter()
+        passages = self.service.retriever.search(run.standalone, k=run.k)
+        run.answer.passages = [p for p in passages if not guard.is_injection(p.chunk.text)]
+        run.timings["retrieve"] = time.perf_counter() - t
+
+    def _assess(self, run: AnswerRun) -> RefusalReason | None:
+        """Whether the passages can answer at all, decided before any text is written."""
         verdict = assess(
-            standalone, passages, language, self.settings,
+            run.standalone, run.answer.passages, run.asked.language, self.settings,
             frequency=self.service.store.document_frequency,
             index_chunks=self.service.store.count_chunks,
         )  # fmt: skip
-        if not verdict.answerable:
-            yield self._refuse(answer, verdict.reason, timings, t_start)
-            return
+        return verdict.reason
 
+    def _extract(self, run: AnswerRun) -> RefusalReason | None:
+        """The extractive backend: quote the sentences that answer the question as asked
+        (retrieval used the standalone question; a follow-up names what it is about now)."""
+        t = time.perf_counter()
+        reason = self._quote(run.answer, run.asked)
+        run.timings["generate"] = time.perf_counter() - t
+        return reason
+
+    def _generate(self, run: AnswerRun) -> Iterator[str]:
+        """The LLM stage: stream the model's answer to the focused passages, piece by
+        piece; its whole text is kept in ``run.generated`` for the citation check."""
+        t = time.perf_counter()
+        messages = prompts.answer_messages(
+            run.standalone, run.answer.passages, run.answer.audience, run.asked.language,
+            self.settings.llm_passage_chars, self.service.store.idf,
+        )  # fmt: skip
+        pieces: list[str] = []
+        first_token = None
+        try:
+            for chunk in self.chat_model(run.backend).stream(messages):
+                piece = getattr(chunk, "content", chunk)
+                if not isinstance(piece, str) or not piece:
+                    continue
+                if first_token is None:
+                    first_token = time.perf_counter() - t
+                pieces.append(piece)
+                yield piece
+        except (LLMConfigError, ModelError):
+            raise  # configuration: the command or the page says what to set
+        except Exception as exc:
+            # The model's process died, stalled or is not running: this question gets the
+            # checked quotes with a notice; the supervisor restarts the process.
+            log.warning("generation failed (%s): %s", run.backend, exc)
+            run.failure = FallbackReason.MODEL_FAILED
+            if type(exc) is ModelUnavailableError and not pieces:
+                run.failure = FallbackReason.MODEL_UNAVAILABLE  # it was never asked
+        run.timings["first_token"] = first_token or 0.0
+        run.timings["generate"] = time.perf_counter() - t
+        run.generated = "".join(pieces).strip()
+
+    def _check_citations(self, run: AnswerRun) -> FallbackReason | None:
+        """Keep the model's sentences that the passages support, with checked citations;
+        or say why the code must quote instead.
+
+        Retrieval has already decided that the documents speak to the question. When the
+        model gives nothing usable (a bare "[1]"), declines anyway (the 1.5B model
+        declined 15 of 52 answerable gold questions), or writes sentences the citation
+        check cannot support, the code quotes the supporting sentences itself.
+        """
+        if run.failure:
+            run.answer.notice = prompts.model_notice(
+                run.asked.language, failed=run.failure == FallbackReason.MODEL_FAILED
+            )
+            return run.failure
+        raw = run.generated
+        if not words(_MARKERS.sub(" ", raw)):
+            return FallbackReason.EMPTY
+        if prompts.model_declines(raw):
+            return FallbackReason.MODEL_DECLINED
+        t = time.perf_counter()
         checker = CitationChecker(
             self.service.retriever.embedder,
             self.settings.support_threshold,
             self.settings.unsupported_sentences,
         )
-        t = time.perf_counter()
-        if backend == "extractive":
-            # Retrieval used the standalone question; the sentences must answer the
-            # question as asked (a follow-up names what it is about now).
-            self._extractive(answer, question, passages)
-            timings["generate"] = time.perf_counter() - t
-            if answer.refused:
-                yield self._refuse(answer, answer.refusal_reason, timings, t_start)
-                return
-            yield answer.text
-        else:
-            messages = prompts.answer_messages(
-                question if not history else standalone, passages, audience, language,
-                self.settings.llm_passage_chars, self.service.store.idf,
-            )  # fmt: skip
-            pieces: list[str] = []
-            first_token = None
-            failure = None
-            try:
-                for chunk in self.chat_model(backend).stream(messages):
-                    piece = getattr(chunk, "content", chunk)
-                    if not isinstance(piece, str) or not piece:
-                        continue
-                    if first_token is None:
-                        first_token = time.perf_counter() - t
-                    pieces.append(piece)
-                    yield piece
-            except (LLMConfigError, ModelError):
-                raise
-            except Exception as exc:
-                # The model's process died, stalled or is not running: this question gets
-                # the checked quotes with a notice; the process is restarted elsewhere.
-                failure = "model_failed"
-                if type(exc) is ModelUnavailableError and not pieces:
-                    failure = "model_unavailable"  # not running: it was never asked
-                log.warning("generation failed (%s): %s", backend, exc)
-            timings["first_token"] = first_token or 0.0
-            timings["generate"] = time.perf_counter() - t
-            raw = "".join(pieces).strip()
-            # Retrieval has already decided that the documents speak to the question. When
-            # the model gives nothing usable (a bare "[1]"), declines anyway (the 1.5B
-            # model declined 15 of 52 answerable gold questions), or writes sentences the
-            # citation check cannot support, the code quotes the supporting sentences
-            # itself; the extractive checks may still refuse.
-            fallback = ""
-            if failure:
-                fallback = failure
-                answer.notice = prompts.model_notice(language, failed=failure == "model_failed")
-            elif not words(_MARKERS.sub(" ", raw)):
-                fallback = "empty"
-            elif any(m in raw.lower() for m in prompts.REFUSAL_MARKERS):
-                fallback = "model_declined"
-            else:
-                t = time.perf_counter()
-                text, sentences, citations = checker.check(raw, passages, language)
-                timings["cite"] = time.perf_counter() - t
-                if not _answers(standalone, sentences):
-                    fallback = "unsupported"
-                else:
-                    answer.text, answer.sentences, answer.citations = text, sentences, citations
-            if fallback:
-                self._extractive(answer, question, passages)
-                answer.backend = f"{backend}+extractive"
-                answer.fallback = fallback
-                if answer.refused:
-                    yield self._refuse(answer, answer.refusal_reason, timings, t_start)
-                    return
-        timings["total"] = time.perf_counter() - t_start
-        answer.timings = timings
-        yield answer
+        text, sentences, citations = checker.check(raw, run.answer.passages, run.asked.language)
+        run.timings["cite"] = time.perf_counter() - t
+        if _unanswered(run.standalone, sentences):
+            return FallbackReason.UNSUPPORTED
+        run.answer.text, run.answer.sentences, run.answer.citations = text, sentences, citations
+        return None
 
+    def _fall_back(self, run: AnswerRun, fallback: FallbackReason) -> RefusalReason | None:
+        """Quote the supporting sentences instead of the model's text (which may still
+        refuse, for the same reasons as the extractive backend)."""
+        reason = self._quote(run.answer, run.asked)
+        run.answer.backend = f"{run.backend}+extractive"
+        run.answer.fallback = fallback
+        return reason
+
+    def _finish(self, run: AnswerRun) -> Answer:
+        """The answer with its total time."""
+        run.timings["total"] = time.perf_counter() - run.started
+        run.answer.timings = run.timings
+        return run.answer
+
+    def _refuse(self, run: AnswerRun, reason: RefusalReason) -> Answer:
+        """The decision to refuse: the fixed text in the question's language, no sources."""
+        answer = run.answer
+        answer.refused = True
+        answer.refusal_reason = reason
+        answer.text = prompts.refusal_text(
+            answer.language, injection=reason == RefusalReason.INJECTION
+        )
+        answer.citations = []
+        return self._finish(run)
+
+    # -- helpers of the stages ----------------------------------------------------------
     def _standalone(self, question: str, history: History, backend: str) -> str:
         """A follow-up rewritten as a standalone question (LLM when there is one)."""
         if not history:
@@ -238,7 +332,9 @@ class AnswerPipeline:
                 msg = model.invoke(prompts.condense_messages(history, question))
                 text = str(getattr(msg, "content", "")).strip().splitlines()
                 candidate = text[0].strip().strip('"') if text else ""
-                if 5 < len(candidate) <= 3 * len(question) + 120 and not is_injection(candidate):
+                if 5 < len(candidate) <= 3 * len(question) + 120 and not guard.is_injection(
+                    candidate
+                ):
                     return candidate
             except Exception:
                 pass
@@ -248,13 +344,15 @@ class AnswerPipeline:
             return f"{question} ({last_question})"
         return question
 
-    def _extractive(self, answer: Answer, question: str, passages: list[Passage]) -> None:
+    def _quote(self, answer: Answer, question: Question) -> RefusalReason | None:
+        """Fill the answer with the passages' best sentences for the question, each cited;
+        or the reason none answers it (the answer is then left as it was)."""
+        passages = answer.passages
         chosen = select_sentences(
             question, passages, self.service.retriever.embedder, idf=self.service.store.idf
         )
-        if not _answers(question, [AnswerSentence(text=c.span.text) for c in chosen]):
-            answer.refused, answer.refusal_reason = True, "unsupported"
-            return
+        if reason := _unanswered(question, [AnswerSentence(text=c.span.text) for c in chosen]):
+            return reason
         citations: dict[str, Citation] = {}
         sentences = []
         for c in chosen:
@@ -271,21 +369,13 @@ class AnswerPipeline:
         answer.text = render_extractive(
             [(s.text, s.citations[0]) for s in sentences], answer.language
         )
-
-    def _refuse(
-        self, answer: Answer, reason: str, timings: dict[str, float], t_start: float
-    ) -> Answer:
-        answer.refused = True
-        answer.refusal_reason = reason
-        answer.text = prompts.refusal_text(answer.language, injection=reason == "injection")
-        answer.citations = []
-        timings["total"] = time.perf_counter() - t_start
-        answer.timings = timings
-        return answer
+        return None
 
 
-def _answers(question: str, sentences: Sequence[AnswerSentence]) -> bool:
-    """At least one supported sentence, holding an amount, a quantity or contact details
-    where the question asks for one."""
+def _unanswered(question: Question, sentences: Sequence[AnswerSentence]) -> RefusalReason | None:
+    """UNSUPPORTED unless at least one supported sentence holds an amount, a quantity or
+    contact details where the question asks for one."""
     supported = [s.text for s in sentences if s.supported]
-    return bool(supported) and answers_kind(question, supported)
+    if supported and answers_kind(question, supported):
+        return None
+    return RefusalReason.UNSUPPORTED

@@ -16,48 +16,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.analysis import analyse
+from assistant.question import Question, content_terms
 from assistant.settings import Settings
-from assistant.types import Passage
+from assistant.types import Passage, RefusalReason
 
-# Question words and generic words of this domain, which say nothing about the topic.
-_GENERIC = set(
-    analyse(
-        "hoeveel welke welk wanneer waarom hoe wie wat waar kan kun mag moet wordt worden "
-        "zijn is heeft hebben gaat gaan doet doen komt staat geef graag vertel uitleg "
-        "gemeente gemeenten ik mijn we wij u jullie iets er over laat tijd precies eigenlijk "
-        "zelf extra nog ook graag weten willen wil dit deze stuk document documenten "
-        "what who which how when where why does do did can could should would tell about "
-        # Common verbs in any form: they ask, they do not name a topic.
-        "geeft geven gegeven gaf staan stond gestaan gaat ging gegaan komen kwam gekomen "
-        "maakt maken gemaakt zegt zeggen gezegd krijgt krijgen gekregen hebt had hadden "
-        "was waren werd werden zal zullen zou zouden kon konden moest mocht wilde weet "
-        "weten ziet zien vindt vinden noemt noemen genoemd houdt houden betekent betekenen "
-        "gebeurt gebeuren speelt spelen regelt regelen",
-        compounds=False,
-    )
-)
 TOP_PASSAGES = 3
 
 
 @dataclass
 class Answerability:
-    """The evidence for answering, and the decision."""
+    """The evidence for answering, and the reason it gives to refuse (None: answerable)."""
 
     dense: float
     coverage: float
     missing: list[str]
     answerable: bool
-    reason: str
+    reason: RefusalReason | None
     unknown: list[str] = field(default_factory=list)
 
 
-def content_terms(question: str) -> list[str]:
-    return [t for t in dict.fromkeys(analyse(question, compounds=False)) if t not in _GENERIC]
-
-
-def coverage(question: str, passages: Sequence[Passage]) -> tuple[float, list[str]]:
+def coverage(question: str | Question, passages: Sequence[Passage]) -> tuple[float, list[str]]:
     """Share of the question's content stems found in the top passages, and the missing ones."""
-    terms = content_terms(question)
+    terms = content_terms(question) if isinstance(question, str) else list(question.content_terms)
     if not terms:
         return 1.0, []
     seen: set[str] = set()
@@ -92,32 +72,33 @@ def unknown_terms(
 
 def refusal_reason(
     dense: float, coverage: float, unknown: Sequence[str], settings: Settings
-) -> str:
-    """Why the evidence does not support an answer ("" when it does). Pure, so that the
+) -> RefusalReason | None:
+    """Why the evidence does not support an answer (None when it does). Pure, so that the
     calibration benchmark grades exactly this rule."""
     if dense < settings.refusal_threshold:
-        return "no_relevant_passage"
+        return RefusalReason.NO_RELEVANT_PASSAGE
     if dense < settings.confident_threshold and coverage < settings.min_coverage:
-        return "key_terms_missing"
+        return RefusalReason.KEY_TERMS_MISSING
     if (unknown and dense < settings.unknown_term_threshold) or (
         len(unknown) >= 2 and dense < settings.unknown_terms_threshold
     ):
-        return "unknown_terms"
-    return ""
+        return RefusalReason.UNKNOWN_TERMS
+    return None
 
 
 def assess(
-    question: str,
+    question: str | Question,
     passages: Sequence[Passage],
     language: str,
     settings: Settings,
     frequency: Callable[[Sequence[str]], dict[str, int]] | None = None,
     index_chunks: int | Callable[[], int] | None = None,
 ) -> Answerability:
-    """Decide whether the passages can answer the question.
+    """Weigh whether the passages can answer the question; the pipeline decides on the
+    returned reason.
 
     Args:
-        question: the standalone question.
+        question: the standalone question (a plain string is analysed here).
         passages: retrieved passages, best first.
         language: the question's language.
         settings: refusal_threshold (minimum similarity), confident_threshold (similarity

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analysis import analyse, fold, words
-from assistant.answer_types import expected_type, has_type
+from assistant.answer_kinds import has_kind
 from assistant.prompts import EXTRACTIVE_INTRO
+from assistant.question import Question
 from assistant.sentences import Span, split_spans
 from assistant.types import Passage
 
@@ -30,7 +31,7 @@ class Candidate:
 
 
 def select_sentences(
-    question: str,
+    question: str | Question,
     passages: Sequence[Passage],
     embedder: Any,
     max_sentences: int = MAX_SENTENCES,
@@ -39,7 +40,7 @@ def select_sentences(
     """The sentences of the top passages that best answer the question.
 
     Args:
-        question: the standalone question.
+        question: the question the sentences must answer (a plain string is read here).
         passages: retrieved passages, best first.
         embedder: has ``encode_queries`` and ``encode_documents`` (normalised vectors).
         max_sentences: how many sentences at most.
@@ -55,7 +56,9 @@ def select_sentences(
                 cands.append(Candidate(i, span, 0.0))
     if not cands:
         return []
-    qvec = embedder.encode_queries([question])[0]
+    if isinstance(question, str):
+        question = Question.read(question)
+    qvec = embedder.encode_queries([question.text])[0]
     # A sentence is read with its heading ("19:30 uur Opening" under "Agenda
     # beeldvormende vergadering 5 oktober" is about that meeting, at half weight), and a
     # chunk's first sentence with the part of it that stands in the previous chunk.
@@ -72,10 +75,9 @@ def select_sentences(
         )
         for c in cands
     ]
-    qterms = list(dict.fromkeys(analyse(question)))
+    qterms = list(question.terms)
     weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
     total = sum(weights.values()) or 1.0
-    kind = expected_type(question)
     for c, sim, terms, heads in zip(cands, sims, cand_terms, head_terms, strict=True):
         overlap = (
             sum(w if t in terms else 0.5 * w if t in heads else 0.0 for t, w in weights.items())
@@ -83,7 +85,7 @@ def select_sentences(
         )
         # A question of time, number, date or person is answered by a sentence that
         # holds one; the others are kept, ranked down.
-        fit = 1.0 if has_type(c.span.text, kind, question) else TYPE_MISMATCH
+        fit = 1.0 if has_kind(c.span.text, question.kind, question.text) else TYPE_MISMATCH
         rank_prior = 1.0 - 0.05 * c.passage  # trust the retriever's order a little
         c.score = float((0.5 * sim + 0.5 * overlap) * fit * rank_prior)
     cands.sort(key=lambda c: c.score, reverse=True)

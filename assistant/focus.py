@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from assistant.analysis import analyse
-from assistant.answer_types import expected_type, has_type
+from assistant.answer_kinds import AnswerKind, has_kind
+from assistant.question import Question
 from assistant.sentences import sentence_units
 from assistant.types import Passage
 
@@ -22,7 +23,7 @@ TYPE_BONUS = 1.3  # a sentence holding the kind of answer asked for (a time, a n
 
 
 def focus_passages(
-    question: str,
+    question: str | Question,
     passages: Sequence[Passage],
     budget: int,
     idf: Callable[[Sequence[str]], dict[str, float]] | None = None,
@@ -30,7 +31,7 @@ def focus_passages(
     """The text the model sees for each passage (same order and numbering).
 
     Args:
-        question: the standalone question.
+        question: the standalone question (a plain string is read here).
         passages: retrieved passages, best first.
         budget: characters per passage; 0 keeps whole passages (with their context).
         idf: inverse document frequency over the index (Store.idf); without it every
@@ -39,11 +40,13 @@ def focus_passages(
     whole = [_whole(p) for p in passages]
     if budget <= 0:
         return whole
-    qterms = list(dict.fromkeys(analyse(question)))
+    if isinstance(question, str):
+        question = Question.read(question)
+    qterms = list(question.terms)
     weights = idf(qterms) if idf and qterms else dict.fromkeys(qterms, 1.0)
-    kind = expected_type(question)
+    kind, asked = question.kind, question.text
     return [
-        text if len(text) <= budget else _focus(p.chunk.text, weights, kind, question, budget)
+        text if len(text) <= budget else _focus(p.chunk.text, weights, kind, asked, budget)
         for p, text in zip(passages, whole, strict=True)
     ]
 
@@ -58,7 +61,7 @@ def _whole(p: Passage) -> str:
 
 
 def _focus(
-    text: str, weights: dict[str, float], kind: str | None, question: str, budget: int
+    text: str, weights: dict[str, float], kind: AnswerKind | None, question: str, budget: int
 ) -> str:
     units = [u.text for u in sentence_units(text)]
     if not units:
@@ -67,7 +70,7 @@ def _focus(
     for i, unit in enumerate(units):
         terms = set(analyse(unit))
         score = sum(w for t, w in weights.items() if t in terms)
-        if kind and score and has_type(unit, kind, question):
+        if kind and score and has_kind(unit, kind, question):
             score *= TYPE_BONUS
         scores.append((score, -i))  # ties: the earlier sentence first
     order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from assistant.analysis import fold
+from assistant.types import RefusalReason
 
 _PATTERNS = [
     r"\b(negeer|vergeet|overschrijf)\b.{0,40}\b(instructie|regel|opdracht|prompt)",
@@ -27,3 +28,8 @@ _REGEX = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.
 def is_injection(question: str) -> bool:
     """True when the question tries to override or extract the assistant's instructions."""
     return bool(_REGEX.search(fold(question)))
+
+
+def check(question: str) -> RefusalReason | None:
+    """The reason to refuse a question before retrieval, or None (the pipeline decides)."""
+    return RefusalReason.INJECTION if is_injection(question) else None

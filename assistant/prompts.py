@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from assistant.focus import focus_passages
+from assistant.question import Question
 from assistant.types import Passage
 
 SYSTEM_BASE = """Je bent de IVB-assistent van de gemeenten Dronten, Noordoostpolder en Urk. Je beantwoordt vragen over het Integraal Veiligheidsbeleid (IVB) 2024-2027.
@@ -88,7 +89,7 @@ def user_prompt(
 
 
 def answer_messages(
-    question: str,
+    question: str | Question,
     passages: Sequence[Passage],
     audience: str,
     language: str,
@@ -98,17 +99,19 @@ def answer_messages(
     """The (role, content) messages for an answer: system prompt, then sources and question.
 
     Args:
-        question: the question as the model should answer it.
+        question: the question as the model should answer it (standalone).
         passages: retrieved passages, numbered in this order.
         audience: "raad" or "inwoner".
         language: the question's language.
         passage_chars: focus each passage on its relevant sentences (0: whole passages).
         idf: the index's term weights for that focus (Store.idf).
     """
+    if isinstance(question, str):
+        question = Question.read(question, language)
     texts = focus_passages(question, passages, passage_chars, idf)
     return [
         ("system", system_prompt(audience, language)),
-        ("human", user_prompt(question, passages, texts)),
+        ("human", user_prompt(question.text, passages, texts)),
     ]
 
 
@@ -242,6 +245,7 @@ EXTRACTIVE_INTRO = {
     "ar": "بحسب الوثائق (مقتبس باللغة الهولندية):",
 }
 
+# How the model says it does not know; the pipeline then quotes the sentences itself.
 REFUSAL_MARKERS = (
     "staat niet in de documenten",
     "niet in de passages",
@@ -281,6 +285,12 @@ def model_notice(language: str, failed: bool) -> str:
     """The notice above a quoted answer when the model failed (True) or was unavailable."""
     table = MODEL_FAILED_NOTICE if failed else MODEL_UNAVAILABLE_NOTICE
     return table.get(language, table["nl"])
+
+
+def model_declines(text: str) -> bool:
+    """Whether a model's answer declines (holds one of REFUSAL_MARKERS)."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in REFUSAL_MARKERS)
 
 
 def refusal_text(language: str, injection: bool = False) -> str:

@@ -18,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.analysis import article_references
+from assistant.question import Question
 from assistant.settings import Settings
 from assistant.store import Filters, Store
 from assistant.types import Chunk, Passage
@@ -57,7 +58,7 @@ class Retriever:
 
     def search(
         self,
-        query: str,
+        query: str | Question,
         k: int | None = None,
         filters: Filters | None = None,
         mode: Mode = "hybrid",
@@ -65,11 +66,17 @@ class Retriever:
         """The k best passages for a question.
 
         Args:
-            query: the (standalone) question.
+            query: the (standalone) question, as text or as read by `Question.read`.
             k: how many passages (settings.top_k when None).
-            filters: municipality, document type, date range.
+            filters: municipality, document type, date range (a Question's own when None).
             mode: "hybrid", or one list alone for evaluation.
         """
+        if isinstance(query, Question):
+            refs: list[str] | tuple[str, ...] = query.article_refs
+            filters = filters if filters is not None else query.filters
+            query = query.text
+        else:
+            refs = article_references(query)
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         t0 = time.perf_counter()
@@ -86,11 +93,7 @@ class Retriever:
         current = self.store.current_versions([c.doc_id for c, _ in dense + keyword])
         dense = [(c, s) for c, s in dense if current.get(c.doc_id) == c.doc_hash]
         keyword = [(c, s) for c, s in keyword if current.get(c.doc_id) == c.doc_hash]
-        weight = (
-            self.settings.keyword_weight_reference
-            if article_references(query)
-            else self.settings.keyword_weight
-        )
+        weight = self.settings.keyword_weight_reference if refs else self.settings.keyword_weight
         passages = self._fuse(dense, keyword, qvec, weight)
         passages = self._rerank(query, passages)
         for rank, p in enumerate(passages[:k], start=1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -138,6 +139,28 @@ class AnswerSentence(BaseModel):
     support: float = 0.0
 
 
+class RefusalReason(StrEnum):
+    """Why the assistant gives no answer. The values are what `ivb ask --json`, the audit
+    log and the evaluation record; checks report them, `AnswerPipeline` decides."""
+
+    INJECTION = "injection"  # guard.py: the question tries to override or extract instructions
+    NO_RELEVANT_PASSAGE = "no_relevant_passage"  # answerability.py: best passage too dissimilar
+    KEY_TERMS_MISSING = "key_terms_missing"  # answerability.py: top passages lack its words
+    UNKNOWN_TERMS = "unknown_terms"  # answerability.py: words no indexed chunk holds
+    UNSUPPORTED = "unsupported"  # no supported sentence holds the kind of answer asked for
+    BUSY = "busy"  # the web app: too many questions wait for the local model
+
+
+class FallbackReason(StrEnum):
+    """Why the code quoted sentences itself instead of keeping the model's text."""
+
+    EMPTY = "empty"  # nothing but citation markers
+    MODEL_DECLINED = "model_declined"  # the model said the documents do not say it
+    UNSUPPORTED = "unsupported"  # the citation check left no sentence that answers
+    MODEL_FAILED = "model_failed"  # the model's process died or stalled mid-answer
+    MODEL_UNAVAILABLE = "model_unavailable"  # the model was not running (restart, no start)
+
+
 class Answer(BaseModel):
     """What the assistant says, with its checked citations and how long each stage took."""
 
@@ -145,7 +168,7 @@ class Answer(BaseModel):
     standalone_question: str = ""
     text: str
     refused: bool = False
-    refusal_reason: str = ""
+    refusal_reason: RefusalReason | Literal[""] = ""
     language: str = "nl"
     audience: str = "raad"
     citations: list[Citation] = Field(default_factory=list)
@@ -154,7 +177,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     backend: str = ""
     model: str = ""
-    fallback: str = ""  # why the code quoted sentences instead of the model's text
+    fallback: FallbackReason | Literal[""] = ""  # why the code quoted sentences itself
     notice: str = ""  # a short line for the reader, e.g. that the model failed mid-answer
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,7 +187,7 @@ class Answer(BaseModel):
             "standalone_question": self.standalone_question,
             "answer": self.text,
             "refused": self.refused,
-            "refusal_reason": self.refusal_reason,
+            "refusal_reason": str(self.refusal_reason),
             "language": self.language,
             "audience": self.audience,
             "citations": [c.model_dump() for c in self.citations],
@@ -173,6 +196,6 @@ class Answer(BaseModel):
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "backend": self.backend,
             "model": self.model,
-            "fallback": self.fallback,
+            "fallback": str(self.fallback),
             "notice": self.notice,
         }

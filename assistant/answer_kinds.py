@@ -1,10 +1,10 @@
-"""Expected answer types: what a sentence must hold to answer a question of that kind.
+"""Expected answer kinds: what a sentence must hold to answer a question of that kind.
 
 "Hoeveel geld is er begroot?" is only answered by a sentence with an amount of money,
 "Wat is het telefoonnummer van ...?" only by one with a phone number or address. The
 passages of an on-topic question that the documents do not answer are similar to it
 and share its words; what they lack is the kind of thing asked for. The extractive
-sentence picker and the prompt focusing prefer sentences of the expected type, and for
+sentence picker and the prompt focusing prefer sentences of the expected kind, and for
 the strict kinds (amounts, quantities, contact details) an answer without one is
 refused.
 """
@@ -12,6 +12,13 @@ refused.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from assistant.question import Question
+
+AnswerKind = Literal["time", "contact", "money", "number", "date", "person"]
 
 # Question cues per kind, tried in this order (the first that matches decides). Dutch
 # and English in full; the quantity and money cues also in the other languages residents
@@ -35,7 +42,7 @@ _MONEY_WORD = re.compile(
 )
 # "Hoeveel tijd kost het?" asks for a duration, not an amount of money.
 _DURATION = re.compile(r"\b(tijd|uur|uren|minuten|dagen|weken|maanden|jaren|time|hours|days)\b")
-_CUES: list[tuple[str, re.Pattern[str]]] = [
+_CUES: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("time", re.compile(r"\b(hoe laat|what time|om hoeveel uur|hoe vroeg|hoe lang duurt)\b")),
     ("contact", re.compile(
         r"\b(telefoonnummer\w*|phone numbers?|e-?mail\s?-?adres\w*|mailadres\w*|"
@@ -54,7 +61,7 @@ _CUES: list[tuple[str, re.Pattern[str]]] = [
 
 # Kinds whose absence means the documents do not say it: refuse rather than quote
 # something near.
-STRICT = frozenset({"money", "number", "contact"})
+STRICT: frozenset[AnswerKind] = frozenset({"money", "number", "contact"})
 
 _NUMBER_WORDS = re.compile(
     r"\b(één|eén|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
@@ -86,9 +93,9 @@ _DATE = re.compile(
 _PERSON = re.compile(r"\b[A-Z]\.(?:[A-Z]\.)*\s*[A-Z][a-z]+|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b")
 
 
-def expected_type(question: str) -> str | None:
+def expected_kind(question: str) -> AnswerKind | None:
     """The kind of answer a question asks for: time, contact, money, number, date,
-    person, or None."""
+    person, or None (read once per question: `Question.kind`)."""
     q = question.lower()
     if _ASKS_AMOUNT.search(q) and _MONEY_WORD.search(q) and not _DURATION.search(q):
         return "money"
@@ -98,7 +105,7 @@ def expected_type(question: str) -> str | None:
     return None
 
 
-def has_type(text: str, kind: str | None, question: str = "") -> bool:
+def has_kind(text: str, kind: AnswerKind | None, question: str = "") -> bool:
     """Whether a sentence holds an answer of the expected kind (always True for None).
 
     For a quantity, the numbers the question itself names ("het IVB 2024-2027"), clock
@@ -134,9 +141,17 @@ def _has_quantity(text: str, question: str) -> bool:
     return False
 
 
-def answers_kind(question: str, texts: list[str]) -> bool:
-    """Whether the answer sentences hold what a strict kind of question asks for."""
-    kind = expected_type(question)
+def answers_kind(question: str | Question, texts: Sequence[str]) -> bool:
+    """Whether the answer sentences hold what a strict kind of question asks for.
+
+    Args:
+        question: the question (its text is analysed when it is a plain string).
+        texts: the answer's sentences.
+    """
+    if isinstance(question, str):
+        text, kind = question, expected_kind(question)
+    else:
+        text, kind = question.text, question.kind
     if kind not in STRICT:
         return True
-    return any(has_type(t, kind, question) for t in texts)
+    return any(has_kind(t, kind, text) for t in texts)

@@ -1,11 +1,11 @@
-"""Expected answer types: which questions need an amount, a quantity or contact details,
+"""Expected answer kinds: which questions need an amount, a quantity or contact details,
 and which sentences hold one (no model needed)."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import answers_kind, expected_type, has_type
+from assistant.answer_kinds import answers_kind, expected_kind, has_kind
 
 
 @pytest.mark.parametrize(
@@ -39,33 +39,33 @@ from assistant.answer_types import answers_kind, expected_type, has_type
         ("Geldt het verbod in alle scholen?", None),
     ],
 )
-def test_expected_type(question, kind):
-    assert expected_type(question) == kind
+def test_expected_kind(question, kind):
+    assert expected_kind(question) == kind
 
 
 def test_a_quantity_is_not_the_question_s_own_number_a_year_or_a_clock_time():
     q = "Hoeveel agenten werkten er in 2023 bij het basisteam?"
-    assert not has_type("19:40 uur Toelichting politiecijfers door Tom Nauta", "number", q)
-    assert not has_type("In 2023 werkte het basisteam samen met de gemeenten.", "number", q)
-    assert not has_type("Het IVB 2024-2027 dient als kapstok.", "number", q)
-    assert has_type("Er werkten 45 agenten.", "number", q)
-    assert has_type("In april en mei zijn zes themasessies gehouden.", "number", q)
+    assert not has_kind("19:40 uur Toelichting politiecijfers door Tom Nauta", "number", q)
+    assert not has_kind("In 2023 werkte het basisteam samen met de gemeenten.", "number", q)
+    assert not has_kind("Het IVB 2024-2027 dient als kapstok.", "number", q)
+    assert has_kind("Er werkten 45 agenten.", "number", q)
+    assert has_kind("In april en mei zijn zes themasessies gehouden.", "number", q)
     # "een" is an article, not a number.
-    assert not has_type("Er is een toelichting gegeven.", "number", q)
+    assert not has_kind("Er is een toelichting gegeven.", "number", q)
     # A question about years is answered by years.
-    assert has_type("Het IVB loopt van 2024 tot en met 2027.", "number", "Hoeveel jaar loopt het?")
+    assert has_kind("Het IVB loopt van 2024 tot en met 2027.", "number", "Hoeveel jaar loopt het?")
 
 
 def test_money_and_contact_need_an_amount_or_an_address():
-    assert has_type("Er is € 50.000 begroot.", "money")
-    assert has_type("Het kost 2 miljoen euro.", "money")
-    assert not has_type("Het IVB 2024-2027 dient als kapstok.", "money")
-    assert has_type("Bel 14 0321 of mail info@dronten.nl.", "contact")
-    assert has_type("Telefoon: 0527-633 911", "contact")
-    assert not has_type("Contactpersoon: L. Jonker", "contact")
-    assert not has_type("Vastgesteld op 01-03-2024.", "contact")  # a date, not a number
+    assert has_kind("Er is € 50.000 begroot.", "money")
+    assert has_kind("Het kost 2 miljoen euro.", "money")
+    assert not has_kind("Het IVB 2024-2027 dient als kapstok.", "money")
+    assert has_kind("Bel 14 0321 of mail info@dronten.nl.", "contact")
+    assert has_kind("Telefoon: 0527-633 911", "contact")
+    assert not has_kind("Contactpersoon: L. Jonker", "contact")
+    assert not has_kind("Vastgesteld op 01-03-2024.", "contact")  # a date, not a number
     # "ten aanzien van" is no number.
-    assert not has_type("Ten aanzien van de politie is niets bekend.", "number", "Hoeveel?")
+    assert not has_kind("Ten aanzien van de politie is niets bekend.", "number", "Hoeveel?")
 
 
 def test_strict_kinds_refuse_an_answer_without_one_others_do_not():
