@@ -28,6 +28,7 @@ from starlette.middleware import Middleware
 from assistant.answer import AnswerPipeline
 from assistant.audit import export_audit, prune_audit, record_turn
 from assistant.auth import StaffAuth
+from assistant.domain import DATE_FORMATS, DOC_TYPES, JOINT, MUNICIPALITIES, or_list
 from assistant.feedback import export_feedback_file, record_feedback
 from assistant.prompts import SUPERSEDED
 from assistant.service import Service, get_service
@@ -59,12 +60,7 @@ EXAMPLES = (
     "Wat zijn de lokale speerpunten van Dronten?",
     "Wanneer wordt het IVB 2024-2027 aan de gemeenteraad aangeboden?",
 )
-MUNICIPALITY_CHOICES = [
-    ("Alle gemeenten", ALL),
-    ("Dronten", "Dronten"),
-    ("Noordoostpolder", "Noordoostpolder"),
-    ("Urk", "Urk"),
-]
+MUNICIPALITY_CHOICES = [("Alle gemeenten", ALL)] + [(m, m) for m in MUNICIPALITIES]
 AUDIENCE_CHOICES = [
     ("Raadslid: precies, met vakbegrippen", "raad"),
     ("Inwoner: in eenvoudige taal", "inwoner"),
@@ -76,12 +72,9 @@ BACKEND_LABELS = {
 }
 DOC_MUNICIPALITIES = [
     ("Automatisch (uit de tekst)", ""),
-    ("Gezamenlijk (alle drie)", "gezamenlijk"),
-    ("Dronten", "Dronten"),
-    ("Noordoostpolder", "Noordoostpolder"),
-    ("Urk", "Urk"),
+    ("Gezamenlijk (alle drie)", JOINT),
+    *((m, m) for m in MUNICIPALITIES),
 ]
-DOC_TYPES = ["beleid", "raadsinformatie", "sessieverslag", "wet", "overig"]
 DOC_COLUMNS = [
     "id",
     "titel",
@@ -691,7 +684,7 @@ class WebApp:
         Args:
             question: the question.
             audience: "raad" or "inwoner".
-            municipality: "alle", "Dronten", "Noordoostpolder" or "Urk".
+            municipality: "alle" or one of assistant.domain.MUNICIPALITIES.
             backend: "extractive", "local" or "openai" (empty: the server's default).
             history_json: earlier turns as JSON, [[question, answer], ...].
         """
@@ -702,7 +695,8 @@ class WebApp:
             raise gr.Error("audience moet 'raad' of 'inwoner' zijn.")
         muni = None if municipality in (None, "", ALL) else municipality
         if muni is not None and muni not in dict(MUNICIPALITY_CHOICES).values():
-            raise gr.Error("municipality moet 'alle', 'Dronten', 'Noordoostpolder' of 'Urk' zijn.")
+            names = or_list([f"'{v}'" for _, v in MUNICIPALITY_CHOICES])
+            raise gr.Error(f"municipality moet {names} zijn.")
         history = _parse_history(history_json)[-MAX_HISTORY:]
         backend = self._backend(backend)
         ticket = None
@@ -1183,9 +1177,9 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
                 )
         with gr.Row():
             doc_type = gr.Dropdown(
-                DOC_TYPES, value="beleid", label="Soort document", allow_custom_value=True
+                list(DOC_TYPES), value="beleid", label="Soort document", allow_custom_value=True
             )
-            date = gr.Textbox(label="Datum (JJJJ-MM-DD of JJJJ)")
+            date = gr.Textbox(label=f"Datum ({DATE_FORMATS})")
             supersedes = gr.Textbox(
                 label="Vervangt (ids, met komma's)", info="Oudere versies die dit vervangt."
             )
