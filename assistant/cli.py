@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from assistant.backends import backend_names
+from assistant.domain import MUNICIPALITIES, or_list, parse_date
 from assistant.prompts import SUPERSEDED
 from assistant.settings import Settings, get_settings
 
@@ -73,8 +73,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
 
 def _iso_date(value: str | None) -> str | None:
     """A date filter as the store reads it: 2024, 2024-03 or 2024-03-05."""
-    if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise typer.BadParameter(f"'{value}': geef een datum als 2024, 2024-03 of 2024-03-05.")
+    if value is not None:
+        try:
+            parse_date(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{exc}, bijvoorbeeld 2024, 2024-03 of 2024-03-05.") from None
     return value
 
 
@@ -242,9 +245,7 @@ AudienceOpt = Annotated[
     str | None, typer.Option("--doelgroep", help="raad (precies) of inwoner (B1-taal).")
 ]
 BackendOpt = Annotated[str | None, typer.Option("--llm", help=f"{backend_names()}.")]
-GemeenteOpt = Annotated[
-    str | None, typer.Option("--gemeente", help="Dronten, Noordoostpolder of Urk.")
-]
+GemeenteOpt = Annotated[str | None, typer.Option("--gemeente", help=f"{or_list(MUNICIPALITIES)}.")]
 
 
 def _service(store: Path | None):

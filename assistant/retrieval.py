@@ -121,10 +121,7 @@ class Retriever:
             p.score += keyword_weight / (RRF_K + rank)
         missing = [p for p in by_id.values() if p.dense_score is None]
         if missing:
-            vectors = self.store.collection.get(
-                ids=[p.chunk.id for p in missing], include=["embeddings"]
-            )
-            found = dict(zip(vectors["ids"], vectors["embeddings"], strict=True))
+            found = self.store.vectors.embeddings([p.chunk.id for p in missing])
             for p in missing:
                 vec = found.get(p.chunk.id)
                 p.dense_score = float(np.dot(np.asarray(vec), qvec)) if vec is not None else 0.0

@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Municipality = Literal["Dronten", "Noordoostpolder", "Urk", "gezamenlijk", "onbekend"]
-MUNICIPALITIES: tuple[str, ...] = ("Dronten", "Noordoostpolder", "Urk", "gezamenlijk", "onbekend")
+from assistant.domain import Municipality
 
 
 class DocumentMeta(BaseModel):
@@ -18,8 +17,29 @@ class DocumentMeta(BaseModel):
     title: str
     municipality: Municipality = "onbekend"
     doc_type: str = "onbekend"
-    date: str | None = None  # ISO date, YYYY-MM-DD or YYYY
+    date: str | None = None  # ISO date, YYYY-MM-DD, YYYY-MM or YYYY
     supersedes: list[str] = Field(default_factory=list)
+
+
+class DocumentRecord(DocumentMeta):
+    """A document as the catalog knows it: its metadata plus the version that is current.
+
+    ``date`` is "" when the document has none (as stored); ``superseded_by`` lists the
+    documents whose ``supersedes`` name this one.
+    """
+
+    date: str = ""
+    doc_hash: str  # content hash of the current version (file bytes + reading settings)
+    content_hash: str  # sha256 of the file bytes
+    source: str
+    format: str
+    pages: int
+    chunk_count: int
+    ingested_at: str  # ISO timestamp, UTC
+    superseded_by: list[str] = Field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump()
 
 
 class Page(BaseModel):

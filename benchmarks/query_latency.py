@@ -384,7 +384,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         service = get_service(settings)
         service.retriever._embedder = embedder  # the instance loaded above (same settings)
         pipeline = AnswerPipeline(service)
-        naive = NaiveRetriever(collection=service.store.collection, embeddings=embedder, k=5)
+        naive = NaiveRetriever(
+            collection=service.store.vectors.collection, embeddings=embedder, k=5
+        )
         filler = StoreFiller(service.store, settings, embedder, args.sample_vectors, args.seed)
         result["sample_vectors"] = args.sample_vectors
         result["sample_embed_s"] = round(filler.sample_embed_s, 2)

@@ -8,7 +8,7 @@ A corpus folder may hold a ``manifest.toml`` with one ``[[document]]`` table per
     title = "Integraal Veiligheidsbeleid 2024-2027"
     municipality = "gezamenlijk"         # Dronten, Noordoostpolder, Urk, gezamenlijk
     doc_type = "beleid"                  # beleid, raadsinformatie, sessieverslag, wet, ...
-    date = "2023-09-21"                  # YYYY-MM-DD or YYYY
+    date = "2023-09-21"                  # YYYY-MM-DD, YYYY-MM or YYYY
     supersedes = ["ivb-2020-2023"]
 
 and/or a sidecar ``<file>.meta.toml`` next to a file with the same keys minus ``file``.
@@ -22,7 +22,6 @@ file given directly, the ``manifest.toml`` in that file's own folder.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tomllib
@@ -30,18 +29,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.types import MUNICIPALITIES, Document, DocumentMeta
+from assistant.domain import (
+    JOINT,
+    MAX_ID_LENGTH,
+    MUNICIPALITIES,
+    UNKNOWN,
+    canonical_municipality,
+    check_document_id,
+    document_id,
+    normalise_date,
+    or_list,
+)
+from assistant.types import Document, DocumentMeta
 from ingest.errors import IngestError
 
 MANIFEST_NAME = "manifest.toml"
 SIDECAR_SUFFIX = ".meta.toml"
 
 _ENTRY_KEYS = frozenset({"id", "title", "municipality", "doc_type", "date", "supersedes"})
-_ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
-_MUNICIPALITY_BY_LOWER = {m.lower(): m for m in MUNICIPALITIES}
-_TOWNS = ("Dronten", "Noordoostpolder", "Urk")
-_TOWN_RES = {town: re.compile(rf"\b{town}\b") for town in _TOWNS}
+_TOWN_RES = {town: re.compile(rf"\b{town}\b") for town in MUNICIPALITIES}
 _MAX_TITLE = 120
 _MEANINGLESS_TITLES = re.compile(
     r"^(untitled|naamloos|document\d*|presentatie\d*|microsoft word.*|.*\.(docx?|pdf|txt|md))$",
@@ -189,11 +195,11 @@ def infer_municipality(text: str) -> str:
     """
     counts = {town: len(pattern.findall(text)) for town, pattern in _TOWN_RES.items()}
     named = [town for town, count in counts.items() if count > 0]
-    if len(named) == len(_TOWNS):
-        return "gezamenlijk"
+    if len(named) == len(MUNICIPALITIES):
+        return JOINT
     if len(named) == 1 and counts[named[0]] >= 2:
         return named[0]
-    return "onbekend"
+    return UNKNOWN
 
 
 def infer_title(
@@ -285,19 +291,6 @@ def complete_meta(
     return meta.model_copy(update=update) if update else meta
 
 
-def sanitise_id(name: str) -> str:
-    """Turn a file name into a document id of ``[A-Za-z0-9._-]`` characters.
-
-    Args:
-        name: a file name or relative path without extension.
-
-    Returns:
-        The id; runs of other characters become one ``_``.
-    """
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")
-    return cleaned or "document"
-
-
 def _walk(root: Path) -> tuple[list[Path], list[Path]]:
     files: list[Path] = []
     manifests: list[Path] = []
@@ -345,23 +338,23 @@ def _check_entry(raw: Mapping[str, Any], where_file: str, where: str) -> dict[st
             if not isinstance(value, str) or not value.strip():
                 raise IngestError(where_file, f"{where}: '{key}' moet een niet-lege tekst zijn")
             entry[key] = value.strip()
-    if "id" in entry and not _ID_RE.match(entry["id"]):
-        raise IngestError(
-            where_file,
-            f"{where}: id '{entry['id']}' mag alleen letters, cijfers, '.', '_' en '-' bevatten",
-        )
+    try:
+        if "id" in entry:
+            check_document_id(entry["id"])
+        if "date" in raw:
+            entry["date"] = normalise_date(raw["date"])
+    except ValueError as exc:
+        raise IngestError(where_file, f"{where}: {exc}") from None
     if "municipality" in raw:
         value = raw["municipality"]
-        canonical = _MUNICIPALITY_BY_LOWER.get(str(value).strip().lower())
-        if not isinstance(value, str) or canonical is None:
+        canonical = canonical_municipality(value) if isinstance(value, str) else None
+        if canonical is None:
             raise IngestError(
                 where_file,
                 f"{where}: municipality '{value}' is onbekend; kies uit "
-                "Dronten, Noordoostpolder, Urk of gezamenlijk",
+                f"{or_list([*MUNICIPALITIES, JOINT])}",
             )
         entry["municipality"] = canonical
-    if "date" in raw:
-        entry["date"] = _check_date(raw["date"], where_file, where)
     if "supersedes" in raw:
         value = raw["supersedes"]
         if isinstance(value, str):
@@ -370,29 +363,6 @@ def _check_entry(raw: Mapping[str, Any], where_file: str, where: str) -> dict[st
             raise IngestError(where_file, f"{where}: 'supersedes' moet een lijst van ids zijn")
         entry["supersedes"] = [v.strip() for v in value]
     return entry
-
-
-def _check_date(value: Any, where_file: str, where: str) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int) and 1000 <= value <= 9999:
-        return str(value)
-    if isinstance(value, str) and _DATE_RE.match(value.strip()):
-        text = value.strip()
-        if len(text) == 10:
-            try:
-                dt.date.fromisoformat(text)
-            except ValueError:
-                pass
-            else:
-                return text
-        else:
-            return text
-    raise IngestError(
-        where_file, f"{where}: datum '{value}' is ongeldig; schrijf JJJJ-MM-DD of JJJJ"
-    )
 
 
 def _assign_ids(
@@ -415,7 +385,7 @@ def _assign_ids(
     stems: dict[str, int] = {}
     for path, _root, entry in items:
         if "id" not in entry:
-            stem = sanitise_id(path.stem)
+            stem = document_id(path.stem)
             stems[stem] = stems.get(stem, 0) + 1
 
     used = set(explicit)
@@ -423,17 +393,18 @@ def _assign_ids(
     for path, root, entry in items:
         fields = dict(entry)
         if "id" not in fields:
-            doc_id = sanitise_id(path.stem)
+            doc_id = document_id(path.stem)
             if stems[doc_id] > 1 or doc_id in used:
                 # Same name in two folders (or as two formats): the relative path decides.
                 relative = path.relative_to(root) if path.is_relative_to(root) else path
-                base = sanitise_id(".".join(relative.with_suffix("").parts))
+                base = document_id(".".join(relative.with_suffix("").parts))
                 doc_id = base
                 if doc_id in used:
-                    doc_id = sanitise_id(f"{base}.{path.suffix.lstrip('.')}")
+                    doc_id = document_id(f"{base}.{path.suffix.lstrip('.')}")
                 counter = 2
                 while doc_id in used:
-                    doc_id = f"{base}.{counter}"
+                    tail = f".{counter}"
+                    doc_id = base[: MAX_ID_LENGTH - len(tail)] + tail
                     counter += 1
             fields["id"] = doc_id
         used.add(fields["id"])

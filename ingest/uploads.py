@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.domain import check_document_id, document_id, is_document_id, parse_date
 from assistant.settings import Settings
-from assistant.store import DocumentRecord, StoreLockedError
-from ingest.manifest import sanitise_id
+from assistant.store import StoreLockedError
+from assistant.types import DocumentRecord
 from ingest.pipeline import ingest_paths, remove_documents, uploads_folder
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ log = logging.getLogger("ivb.uploads")
 
 UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
 SIDECAR_SUFFIX = ".meta.toml"
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 
 Action = Literal["added", "replaced", "updated", "unchanged"]
 
@@ -209,7 +208,7 @@ def check_upload(
         title: the title (empty: taken from the document).
         municipality: "gezamenlijk", a municipality, or empty (read from the text).
         doc_type: the kind of document.
-        date: "JJJJ-MM-DD", "JJJJ" or empty.
+        date: "JJJJ-MM-DD", "JJJJ-MM", "JJJJ" or empty.
         supersedes: ids this document replaces, as a list or separated by commas/spaces.
 
     Returns:
@@ -234,19 +233,19 @@ def check_upload(
             f"{original} is {size_mb:.1f} MB; de grens is {settings.max_file_mb:g} MB. "
             "Verklein het bestand of splits het."
         )
-    doc_id = (doc_id or "").strip() or sanitise_id(Path(original).stem)
-    if not _ID_RE.match(doc_id):
-        raise ValueError(
-            f"Id '{doc_id}' is ongeldig: gebruik letters, cijfers, '.', '_' en '-', en begin "
-            "met een letter of cijfer."
-        )
+    doc_id = (doc_id or "").strip() or document_id(Path(original).stem)
     date = (date or "").strip()
-    if date and not _DATE_RE.match(date):
-        raise ValueError(f"Datum '{date}' is ongeldig: schrijf JJJJ-MM-DD of JJJJ.")
+    try:
+        check_document_id(doc_id)
+        if date:
+            parse_date(date)
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(f"{message[0].upper()}{message[1:]}.") from None
     if isinstance(supersedes, str):
         supersedes = re.split(r"[,\s]+", supersedes)
     replaced = [s for s in supersedes if s]
-    bad = [s for s in replaced if not _ID_RE.match(s)]
+    bad = [s for s in replaced if not is_document_id(s)]
     if bad:
         raise ValueError(f"Ongeldige id bij 'vervangt': {', '.join(bad)}.")
     return {
@@ -283,7 +282,7 @@ def ingest_upload(
         title: the title (empty: taken from the document).
         municipality: "gezamenlijk", a municipality, or empty (read from the text).
         doc_type: the kind of document.
-        date: "JJJJ-MM-DD", "JJJJ" or empty.
+        date: "JJJJ-MM-DD", "JJJJ-MM", "JJJJ" or empty.
         supersedes: ids this document replaces, as a list or separated by commas/spaces.
     """
     settings = service.settings

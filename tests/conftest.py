@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -71,3 +72,16 @@ def seeded_service(seeded_settings: Settings, embedder):
 
     service = get_service(seeded_settings, embedder)
     return service
+
+
+@pytest.fixture
+def catalog_sql(settings: Settings):
+    """Run one SQL statement on the test store's catalog file, as another program would:
+    to make a catalog look like one an older version wrote. Returns the fetched rows."""
+    import sqlite3
+
+    def run(sql: str, params: tuple = ()) -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(settings.catalog_path)) as db, db:
+            return db.execute(sql, params).fetchall()
+
+    return run

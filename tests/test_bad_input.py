@@ -105,8 +105,8 @@ def _index_state(store_dir: Path) -> dict[str, object]:
     store = Store(Settings(store_dir=store_dir))
     state = {
         "chunk_ids": [c.id for c in store.current_chunks("goed")],
-        "chroma_ids": sorted(store.collection.get(include=[])["ids"]),
-        "fts_rows": store._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0],
+        "chroma_ids": sorted(store.vectors.ids()),
+        "fts_rows": store.keywords.count(),
         "documents": [(d.doc_id, d.doc_hash) for d in store.documents()],
     }
     store.close()

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 
-from assistant.analysis import analyse
 from assistant.embeddings import embedding_identity, embedding_key, embedding_text
 from assistant.store import Store
 from ingest.loaders import load_document
@@ -41,10 +40,7 @@ def _stage_without_commit(path, settings, store, embedder) -> list[str]:
 
 
 def _fts_hits(store: Store, word: str) -> int:
-    terms = analyse(word, store.settings.keyword_stemmer, store.settings.keyword_compounds)
-    match = " OR ".join(f'"{t}"' for t in terms)
-    sql = "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?"
-    return store._db().execute(sql, (match,)).fetchone()[0]
+    return store.keywords.count_matching(word)
 
 
 @pytest.mark.parametrize("edited_again", [False, True], ids=["same-version", "newer-version"])
@@ -79,7 +75,7 @@ def test_crash_between_stage_and_commit_is_finished_by_the_next_run(
     chunks = store.current_chunks(doc_id)
     record = store.document(doc_id)
     assert record is not None and len(chunks) == record.chunk_count  # the document is whole
-    in_chroma = set(store.collection.get(include=[])["ids"])
+    in_chroma = store.vectors.ids()
     assert in_chroma == {c.id for c in chunks}  # nothing of v1 or of a partial version left
     assert not set(v1) & in_chroma
     word = "trombone" if edited_again else "xylofoon"

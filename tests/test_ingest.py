@@ -24,11 +24,16 @@ def _norm(text: str) -> str:
 
 
 def _chroma_ids(store: Store) -> set[str]:
-    return set(store.collection.get(include=[])["ids"])
+    return store.vectors.ids()
 
 
 def _fts_rows(store: Store) -> int:
-    return store._db().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+    return store.keywords.count()
+
+
+def _vectors(store: Store, ids: list[str]) -> list:
+    found = store.vectors.embeddings(ids)
+    return [found[i] for i in ids]
 
 
 def test_seed_pdf_pages_and_chunks(settings, embedder):
@@ -137,18 +142,14 @@ def test_precision_change_embeds_again_then_nothing(settings, embedder, tmp_path
     assert settings.embedding_precision == "int8" and first.added == ["sessie-urk"]
     store = Store(settings)
     count = len(store.current_chunks("sessie-urk"))
-    int8_vectors = store.collection.get(
-        ids=[c.id for c in store.current_chunks("sessie-urk")], include=["embeddings"]
-    )["embeddings"]
+    int8_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
 
     fp32 = settings.model_copy(update={"embedding_precision": "fp32"})
     changed = ingest_paths([src], fp32)  # loads the fp32 model itself
     assert changed.updated == ["sessie-urk"]
     # Not one vector of the int8 model is reused for the fp32 index.
     assert changed.chunks_embedded == count and changed.chunks_reused == 0
-    fp32_vectors = store.collection.get(
-        ids=[c.id for c in store.current_chunks("sessie-urk")], include=["embeddings"]
-    )["embeddings"]
+    fp32_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
     assert not any(np.allclose(a, b) for a, b in zip(int8_vectors, fp32_vectors, strict=True))
 
     again = ingest_paths([src], fp32)
@@ -168,19 +169,18 @@ def test_same_text_under_another_heading_gets_its_own_vector(settings, embedder,
     # Each passage is embedded with its heading, so each gets its own vector, and the
     # count says what the model encoded.
     assert report.chunks_embedded == len(chunks)
-    got = Store(settings).collection.get(ids=[c.id for c in twins], include=["embeddings"])
-    assert not np.allclose(got["embeddings"][0], got["embeddings"][1])
+    got = _vectors(Store(settings), [c.id for c in twins])
+    assert not np.allclose(got[0], got[1])
 
 
-def test_store_from_before_embedding_keys_embeds_again_without_error(settings, embedder, tmp_path):
+def test_store_from_before_embedding_keys_embeds_again_without_error(
+    settings, embedder, tmp_path, catalog_sql
+):
     src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
     ingest_paths([src], settings, embedder=embedder)
-    store = Store(settings)
     # The catalog as an older version wrote it: no embed_key column.
-    db = store._db()
-    db.execute("DROP INDEX chunks_embed")
-    db.execute("ALTER TABLE chunks DROP COLUMN embed_key")
-    store.close()
+    catalog_sql("DROP INDEX chunks_embed")
+    catalog_sql("ALTER TABLE chunks DROP COLUMN embed_key")
 
     _write(src / "sessie-urk.md", NOTE_A.replace("drugssmokkel", "mensensmokkel"))
     report = ingest_paths([src], settings, embedder=embedder)  # opens and migrates the store
@@ -190,7 +190,9 @@ def test_store_from_before_embedding_keys_embeds_again_without_error(settings, e
     assert Store(settings).check()["consistent"]
 
 
-def test_source_is_the_absolute_path_whatever_was_typed(settings, embedder, tmp_path, monkeypatch):
+def test_source_is_the_absolute_path_whatever_was_typed(
+    settings, embedder, tmp_path, monkeypatch, catalog_sql
+):
     src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
     monkeypatch.chdir(tmp_path)
     first = ingest_paths([Path("notes")], settings, embedder=embedder)  # relative, as typed
@@ -201,7 +203,7 @@ def test_source_is_the_absolute_path_whatever_was_typed(settings, embedder, tmp_
     assert ingest_paths([src], settings, embedder=embedder).unchanged == ["sessie-urk"]
 
     # A store written before: the source as typed, relative to where the user was.
-    store._db().execute("UPDATE documents SET source='notes/sessie-urk.md'")
+    catalog_sql("UPDATE documents SET source='notes/sessie-urk.md'")
     again = ingest_paths([src], settings, embedder=embedder)
     assert again.unchanged == ["sessie-urk"] and again.updated == []
     assert store.document("sessie-urk").source == str(src / "sessie-urk.md")  # migrated
@@ -252,7 +254,7 @@ def test_metadata_change_costs_no_embedding(settings, embedder, corpus_copy):
     assert report.updated == [SEED_ID] and report.chunks_embedded == 0
     store = Store(settings)
     assert {c.doc_type for c in store.current_chunks(SEED_ID)} == {"beleid"}
-    meta = store.collection.get(ids=[store.current_chunks(SEED_ID)[0].id])["metadatas"][0]
+    [meta] = store.vectors.metadata([store.current_chunks(SEED_ID)[0].id]).values()
     assert meta["doc_type"] == "beleid"
 
 
@@ -285,7 +287,7 @@ def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
         report = ingest_paths([CORPUS], remote, embedder=embedder)
         assert report.ok and report.added == [SEED_ID]
         store = Store(remote)
-        assert store.collection.count() == store.count_chunks() > 0
+        assert store.vectors.count() == store.count_chunks() > 0
         assert not (remote.store_dir / "chroma").exists(), "embedded Chroma was used"
         vec = embedder.encode_queries(["Welke thema's zijn geprioriteerd?"])[0]
         hits = store.dense_search(vec, 3)
@@ -311,7 +313,7 @@ def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
         assert not (old_ids & ids) and not (dronten_ids & ids)
         assert {c.id for c in store.current_chunks("sessie-urk")} <= ids
         assert store.document("sessie-dronten") is None
-        assert _fts_rows(store) == store.count_chunks() == store.collection.count()
+        assert _fts_rows(store) == store.count_chunks() == store.vectors.count()
         assert store.check()["consistent"]
 
         # Hybrid search (dense + keyword) over the server store.

@@ -23,6 +23,7 @@ import gradio as gr
 from assistant.answer import AnswerPipeline
 from assistant.audit import prune_audit, record_turn
 from assistant.backends import available_backends
+from assistant.domain import MUNICIPALITIES, or_list
 from assistant.feedback import record_feedback
 from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.service import Service
@@ -47,12 +48,7 @@ log = logging.getLogger("ivb.ui")
 ALL = "alle"
 MAX_QUESTION = 1000
 MAX_HISTORY = 6  # earlier turns a follow-up is read with
-MUNICIPALITY_CHOICES = [
-    ("Alle gemeenten", ALL),
-    ("Dronten", "Dronten"),
-    ("Noordoostpolder", "Noordoostpolder"),
-    ("Urk", "Urk"),
-]
+MUNICIPALITY_CHOICES = [("Alle gemeenten", ALL)] + [(m, m) for m in MUNICIPALITIES]
 # The local model answers one question at a time, first come first served (ModelLine);
 # this many requests per chat_concurrency slot may wait for it, past that they are refused.
 LOCAL_WAITING_PER_SLOT = 4
@@ -392,7 +388,7 @@ class ChatHandlers:
         Args:
             question: the question.
             audience: "raad" or "inwoner".
-            municipality: "alle", "Dronten", "Noordoostpolder" or "Urk".
+            municipality: "alle" or one of assistant.domain.MUNICIPALITIES.
             backend: "extractive", "local" or "openai" (empty: the server's default).
             history_json: earlier turns as JSON, [[question, answer], ...].
         """
@@ -403,7 +399,8 @@ class ChatHandlers:
             raise gr.Error("audience moet 'raad' of 'inwoner' zijn.")
         muni = municipality_filter(municipality)
         if muni is not None and muni not in dict(MUNICIPALITY_CHOICES).values():
-            raise gr.Error("municipality moet 'alle', 'Dronten', 'Noordoostpolder' of 'Urk' zijn.")
+            names = or_list([f"'{v}'" for _, v in MUNICIPALITY_CHOICES])
+            raise gr.Error(f"municipality moet {names} zijn.")
         history = _parse_history(history_json)
         with self.prepare(question, audience, municipality, backend, history) as prepared:
             if prepared.busy is not None:

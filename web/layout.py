@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.backends import BACKEND_LABELS, local_model_notice
+from assistant.domain import DATE_FORMATS, DOC_TYPES, JOINT, MUNICIPALITIES
 from assistant.service import Service, get_service
 from assistant.settings import Settings
 from ingest.uploads import UPLOAD_TYPES
@@ -32,12 +33,9 @@ AUDIENCE_CHOICES = [
 ]
 DOC_MUNICIPALITIES = [
     ("Automatisch (uit de tekst)", ""),
-    ("Gezamenlijk (alle drie)", "gezamenlijk"),
-    ("Dronten", "Dronten"),
-    ("Noordoostpolder", "Noordoostpolder"),
-    ("Urk", "Urk"),
+    ("Gezamenlijk (alle drie)", JOINT),
+    *((m, m) for m in MUNICIPALITIES),
 ]
-DOC_TYPES = ["beleid", "raadsinformatie", "sessieverslag", "wet", "overig"]
 DOC_COLUMNS = [
     "id",
     "titel",
@@ -391,9 +389,9 @@ def _upload_fields() -> list[Any]:
             )
     with gr.Row():
         doc_type = gr.Dropdown(
-            DOC_TYPES, value="beleid", label="Soort document", allow_custom_value=True
+            list(DOC_TYPES), value="beleid", label="Soort document", allow_custom_value=True
         )
-        date = gr.Textbox(label="Datum (JJJJ-MM-DD of JJJJ)")
+        date = gr.Textbox(label=f"Datum ({DATE_FORMATS})")
         supersedes = gr.Textbox(
             label="Vervangt (ids, met komma's)", info="Oudere versies die dit vervangt."
         )

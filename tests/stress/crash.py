@@ -62,7 +62,7 @@ def check_store(store_dir: Path) -> dict[str, Any]:
         chunks = store.current_chunks(rec.doc_id)
         if len(chunks) != rec.chunk_count:
             problems.append(f"{rec.doc_id}: {len(chunks)} of {rec.chunk_count} chunks")
-    fts = store._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    fts = store.count_chunks(current_only=False)
     if report["keyword_rows"] != fts:
         problems.append(f"keyword index has {report['keyword_rows']} rows for {fts} chunks")
     store.close()

@@ -1,0 +1,172 @@
+"""The keyword index in SQLite: FTS5 over Dutch-analysed terms, ranked by SQLite's BM25.
+
+Each stored chunk has one row of terms (title, section and text through
+``assistant.analysis.analyse``), keyed by the chunk's row in the catalog, which lives in
+the same database: a search ranks inside the full-text index first and then reads only
+the best rows of current versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from assistant.analysis import ANALYSER_VERSION, analyse
+from assistant.store.catalog import CURRENT
+from assistant.store.filters import Filters
+from assistant.store.sqlite import SqliteDatabase, batches, placeholders
+from assistant.types import Chunk
+
+SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
+"""
+_ROWID_OF = "(SELECT rowid FROM chunks WHERE id=?)"
+
+
+class SqliteKeywordIndex:
+    """BM25 search over the catalog's chunks (implements ``base.KeywordIndex``).
+
+    Args:
+        db: the catalog's database (the index refers to its ``chunks`` rows).
+        stemmer: the Snowball stemmer name (settings.keyword_stemmer).
+        compounds: whether Dutch compounds are split (settings.keyword_compounds).
+    """
+
+    def __init__(self, db: SqliteDatabase, stemmer: str, compounds: bool) -> None:
+        self.db = db
+        self.stemmer = stemmer
+        self.compounds = compounds
+        self.db.connection().executescript(SCHEMA)
+        self._ensure_analyser()
+
+    def terms(self, text: str) -> list[str]:
+        """The analysed terms of a text, as this index stores and searches them."""
+        return analyse(text, self.stemmer, self.compounds)
+
+    def _chunk_terms(self, chunk: Chunk) -> str:
+        return " ".join(self.terms(f"{chunk.title} {chunk.section} {chunk.text}"))
+
+    def _ensure_analyser(self) -> None:
+        """Rebuild the index when it was built with another analyser."""
+        wanted = f"{self.stemmer}:{int(self.compounds)}:v{ANALYSER_VERSION}"
+        built = self.db.get_meta("analyser")
+        if built == wanted:
+            return
+        if built is not None:
+            self.reindex()
+        self.db.set_meta("analyser", wanted)
+
+    # -- writes (each joins the catalog's transaction when inside one) -------------------
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        """Index chunks the catalog has just stored."""
+        with self.db.transaction() as db:
+            for chunk in chunks:
+                db.execute(
+                    f"INSERT INTO chunks_fts(rowid, terms) VALUES ({_ROWID_OF}, ?)",
+                    (chunk.id, self._chunk_terms(chunk)),
+                )
+
+    def update(self, chunks: Sequence[Chunk]) -> None:
+        """Index new copies of stored chunks (the title is part of the terms)."""
+        with self.db.transaction() as db:
+            for chunk in chunks:
+                db.execute(
+                    f"UPDATE chunks_fts SET terms=? WHERE rowid={_ROWID_OF}",
+                    (self._chunk_terms(chunk), chunk.id),
+                )
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Drop the rows of these chunks (before the catalog deletes the chunks)."""
+        with self.db.transaction() as db:
+            for part in batches(list(ids)):
+                db.execute(
+                    "DELETE FROM chunks_fts WHERE rowid IN "
+                    f"(SELECT rowid FROM chunks WHERE id IN ({placeholders(part)}))",
+                    part,
+                )
+
+    def reindex(self) -> int:
+        """Rebuild the index from the stored chunk texts (after an analyser change); no
+        embedding is involved. Returns the number of chunks indexed."""
+        rows = self.db.connection().execute("SELECT rowid, data FROM chunks").fetchall()
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM chunks_fts")
+            for rowid, data in rows:
+                chunk = Chunk.model_validate_json(data)
+                db.execute(
+                    "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
+                    (rowid, self._chunk_terms(chunk)),
+                )
+        return len(rows)
+
+    # -- reads ---------------------------------------------------------------------------
+    def count(self) -> int:
+        """How many rows the index holds (one per stored chunk, current or not)."""
+        return int(self.db.connection().execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0])
+
+    def count_matching(self, query: str) -> int:
+        """How many rows (current or not) hold any analysed term of ``query``."""
+        match = self._match(query)
+        if not match:
+            return 0
+        sql = "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?"
+        return int(self.db.connection().execute(sql, (match,)).fetchone()[0])
+
+    def _match(self, query: str) -> str:
+        terms = sorted(set(self.terms(query)))
+        return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+    def search(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """BM25 over Dutch-stemmed terms of current chunks; higher score is better."""
+        match = self._match(query)
+        if not match:
+            return []
+        # Rank inside the full-text index first and read only the best rows: joining every
+        # match before sorting cost most of a query at 100k chunks. Rows of a version that
+        # is not current (or outside the filters) are dropped after, so fetch extra.
+        limit = (k if filters is None else k * 5) * 2
+        db = self.db.connection()
+        while True:
+            ranked = db.execute(
+                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY rank LIMIT ?",
+                (match, limit),
+            ).fetchall()
+            score = dict(ranked)
+            rows = db.execute(
+                f"SELECT c.rowid, c.data FROM {CURRENT} WHERE c.rowid IN ({placeholders(ranked)})",
+                list(score),
+            ).fetchall()
+            out = sorted(
+                ((Chunk.model_validate_json(data), float(score[rowid])) for rowid, data in rows),
+                key=lambda pair: pair[1],
+                reverse=True,
+            )
+            if filters is not None:
+                out = [(c, s) for c, s in out if filters.accepts(c)]
+            if len(out) >= k or len(ranked) < limit:
+                return out[:k]
+            limit *= 4
+
+    def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many indexed chunks hold each analysed term (0 for a term never seen)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        df = dict(
+            self.db.connection().execute(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({placeholders(terms)})", terms
+            )
+        )
+        return {t: int(df.get(t, 0)) for t in terms}
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of analysed terms over all chunks."""
+        df = self.document_frequency(terms)
+        if not df:
+            return {}
+        total = self.count() or 1
+        return {t: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}
