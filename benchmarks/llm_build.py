@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,8 @@ def run_build(pythonpath: str | None, payload: dict) -> dict:
         [sys.executable, "-c", CHILD, json.dumps(payload)],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
+    if done.returncode < 0:
+        return {"error": f"died with {signal.Signals(-done.returncode).name}"}
     if done.returncode != 0:
         return {"error": f"exit {done.returncode}: {done.stderr.strip()[-300:]}"}
     data = json.loads(done.stdout.strip().splitlines()[-1])
@@ -125,6 +128,12 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--native-dir", type=Path, default=Path("/tmp/ivb-native-llama"))
+    parser.add_argument(
+        "--also",
+        default="",
+        help="more builds to compare, NAME=DIR,... (e.g. avx512=/tmp/avx512-llama, built with "
+        "pip install --target DIR and the CMake options you want)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.prompts, args.max_tokens = 2, 16
@@ -141,11 +150,15 @@ def main() -> None:
         "system": "Je beantwoordt vragen in het Nederlands, alleen met de gegeven bronnen.",
         "prompts": prompts(args.prompts),
     }
-    results = {}
-    # Alternate the order over two rounds so neither build always runs on a warm machine.
-    for who in ("portable", "native", "native", "portable"):
-        path = None if who == "portable" else str(args.native_dir)
-        result = run_build(path, payload)
+    builds: dict[str, str | None] = {"portable": None, "native": str(args.native_dir)}
+    for item in filter(None, args.also.split(",")):
+        name, _, folder = item.partition("=")
+        builds[name] = folder
+    results: dict[str, list[dict]] = {}
+    # Two rounds, the order reversed in the second, so no build always runs on a warm machine.
+    names = list(builds)
+    for who in names + names[::-1]:
+        result = run_build(builds[who], payload)
         results.setdefault(who, []).append(result)
         print(who, {k: v for k, v in result.items() if k != "runs"}, flush=True)
 
@@ -153,21 +166,27 @@ def main() -> None:
         ok = [r for r in rows if "error" not in r]
         return min(ok, key=lambda r: r["ttft_p50_s"]) if ok else rows[0]
 
-    portable, native = best(results["portable"]), best(results["native"])
+    chosen = {who: best(rows) for who, rows in results.items()}
+    portable = chosen["portable"]
     summary = {
         "machine": info,
         "prompts": args.prompts,
         "max_tokens": args.max_tokens,
         "threads": settings.llm_threads,
-        "portable": portable,
-        "native": native,
-        "ttft_ratio_portable_vs_native": ratio(
-            portable.get("ttft_p50_s"), native.get("ttft_p50_s")
-        ),
-        "speed_ratio_native_vs_portable": ratio(
-            native.get("tokens_per_s"), portable.get("tokens_per_s")
-        ),
-        "goal": "portable within 1.3x of native on time to first token and tokens/s",
+        "builds": chosen,
+        "ratios": {
+            who: {
+                "ttft_portable_vs_build": ratio(portable.get("ttft_p50_s"), row.get("ttft_p50_s")),
+                "speed_build_vs_portable": ratio(
+                    row.get("tokens_per_s"), portable.get("tokens_per_s")
+                ),
+            }
+            for who, row in chosen.items()
+            if who != "portable" and "error" not in row
+        },
+        "crashed": {who: row["error"] for who, row in chosen.items() if "error" in row},
+        "goal": "portable within 1.3x of each tuned build that runs here, on time to first "
+        "token and tokens/s",
     }
     path = write_result("llm_build", summary, out_dir(args))
     print(
