@@ -36,8 +36,8 @@ from assistant.sources import citation_page, cited_sources, excerpt
 from assistant.store import StoreLockedError
 from assistant.types import Answer
 from assistant.web_assets import CSS, DISPATCH_JS, SOURCES_JS, DutchPageMiddleware, theme
+from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 from ingest.uploads import (
-    UPLOAD_TYPES,
     RemoveResult,
     UploadResult,
     ingest_upload,
@@ -1166,7 +1166,7 @@ def _staff_tab(app: WebApp, token: gr.State) -> None:
         gr.Markdown("## Document toevoegen of vervangen")
         with gr.Row():
             file = gr.File(
-                label="Bestand (PDF, Word .docx, Markdown .md of tekst .txt)",
+                label=f"Bestand ({UPLOAD_LABEL})",
                 file_types=list(UPLOAD_TYPES),
                 type="filepath",
                 elem_id="ivb-upload-file",

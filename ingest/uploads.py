@@ -26,13 +26,13 @@ from assistant.settings import Settings
 from assistant.store import DocumentRecord, StoreLockedError
 from ingest.manifest import sanitise_id
 from ingest.pipeline import ingest_paths, remove_documents, uploads_folder
+from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 
 if TYPE_CHECKING:
     from assistant.service import Service
 
 log = logging.getLogger("ivb.uploads")
 
-UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
 SIDECAR_SUFFIX = ".meta.toml"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
@@ -226,7 +226,7 @@ def check_upload(
     if ext not in UPLOAD_TYPES:
         raise ValueError(
             f"{original}: bestandstype '{ext or '(geen)'}' wordt niet ondersteund. Kies een "
-            "PDF, Word-bestand (.docx), Markdown (.md) of tekstbestand (.txt)."
+            f"bestand als {UPLOAD_LABEL}."
         )
     size_mb = upload.stat().st_size / 1_000_000
     if size_mb > settings.max_file_mb:

@@ -12,8 +12,8 @@ import pytest
 from assistant.settings import REPO_ROOT, Settings
 from assistant.types import DocumentMeta
 from ingest.errors import IngestError
-from ingest.loaders import SUPPORTED_SUFFIXES, load_document, read_bytes_checked
 from ingest.manifest import complete_meta, discover, infer_municipality, infer_title
+from ingest.readers import SUPPORTED_SUFFIXES, load_document, read_bytes_checked
 from tests.pdf_factory import (
     PdfPage,
     make_broken_docx,
