@@ -9,7 +9,8 @@ from assistant.settings import Settings
 from assistant.types import Document, DocumentMeta
 from ingest.errors import IngestError
 from ingest.manifest import complete_meta
-from ingest.readers.base import MB, FileFormat
+from ingest.normalise import clean_text, clean_title
+from ingest.readers.base import MB, FileFormat, Parsed
 from ingest.readers.registry import UPLOAD_LABEL, format_for
 
 
@@ -82,7 +83,7 @@ def load_document(path: Path, meta: DocumentMeta, settings: Settings) -> Documen
         data = read_bytes_checked(path, settings)
         fmt = format_for(path.suffix)
         assert fmt is not None  # read_bytes_checked refused unknown suffixes
-        parsed = fmt.reader(data, name, settings)
+        parsed = _cleaned(fmt.reader(data, name, settings))
         if not any(page.text.strip() for page in parsed.pages):
             raise IngestError(name, "bevat geen tekst; controleer of het bestand inhoud heeft")
         document = Document(
@@ -102,6 +103,21 @@ def load_document(path: Path, meta: DocumentMeta, settings: Settings) -> Documen
             f"kon niet worden verwerkt door een onverwachte fout ({type(exc).__name__}); "
             "controleer of het bestand heel is, sla het opnieuw op en probeer het nog eens",
         ) from exc
+
+
+def _cleaned(parsed: Parsed) -> Parsed:
+    """Every reader's text and title through the same normalisation (ligatures, soft
+    hyphens, control characters, no-break spaces)."""
+    pages = [
+        page.model_copy(
+            update={
+                "text": clean_text(page.text),
+                "headings": [h for h in (clean_title(h) for h in page.headings) if h],
+            }
+        )
+        for page in parsed.pages
+    ]
+    return Parsed(pages=pages, title=clean_title(parsed.title))
 
 
 def _unsupported_reason(suffix: str) -> str:

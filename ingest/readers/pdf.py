@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pypdf
+import pypdfium2 as pdfium
 from pypdf import PasswordType
+from pypdf.errors import DependencyError
 
 from assistant.settings import Settings
 from assistant.types import Page
 from ingest.errors import IngestError
-from ingest.normalise import collapse
+from ingest.normalise import clean_text, clean_title
 from ingest.readers.base import Parsed
+from ingest.readers.pdf_glyphs import glyph_map, replace_glyphs
 from ingest.readers.pdf_layout import Line, layout, page_lines
+from ingest.readers.pdf_regions import apply_regions, find_regions, page_runs
+from ingest.readers.pdf_running import is_running, running_lines, strip_running
 
 
 def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
@@ -44,14 +51,8 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
         except Exception as exc:
             raise _corrupt_pdf(source, exc) from exc
 
-        encrypted = reader.is_encrypted
-        if encrypted:
-            try:
-                decrypted = reader.decrypt("") != PasswordType.NOT_DECRYPTED
-            except Exception:  # e.g. an AES method pypdf lacks a crypto library for
-                decrypted = False
-            if not decrypted:
-                raise IngestError(source, _ENCRYPTED)
+        if reader.is_encrypted:
+            _decrypt(reader, source)
 
         # Check the declared page count before touching the page tree (a "PDF bomb" can
         # declare millions of pages); check again after flattening, which cannot lie.
@@ -75,32 +76,120 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
 
         labels = _page_labels(reader, page_count)
         raw_pages: list[list[Line]] = []
+        heights: list[float] = []
         for page in reader.pages:
             try:
                 raw_pages.append(page_lines(page))
+                heights.append(float(page.mediabox.height))
             except Exception as exc:
-                if encrypted:
-                    raise IngestError(source, _ENCRYPTED) from exc
                 raise _corrupt_pdf(source, exc) from exc
         title = _pdf_title(reader)
 
+    glyphs = glyph_map(line.text for lines in raw_pages for line in lines)
+    _clean_lines(raw_pages, glyphs)
+    running = running_lines(raw_pages, heights)
+    raw_pages = _with_regions(data, raw_pages, running)
+    _clean_lines(raw_pages, glyphs)  # the lines pypdfium2 gave for columns and tables
+    raw_pages = [
+        strip_running(lines, height, running)[0]
+        for lines, height in zip(raw_pages, heights, strict=True)
+    ]
     laid_out = layout(raw_pages)
     pages = [
         Page(index=i, label=labels[i], text=text, headings=headings)
         for i, (text, headings) in enumerate(laid_out)
     ]
     if not any(page.text.strip() for page in pages):
-        if encrypted:
-            raise IngestError(source, _ENCRYPTED)
         raise IngestError(
             source,
             "bevat geen tekst (gescande afbeelding?); OCR is nodig voordat het kan worden "
             "opgenomen",
         )
-    return Parsed(pages=pages, title=title)
+    return Parsed(pages=pages, title=_document_title(title, pages))
 
 
-_ENCRYPTED = "is versleuteld; lever een versie zonder wachtwoord aan"
+def _decrypt(reader: pypdf.PdfReader, source: str) -> None:
+    """Open an encrypted PDF with the empty user password (RC4, AES-128, AES-256).
+
+    Raises:
+        IngestError: a password is needed, or the encryption cannot be read.
+    """
+    try:
+        opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except DependencyError as exc:  # AES needs the cryptography package (a dependency)
+        raise IngestError(
+            source,
+            "is versleuteld (AES) en kan niet worden geopend omdat het pakket cryptography "
+            "ontbreekt; installeer de afhankelijkheden van de app opnieuw",
+        ) from exc
+    except Exception as exc:
+        raise _corrupt_pdf(source, exc) from exc
+    if not opened:
+        raise IngestError(source, _ENCRYPTED)
+
+
+def _with_regions(data: bytes, pages: list[list[Line]], running: set[str]) -> list[list[Line]]:
+    """Pages with columns read column by column and table rows carrying their headers,
+    found from pypdfium2's text boxes; pages as pypdf read them where pypdfium2 cannot open
+    the file (the pypdf text is still right, only in its line order)."""
+    try:
+        document = pdfium.PdfDocument(data, password="")
+    except Exception:
+        return pages
+    try:
+        result = []
+        for index, lines in enumerate(pages):
+            try:
+                runs = page_runs(document[index].get_textpage())
+            except Exception:
+                result.append(lines)
+                continue
+            regions = find_regions(runs, 0.0, skip=lambda text: is_running(text, running))
+            result.append(apply_regions(lines, regions))
+        return result
+    finally:
+        document.close()
+
+
+def _clean_lines(pages: list[list[Line]], mapping: dict[str, str]) -> None:
+    """Normalise each line's text in place: ligatures and private-use glyphs to letters,
+    invisible characters out; a soft hyphen at a line end is kept for the line joiner."""
+    for lines in pages:
+        for line in lines:
+            soft_break = line.text.rstrip().endswith("\u00ad")
+            text = clean_text(replace_glyphs(line.text, mapping)).rstrip()
+            line.text = text + "\u00ad" if soft_break and text else text
+
+
+def _plain(text: str) -> str:
+    """Lower case without diacritics, so "Financiele" matches "Financiële"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _document_title(metadata_title: str | None, pages: list[Page]) -> str | None:
+    """The PDF's /Title when the first pages bear it out, else the first page's heading.
+
+    A /Title is often left over from a template ("Aandachtspuntenlijst ... 2008" on a 2015
+    decision list): it counts only when half its words and all its years occur in the
+    first three pages.
+    """
+    first = _plain(" ".join(page.text for page in pages[:3]))
+    if metadata_title:
+        words = [w for w in re.findall(r"\w+", _plain(metadata_title)) if len(w) >= 3]
+        present = sum(1 for w in words if w in first)  # "veiligheid" in "veiligheidsbeleid"
+        years = re.findall(r"\b(?:19|20)\d\d\b", metadata_title)
+        if all(year in first for year in years) and (not words or present >= 0.5 * len(words)):
+            return metadata_title
+    for page in pages[:2]:
+        if page.headings:
+            return page.headings[0]
+    return None
+
+
+_ENCRYPTED = (
+    "is versleuteld met een wachtwoord: vraag een onbeveiligde versie (zonder wachtwoord) aan"
+)
 
 
 def _corrupt_pdf(source: str, exc: Exception) -> IngestError:
@@ -173,4 +262,4 @@ def _pdf_title(reader: pypdf.PdfReader) -> str | None:
         return None
     if not title:
         return None
-    return collapse(str(title)) or None
+    return clean_title(str(title))

@@ -17,12 +17,16 @@ from typing import Any
 import pypdf
 
 from ingest.normalise import collapse
+from ingest.words import is_dutch_word
 
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demibold|demi\b|,b$|-b$", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-–—•●▪■◦○·*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 _SYMBOL_BULLET = re.compile(r"^[-–—•●▪■◦○·*]\s")
 _TIME = re.compile(r"^\d{1,2}[:.]\d{2}\b")
 _VOWELS = set("aeiouy")
+_TOKEN = re.compile(r"\w+(?:-\w+)*")
+# First parts that Dutch joins with a hyphen: "oud-wethouder", "ex-partner", "niet-roker".
+_HYPHEN_PREFIXES = frozenset({"oud", "ex", "niet", "non", "pro", "anti", "co", "vice", "adjunct"})
 
 
 @dataclass
@@ -34,6 +38,8 @@ class Line:
     bold: float = 0.0  # share of characters set in a bold font
     y: float | None = None  # baseline, user space (larger is higher on the page)
     heading: bool = False
+    standalone: bool = False  # a table row: never joined with the lines around it
+    measure: float | None = None  # a column's share of the text width, for wrapped lines
 
 
 def page_lines(page: pypdf.PageObject) -> list[Line]:
@@ -212,33 +218,75 @@ def _merge_heading_lines(lines: list[Line]) -> list[Line]:
     return merged
 
 
-def _join_wrapped(previous: str, physical: Line, text: str, stats: _Stats) -> str | None:
+def _join_wrapped(
+    previous: str, physical: Line, text: str, stats: _Stats, vocabulary: frozenset[str]
+) -> str | None:
     """The paragraph line with ``text`` joined on, or None when ``text`` starts a new line.
 
-    ``previous`` is the logical line so far; ``physical`` the last physical line in it.
+    ``previous`` is the logical line so far; ``physical`` the last physical line in it;
+    ``vocabulary`` the document's own words (lower case), for line-end hyphens.
     """
     if _BULLET.match(text) or _TIME.match(text):
         return None
-    hyphen = re.search(r"(\w)-$", physical.text)
+    if physical.text.endswith("\u00ad") and text[:1].isalnum():
+        return previous.removesuffix("\u00ad") + text  # a soft hyphen: always a word break
+    hyphen = re.search(r"(\w+)-$", physical.text)
     if hyphen and text[:1].isalnum():
-        before, after = hyphen.group(1), text[0]
         first_word = text.split()[0].rstrip(",.;:")
-        if after.islower() and first_word in {"en", "of", "tot", "en/of", "t/m"}:
+        if text[:1].islower() and first_word in {"en", "of", "tot", "en/of", "t/m"}:
             return f"{previous} {text}"  # "zorg- en veiligheidshuis"
-        if after.islower() and before.islower() and not (before in _VOWELS and after in _VOWELS):
+        if hyphen_is_break(hyphen.group(1), re.match(r"\w*", text).group(), vocabulary):
             return previous[:-1] + text  # a hyphenated word: "samen-\nwerking"
-        return previous + text  # "Noord-Holland", "2024-2027", "zee-egel": keep the hyphen
+        return previous + text  # "Noord-Holland", "oud-wethouder", "e-mailadres": keep it
     full_line = stats.full_line
     if physical.size and stats.body_size:
         full_line *= stats.body_size / physical.size  # larger type, fewer characters a line
+    if physical.measure:
+        full_line *= physical.measure  # a column holds fewer characters a line
     if len(physical.text) < 0.7 * full_line:
         return None  # the previous line ended early: it closed an item or paragraph
     return f"{previous} {text}"
 
 
+def hyphen_is_break(left: str, right: str, vocabulary: frozenset[str] = frozenset()) -> bool:
+    """Whether a line-end hyphen between ``left`` and ``right`` only broke the word.
+
+    Args:
+        left: the word part before the hyphen (``"samen"`` in "samen-\\nwerking").
+        right: the word part that starts the next line.
+        vocabulary: the document's own words in lower case; hyphenated compounds it uses
+            elsewhere ("oud-wethouder") count as evidence too.
+
+    Returns:
+        True to join without the hyphen ("samenwerking"), False to keep it ("Noord-Holland",
+        "e-mailadres", "oud-wethouder", "2024-2027").
+    """
+    if not left or not right:
+        return False
+    before, after = left[-1], right[0]
+    if not (after.islower() and before.islower()) or len(left) == 1:
+        return False  # capitals, digits, abbreviations, single letters ("e-mail") keep it
+    joined = (left + right).lower()
+    if f"{left}-{right}".lower() in vocabulary:
+        return False  # the document writes this compound with a hyphen elsewhere
+    if joined in vocabulary:
+        return True
+    if is_dutch_word(joined):
+        return True
+    if left.lower() in _HYPHEN_PREFIXES:
+        return False
+    return not (before in _VOWELS and after in _VOWELS)  # "zee-egel", "privacy-eisen"
+
+
 def layout(pages: list[list[Line]]) -> list[tuple[str, list[str]]]:
     """Turn each page's physical lines into normalised text and the headings on it."""
     stats = _document_stats(pages)
+    vocabulary = frozenset(
+        word.lower()
+        for lines in pages
+        for line in lines
+        for word in _TOKEN.findall(line.text.removesuffix("-"))
+    )
     result: list[tuple[str, list[str]]] = []
     for lines in pages:
         for line in lines:
@@ -263,13 +311,16 @@ def layout(pages: list[list[Line]]) -> list[tuple[str, list[str]]]:
             if (
                 previous is not None
                 and not previous.heading
-                and _paragraph_break(previous, line, stats)
+                and (
+                    _paragraph_break(previous, line, stats)
+                    or previous.standalone != line.standalone
+                )
             ):
                 blocks.append("\n".join(paragraph))
                 paragraph = []
             joined = (
-                _join_wrapped(paragraph[-1], physical, line.text, stats)
-                if paragraph and joinable
+                _join_wrapped(paragraph[-1], physical, line.text, stats, vocabulary)
+                if paragraph and joinable and not line.standalone
                 else None
             )
             if joined is None:
@@ -277,7 +328,7 @@ def layout(pages: list[list[Line]]) -> list[tuple[str, list[str]]]:
             else:
                 paragraph[-1] = joined
             physical = line
-            joinable = True
+            joinable = not line.standalone
             previous = line
         if paragraph:
             blocks.append("\n".join(paragraph))
