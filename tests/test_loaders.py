@@ -301,7 +301,9 @@ BAD_INPUTS: list[tuple[str, Callable[[Path], Path], str, dict]] = [
     ("latin1-txt", _write("latin1.txt", "Café in Urk".encode("latin-1")), "geen UTF-8-tekst", {}),
     ("binary-md", _write("binair.md", b"abc\x00def"), "binaire", {}),
     ("corrupt-pdf", None, "beschadigd", {}),
-    ("encrypted-pdf", None, "is versleuteld; lever een versie zonder wachtwoord aan", {}),
+    # Issue 13 asks for this wording (it used to be "is versleuteld; lever een versie zonder
+    # wachtwoord aan"): say that a password is the problem and what to ask for.
+    ("encrypted-pdf", None, "is versleuteld met een wachtwoord: vraag een onbeveiligde versie", {}),
     ("scanned-pdf", None, "bevat geen tekst (gescande afbeelding?)", {}),
     ("too-many-pages", None, "pagina's (maximaal 2)", {"max_pages": 2}),
     ("ratio-bomb", None, "zip-bom", {}),
