@@ -299,3 +299,38 @@ def test_real_pdfs_read_cleanly(path: Path) -> None:
     if path.name.startswith("vws"):
         text = " ".join(c.text for c in chunks)
         assert "functiebeperking" in text and "heeft" in text
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.skipif(not CASES.is_dir(), reason="shared cases not present")
+def test_cases_through_ingest_and_keyword_search(tmp_path: Path, settings, embedder) -> None:
+    """The cases ingested into a real store: the right passages are found by keywords, and
+    no running header or glyph reaches the index."""
+    import shutil
+
+    from assistant.store import Store
+    from ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for case in ("02-ligatures", "07-headers-footers", "08-two-columns", "09-table"):
+        for pdf in (CASES / case).glob("*.pdf"):
+            shutil.copy(pdf, folder / pdf.name)
+    report = ingest_paths([folder], settings, embedder=embedder)
+    assert report.ok, report.failed
+    store = Store(settings)
+
+    top = store.keyword_search("fietsendiefstallen haven", 3)
+    assert top and "fietsendiefstallen bij de haven" in top[0][0].text
+    top = store.keyword_search("inbraakpreventie", 3)
+    assert top and "inbraakpreventie stimuleren" in top[0][0].text
+    top = store.keyword_search("straatcoaches Emmeloord", 5)
+    assert top and "vier straatcoaches" in top[0][0].text and top[0][0].page_label == "3"
+    assert not any("Pagina" in c.text or "CONCEPT" in c.text for c, _ in top)
+    top = store.keyword_search("woninginbraken 2023 Urk", 3)
+    assert top and "Urk – Woninginbraken 2022: 41; Woninginbraken 2023: 37" in top[0][0].text
+    for doc_id in [d.doc_id for d in store.documents()]:
+        for chunk in store.current_chunks(doc_id):
+            assert not BAD_GLYPH.search(chunk.text)
