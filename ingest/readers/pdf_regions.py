@@ -15,6 +15,7 @@ The region's pypdf lines are then replaced by these lines, in reading order.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,8 +163,11 @@ def _tables(rows: list[_Row], used: set[int], size: float) -> list[Region]:
             above = rows[k]
             if k in used or above.bottom - rows[first_header].top > 3 * above.height:
                 break
-            if len(above.runs) < 2 or any(_spanned(run, spans) > 1 for run in above.runs):
-                break  # one run, or across columns: a caption or wrapped text, not a header
+            if len(above.runs) < 2 or any(
+                _spanned(run, spans) > 1 or len(run.text.split()) > 5 or run.text.endswith(".")
+                for run in above.runs
+            ):
+                break  # one run, across columns or a sentence: wrapped text, not a header
             for run in above.runs:
                 headers[_column_of(run, spans)].insert(0, run.text)
             first_header = k
@@ -175,6 +179,9 @@ def _tables(rows: list[_Row], used: set[int], size: float) -> list[Region]:
             Line(text=_row_text(row, names), size=size, y=row.bottom + 1, standalone=True)
             for row in body
         ]
+        if any(names):  # the header itself, once, above the rows that repeat it
+            header_line = Line(text=" | ".join(names), size=size, y=body[0].top, standalone=True)
+            lines.insert(0, header_line)
         used.update(range(first_header, j + 1))
         regions.append(
             Region(top=rows[first_header].top + 1, bottom=body[-1].bottom - 1, lines=lines)
@@ -263,6 +270,10 @@ def _prose(body: list[_Row], gutter: float) -> bool:
     return fill >= 0.6 and words >= 3
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
 def apply_regions(lines: list[Line], regions: list[Region]) -> list[Line]:
     """The page's pypdf lines with each region's lines put in place of those inside it.
 
@@ -270,10 +281,9 @@ def apply_regions(lines: list[Line], regions: list[Region]) -> list[Line]:
     """
     if not regions:
         return lines
-    result: list[Line] = []
-    placed: set[int] = set()
-    for line in lines:
-        inside = next(
+
+    def region_of(line: Line) -> int | None:
+        return next(
             (
                 n
                 for n, region in enumerate(regions)
@@ -281,6 +291,25 @@ def apply_regions(lines: list[Line], regions: list[Region]) -> list[Line]:
             ),
             None,
         )
+
+    # A region must keep every word of the lines it replaces (a wrapped table cell that
+    # fell outside its rows would otherwise be lost): else the page keeps pypdf's lines.
+    covered: dict[int, set[str]] = {}
+    for line in lines:
+        n = region_of(line)
+        if n is not None:
+            covered.setdefault(n, set()).update(_words(line.text))
+    lossy = {
+        n
+        for n, words in covered.items()
+        if not words <= set().union(*(_words(new.text) for new in regions[n].lines))
+    }
+    result: list[Line] = []
+    placed: set[int] = set()
+    for line in lines:
+        inside = region_of(line)
+        if inside in lossy:
+            inside = None
         if inside is None:
             result.append(line)
             continue
