@@ -56,7 +56,7 @@ class Document(BaseModel):
 
     meta: DocumentMeta
     source: str  # path of the source file as given
-    format: Literal["pdf", "docx", "md", "txt"]
+    format: str  # a format name from ingest.readers.registry.FORMATS ("pdf", "docx", ...)
     pages: list[Page]
     content_hash: str  # sha256 of the file bytes
 

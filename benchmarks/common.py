@@ -372,9 +372,9 @@ def documents_with_chunks(
     paths: Sequence[Path], settings: Settings
 ) -> Iterator[tuple[Document, list[Chunk]]]:
     """What ingest makes of these files, parsed in-process: each document and its chunks."""
-    from ingest.loaders import load_document
     from ingest.manifest import discover
     from ingest.pipeline import version_hash, versioned_chunks
+    from ingest.readers import load_document
 
     for path, meta in discover(list(paths)):
         doc = load_document(path, meta, settings)

@@ -1,4 +1,4 @@
-"""Document ingestion: loaders, chunking and incremental indexing."""
+"""Document ingestion: readers, chunking and incremental indexing."""
 
 from assistant import privacy
 

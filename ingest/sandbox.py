@@ -30,7 +30,7 @@ def _limit_memory(max_bytes: int) -> None:
 
 
 def _parse(path: str, meta: DocumentMeta, settings: Settings) -> Document | IngestError:
-    from ingest.loaders import load_document
+    from ingest.readers import load_document
 
     try:
         return load_document(Path(path), meta, settings)

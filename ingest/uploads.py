@@ -27,13 +27,13 @@ from assistant.settings import Settings
 from assistant.store import StoreLockedError
 from assistant.types import DocumentRecord
 from ingest.pipeline import ingest_paths, remove_documents, uploads_folder
+from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 
 if TYPE_CHECKING:
     from assistant.service import Service
 
 log = logging.getLogger("ivb.uploads")
 
-UPLOAD_TYPES = (".pdf", ".docx", ".md", ".txt")
 SIDECAR_SUFFIX = ".meta.toml"
 
 Action = Literal["added", "replaced", "updated", "unchanged"]
@@ -225,7 +225,7 @@ def check_upload(
     if ext not in UPLOAD_TYPES:
         raise ValueError(
             f"{original}: bestandstype '{ext or '(geen)'}' wordt niet ondersteund. Kies een "
-            "PDF, Word-bestand (.docx), Markdown (.md) of tekstbestand (.txt)."
+            f"bestand als {UPLOAD_LABEL}."
         )
     size_mb = upload.stat().st_size / 1_000_000
     if size_mb > settings.max_file_mb:

@@ -251,3 +251,118 @@ def make_entries_bomb_docx(path: Path, entries: int = 10_001) -> Path:
         for number in range(entries):
             archive.writestr(f"word/media/x{number}.bin", b"")
     return path
+
+
+# --------------------------------------------------------------------------- layout kinds
+
+
+def make_running_pdf(
+    path: Path, bodies: list[list[str]], *, header: str, footer: str, title: str | None = None
+) -> Path:
+    """A PDF whose pages repeat a header and a numbered footer around their body lines.
+
+    Args:
+        path: where to write the PDF.
+        bodies: each page's body lines (one paragraph a page, lines set one by one).
+        header: the running header, the same on every page.
+        footer: the running footer; ``{n}`` and ``{total}`` become the page numbers.
+        title: the PDF /Title, if any.
+    """
+    pdf, family = _new_pdf(title)
+    for number, lines in enumerate(bodies, start=1):
+        pdf.add_page()
+        pdf.set_font(family, "", 8)
+        pdf.set_xy(20, 10)
+        pdf.cell(w=0, h=5, text=_text(header))
+        pdf.set_xy(20, 40)
+        pdf.set_font(family, "", BODY_SIZE)
+        for line in lines:
+            pdf.cell(w=0, h=BODY_SIZE * 0.53, text=_text(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 8)
+        pdf.set_xy(20, 282)
+        pdf.cell(w=0, h=5, text=_text(footer.format(n=number, total=len(bodies))))
+    path.write_bytes(bytes(pdf.output()))
+    return path
+
+
+def make_two_column_pdf(path: Path, heading: str, left: list[str], right: list[str]) -> Path:
+    """One page with a heading across the width and two columns of body lines below it.
+
+    Each row's left and right line are written one after the other, so a reader that
+    reads across the page interleaves the columns.
+    """
+    pdf, family = _new_pdf()
+    pdf.add_page()
+    pdf.set_font(family, "B", HEADING_SIZE)
+    pdf.set_xy(20, 20)
+    pdf.cell(w=0, h=8, text=_text(heading))
+    pdf.set_font(family, "", BODY_SIZE)
+    for row in range(max(len(left), len(right))):
+        y = 35 + row * 6
+        for x, column in ((20, left), (110, right)):
+            if row < len(column):
+                pdf.set_xy(x, y)
+                pdf.cell(w=85, h=5, text=_text(column[row]))
+    path.write_bytes(bytes(pdf.output()))
+    return path
+
+
+def make_table_pdf(
+    path: Path, intro: str, header: list[list[str]], rows: list[list[str]], note: str
+) -> Path:
+    """One page with a sentence, a table (header lines stacked per column) and a note.
+
+    Args:
+        path: where to write the PDF.
+        intro: a sentence above the table.
+        header: per column, its header lines top to bottom (e.g. ["Inbraken", "2023"]).
+        rows: the data rows; the first cell names the row, the others are right-aligned.
+        note: a sentence below the table.
+    """
+    pdf, family = _new_pdf()
+    pdf.add_page()
+    pdf.set_font(family, "", BODY_SIZE)
+    pdf.set_xy(20, 20)
+    pdf.cell(w=0, h=6, text=_text(intro))
+    widths = [50] + [40] * (len(header) - 1)
+    depth = max(len(lines) for lines in header)
+    y = 32
+    for level in range(depth):
+        x = 20
+        for col, lines in enumerate(header):
+            if level < len(lines):
+                pdf.set_xy(x, y + level * 5)
+                pdf.cell(
+                    w=widths[col], h=5, text=_text(lines[level]), align="L" if col == 0 else "R"
+                )
+            x += widths[col]
+    y += depth * 5 + 4
+    for row in rows:
+        x = 20
+        for col, cell in enumerate(row):
+            pdf.set_xy(x, y)
+            pdf.cell(w=widths[col], h=5, text=_text(cell), align="L" if col == 0 else "R")
+            x += widths[col]
+        y += 7
+    pdf.set_xy(20, y + 6)
+    pdf.cell(w=0, h=6, text=_text(note))
+    path.write_bytes(bytes(pdf.output()))
+    return path
+
+
+def make_aes_pdf(path: Path, user_password: str = "", *, algorithm: str = "AES-256") -> Path:
+    """A text PDF encrypted with AES (pypdf); an empty user password opens it for anyone.
+
+    Args:
+        path: where to write the PDF.
+        user_password: the password a reader must give ("" for none).
+        algorithm: pypdf's name: "AES-128" or "AES-256".
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_simple_pdf(path, text="Het beleid voor cameratoezicht in Urk.")
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password=user_password, owner_password="eigenaar", algorithm=algorithm)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path

@@ -11,7 +11,7 @@ import pytest
 from assistant.settings import REPO_ROOT, Settings
 from assistant.types import Chunk, Document, DocumentMeta, Page
 from ingest.chunking import SECTION_SEPARATOR, chunk_document, heading_label
-from ingest.loaders import load_document
+from ingest.readers import load_document
 from tests.pdf_factory import PdfPage, make_docx, make_text_pdf
 
 SHARED = REPO_ROOT.parent / "shared"

@@ -9,9 +9,9 @@ import pytest
 
 from assistant.embeddings import embedding_identity, embedding_key, embedding_text
 from assistant.store import Store
-from ingest.loaders import load_document
 from ingest.manifest import discover
 from ingest.pipeline import absolute_source, ingest_paths, version_hash, versioned_chunks
+from ingest.readers import load_document
 from tests.stress.crash import pick_statutes, run_trials
 
 

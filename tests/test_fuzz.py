@@ -1,4 +1,4 @@
-"""Fuzzing the loaders: mutated PDFs, docx and text never crash a loader. The only
+"""Fuzzing the readers: mutated PDFs, docx and text never crash a loader. The only
 outcomes are a Document or an IngestError that names the file (bounded in time)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from assistant.settings import Settings
 from assistant.types import DocumentMeta
 from ingest.errors import IngestError
-from ingest.loaders import load_document
+from ingest.readers import load_document
 from tests import pdf_factory as pf
 from tests.conftest import SEED_PDF
 

@@ -12,8 +12,8 @@ import pytest
 from assistant.settings import REPO_ROOT, Settings
 from assistant.types import DocumentMeta
 from ingest.errors import IngestError
-from ingest.loaders import SUPPORTED_SUFFIXES, load_document, read_bytes_checked
 from ingest.manifest import complete_meta, discover, infer_municipality, infer_title
+from ingest.readers import SUPPORTED_SUFFIXES, load_document, read_bytes_checked
 from tests.pdf_factory import (
     PdfPage,
     make_broken_docx,
@@ -301,7 +301,9 @@ BAD_INPUTS: list[tuple[str, Callable[[Path], Path], str, dict]] = [
     ("latin1-txt", _write("latin1.txt", "Café in Urk".encode("latin-1")), "geen UTF-8-tekst", {}),
     ("binary-md", _write("binair.md", b"abc\x00def"), "binaire", {}),
     ("corrupt-pdf", None, "beschadigd", {}),
-    ("encrypted-pdf", None, "is versleuteld; lever een versie zonder wachtwoord aan", {}),
+    # Issue 13 asks for this wording (it used to be "is versleuteld; lever een versie zonder
+    # wachtwoord aan"): say that a password is the problem and what to ask for.
+    ("encrypted-pdf", None, "is versleuteld met een wachtwoord: vraag een onbeveiligde versie", {}),
     ("scanned-pdf", None, "bevat geen tekst (gescande afbeelding?)", {}),
     ("too-many-pages", None, "pagina's (maximaal 2)", {"max_pages": 2}),
     ("ratio-bomb", None, "zip-bom", {}),

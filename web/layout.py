@@ -15,7 +15,7 @@ from assistant.backends import BACKEND_LABELS, local_model_notice
 from assistant.domain import DATE_FORMATS, DOC_TYPES, JOINT, MUNICIPALITIES
 from assistant.service import Service, get_service
 from assistant.settings import Settings
-from ingest.uploads import UPLOAD_TYPES
+from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 from web.assets import DISPATCH_JS, SOURCES_JS
 from web.chat import ALL, MAX_QUESTION, MUNICIPALITY_CHOICES, ChatHandlers
 from web.render import sources_html
@@ -373,7 +373,7 @@ def _upload_fields() -> list[Any]:
     gr.Markdown("## Document toevoegen of vervangen")
     with gr.Row():
         file = gr.File(
-            label="Bestand (PDF, Word .docx, Markdown .md of tekst .txt)",
+            label=f"Bestand ({UPLOAD_LABEL})",
             file_types=list(UPLOAD_TYPES),
             type="filepath",
             elem_id="ivb-upload-file",
