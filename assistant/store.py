@@ -325,6 +325,33 @@ class Store:
         )
         return [Chunk.model_validate_json(data) for _, data in rows]
 
+    def chunk_hashes_by_document(self, content_hash: str) -> dict[str, list[str]]:
+        """For every current document that has a chunk with this text hash: the text
+        hashes of all its chunks in order (to find a document with the same text).
+
+        Args:
+            content_hash: sha256 of a chunk's text (``Chunk.content_hash``).
+
+        Returns:
+            doc_id → the content hashes of its current chunks, by ordinal.
+        """
+        db = self._db()
+        rows = db.execute(
+            "SELECT DISTINCT c.doc_id FROM chunks c JOIN documents d "
+            "ON d.doc_id=c.doc_id AND d.doc_hash=c.doc_hash WHERE c.content_hash=?",
+            (content_hash,),
+        ).fetchall()
+        out: dict[str, list[str]] = {}
+        for (doc_id,) in rows:
+            hashes = db.execute(
+                "SELECT c.content_hash FROM chunks c JOIN documents d "
+                "ON d.doc_id=c.doc_id AND d.doc_hash=c.doc_hash "
+                "WHERE c.doc_id=? ORDER BY c.ordinal",
+                (doc_id,),
+            ).fetchall()
+            out[doc_id] = [h for (h,) in hashes]
+        return out
+
     def get_chunks(self, ids: Sequence[str], current_only: bool = True) -> dict[str, Chunk]:
         """Chunks by id; with current_only, chunks of replaced versions are left out."""
         out: dict[str, Chunk] = {}

@@ -34,6 +34,7 @@ from assistant.settings import Settings
 from assistant.types import Document, DocumentMeta, Page
 from ingest.errors import IngestError
 from ingest.manifest import complete_meta
+from ingest.ocr import read_scanned_pages
 
 Format = Literal["pdf", "docx", "md", "txt"]
 
@@ -216,13 +217,15 @@ def parse_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
         Page(index=i, label=labels[i], text=text, headings=headings)
         for i, (text, headings) in enumerate(laid_out)
     ]
+    pages = read_scanned_pages(data, pages, settings)  # scans: OCR, or marked unread
     if not any(page.text.strip() for page in pages):
         if encrypted:
             raise IngestError(source, _ENCRYPTED)
+        why = next((p.unread for p in pages if p.unread), "")
         raise IngestError(
             source,
             "bevat geen tekst (gescande afbeelding?); OCR is nodig voordat het kan worden "
-            "opgenomen",
+            "opgenomen" + (f"; {why}" if why else ""),
         )
     return Parsed(pages=pages, title=title)
 
