@@ -165,8 +165,9 @@ def _bridge_page_break(
     of several words, not a heading) and the next page goes on with it (its first line is
     no heading and starts in lower case or with a digit, or the page ended on a comma or
     hyphen). The next page's words up to the first sentence end are appended to the
-    page's last chunk; when that chunk would grow past 1.25 × ``size``, a chunk of just
-    the last sentence and its continuation is added after it instead.
+    page's last chunk; when that chunk would grow past ``size``, a chunk of just the last
+    sentence and its continuation is added after it instead. The next page's own chunks
+    still start at its top, so a search for words on that page finds them there too.
     """
     last = chunks[-1]
     tail = page.text.rstrip()
@@ -197,12 +198,12 @@ def _bridge_page_break(
     joiner = "" if tail[-1] == "-" and tail[-2:-1].isalpha() and continuation[0].islower() else " "
     text = last.text.rstrip() + joiner + continuation
     spans = {"page_end": nxt.index, "page_label_end": nxt.label}
-    if len(text) <= size + size // 4:
+    if len(text) <= size:
         chunks[-1] = last.model_copy(update={**spans, "text": text, "content_hash": _sha(text)})
         return
     starts = [m.end() for m in _SENTENCE_STOP.finditer(last.text)]
     sentence = last.text[starts[-1] :].strip() if starts else last.text.strip()
-    room = max(size - len(continuation), size // 4)
+    room = size - len(continuation) - len(joiner)
     if len(sentence) > room:  # a very long sentence: its last words
         cut = sentence.find(" ", len(sentence) - room)
         sentence = sentence[cut + 1 :] if cut >= 0 else sentence[-room:]
