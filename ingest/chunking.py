@@ -154,6 +154,15 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
 # "1." or "d.m.v."), before white space or the end of the text.
 _SENTENCE_STOP = re.compile(r"(?<=[^\s.]{2}[.!?])(?=[\s\"'”’)]|$)")
 _CLOSED = ".!?:;”’\"'"
+_PAGE_NUMBER_LINE = re.compile(
+    r"(?:(?:pagina|blz\.?|p\.)\s*)?\d{1,4}(?:\s*(?:van|/)\s*\d{1,4})?", re.IGNORECASE
+)
+_BULLET_LINE = re.compile(r"^(?:[-–•●▪◦*·]|\d{1,2}[.)]|[a-z][.)])\s")
+# A printed page number at the very end of a page ("… 4 van 7", "Pagina 3"): a footer the
+# reader left in, not a sentence going on.
+_PAGE_NUMBER_END = re.compile(
+    r"(?:^|\s)(?:(?:pagina|blz\.?|p\.)\s*)?(\d{1,4})(?:\s*(?:van|/)\s*\d{1,4})?$", re.IGNORECASE
+)
 
 
 def _bridge_page_break(
@@ -164,7 +173,9 @@ def _bridge_page_break(
     Only where the page's text ends inside a sentence (no closing punctuation, a last line
     of several words, not a heading) and the next page goes on with it (its first line is
     no heading and starts in lower case or with a digit, or the page ended on a comma or
-    hyphen). The next page's words up to the first sentence end are appended to the
+    hyphen), and that sentence ends within half a chunk (not a table or a running
+    header). A page that ends in a list item or its printed page number does not go on.
+    The next page's words up to the first sentence end are appended to the
     page's last chunk; when that chunk would grow past ``size``, a chunk of just the last
     sentence and its continuation is added after it instead. The next page's own chunks
     still start at its top, so a search for words on that page finds them there too.
@@ -175,25 +186,33 @@ def _bridge_page_break(
         return
     if tail[-1] in _CLOSED or not (tail[-1].isalnum() or tail[-1] in ",-–"):
         return
+    number = _PAGE_NUMBER_END.search(tail)
+    if number and number.group(1) in (page.label, str(page.index + 1)):
+        return
     last_line = tail.rsplit("\n", 1)[-1].strip()
     known = {heading_label(h) for h in page.headings}
     if (
         len(last_line.split()) < 4
+        or _BULLET_LINE.match(last_line)  # a list item without a full stop
         or _classify(last_line, known, markdown=markdown, numbered=True)[0]
     ):
         return
     head = nxt.text.lstrip()
     first_line = head.split("\n", 1)[0].strip()
     next_known = {heading_label(h) for h in nxt.headings}
-    if not first_line or _classify(first_line, next_known, markdown=markdown, numbered=True)[0]:
+    if (
+        not first_line
+        or _PAGE_NUMBER_LINE.fullmatch(first_line)  # a running header the reader left in
+        or _classify(first_line, next_known, markdown=markdown, numbered=True)[0]
+    ):
         return
     if not (first_line[0].islower() or first_line[0].isdigit() or tail[-1] in ",-–"):
         return
     paragraph = re.split(r"\n[ \t]*\n", head, maxsplit=1)[0]
     stop = _SENTENCE_STOP.search(paragraph)
-    end = stop.end() if stop else len(paragraph)
-    if end > size // 2:  # no sentence end soon: not one sentence (a table, a list)
+    if stop is None or stop.end() > size // 2:  # no sentence end soon: a table, a header
         return
+    end = stop.end()
     continuation = " ".join(paragraph[:end].split())
     joiner = "" if tail[-1] == "-" and tail[-2:-1].isalpha() and continuation[0].islower() else " "
     text = last.text.rstrip() + joiner + continuation

@@ -45,9 +45,8 @@ class IngestReport:
     # Files not read, each {path, reason}: hidden or hostile names, special files, and
     # duplicates (a file with the same text as an indexed document).
     skipped: list[dict[str, str]] = field(default_factory=list)
-    duplicates: list[dict[str, str]] = field(
-        default_factory=list
-    )  # {path, doc_id, duplicate_of, duplicate_source}
+    # Each {path, doc_id, duplicate_of, duplicate_source}; also listed in skipped.
+    duplicates: list[dict[str, str]] = field(default_factory=list)
     ocr_pages: dict[str, list[str]] = field(default_factory=dict)  # doc id → labels read by OCR
     warnings: list[dict[str, str]] = field(default_factory=list)  # {path, doc_id, warning}
     chunks_embedded: int = 0

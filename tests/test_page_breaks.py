@@ -78,6 +78,31 @@ def test_no_span_where_the_next_page_does_not_go_on(tmp_path, next_line):
     assert all(c.page_start == c.page_end for c in chunks), [c.page_label for c in chunks]
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (["De raad stelt het volgende beschikbaar:", "• Extra pilots voor welstandsvrij bouwen"],
+         ["en meer toezicht op de haven.", "Het college rapporteert jaarlijks."]),
+        (["De raad stelt in totaal 85.000 euro beschikbaar", "Pagina 1 van 2"],
+         ["voor twee jaar.", "Het college rapporteert jaarlijks."]),
+    ],
+    ids=["page-ends-in-list-item", "page-ends-in-page-number"],
+)  # fmt: skip
+def test_no_span_from_a_list_item_or_footer(tmp_path, first, second):
+    pages = [PdfPage(blocks=[("p", first)]), PdfPage(blocks=[("p", second)])]
+    chunks = _chunks(make_text_pdf(tmp_path / "los.pdf", pages))
+    assert all(c.page_start == c.page_end for c in chunks), [c.text for c in chunks]
+
+
+def test_no_span_into_a_running_header(tmp_path):
+    pages = [
+        PdfPage(blocks=[("p", ["De raad stelt in totaal 85.000 euro beschikbaar voor"])]),
+        PdfPage(blocks=[("p", ["2 van 2"]), ("p", ["twee jaar.", "Het college rapporteert."])]),
+    ]
+    chunks = _chunks(make_text_pdf(tmp_path / "kop.pdf", pages))
+    assert all("2 van 2" not in c.text or c.page_start == c.page_end for c in chunks)
+
+
 def test_no_span_after_a_closed_sentence(tmp_path):
     chunks = _chunks(_haven_pdf(tmp_path / "haven.pdf", "wordt later besloten."))
     # "... in totaal" + "wordt later besloten." would span; a closed page does not:
