@@ -29,7 +29,10 @@ def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
     """
     out: dict[str, str] = {}
     for root in roots:
-        if not Path(root).is_dir():
+        try:
+            if not Path(root).is_dir():
+                continue
+        except (OSError, ValueError):  # a path the system cannot even look up: discover fails it
             continue
         for folder, dirnames, filenames in os.walk(root):
             keep = []
