@@ -18,8 +18,8 @@ _HOSTILE_MARKS = ("%2f", "%5c", "../", "..\\")
 
 
 def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
-    """Every hidden file or folder, unfollowed folder link and special file under the
-    given folders, as ``{"path": ..., "reason": ...}`` sorted by path.
+    """Every hidden file or folder, unfollowed folder link, special file and unreadable
+    folder under the given folders, as ``{"path": ..., "reason": ...}`` sorted by path.
 
     Args:
         roots: the paths given to ingest; files among them are not walked.
@@ -34,7 +34,14 @@ def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
                 continue
         except (OSError, ValueError):  # a path the system cannot even look up: discover fails it
             continue
-        for folder, dirnames, filenames in os.walk(root):
+
+        def unreadable(error: OSError) -> None:
+            out[str(error.filename)] = (
+                f"is een map die niet kan worden gelezen ({error.strerror}); controleer de "
+                "rechten, de bestanden erin zijn niet opgenomen"
+            )
+
+        for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
             keep = []
             for name in sorted(dirnames):
                 path = Path(folder) / name
