@@ -13,6 +13,7 @@ from tests.conftest import CORPUS, SEED_ID
 THEMES_Q = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 NAUTA_Q = "Wie geeft de toelichting op de politiecijfers?"
 FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
+THEMES_PAGES = ("2", "1–2")  # the themes sentence runs from page 1 onto page 2
 UNANSWERABLE = [
     "Hoeveel euro budget is er voor het IVB 2024-2027 begroot?",
     "Hoeveel woninginbraken waren er in 2022 in Urk?",
@@ -47,7 +48,8 @@ def test_themes_extractive(pipeline, seeded_service):
     text = answer.text.lower()
     for theme in ("cybercrime", "ondermijning", "maatschappelijke onrust"):
         assert theme in text
-    assert any(c.page == "2" and c.doc_id == SEED_ID for c in answer.citations)
+    # The themes sentence starts on page 1 and ends on page 2: one chunk, cited "1–2".
+    assert any(c.page in THEMES_PAGES and c.doc_id == SEED_ID for c in answer.citations)
     assert_citations_checked(answer, seeded_service)
 
 
@@ -169,7 +171,7 @@ def test_local_llm_themes_and_english(pipeline, seeded_service):
     assert not answer.refused, answer.text
     text = answer.text.lower()
     assert "cybercrime" in text and "ondermijning" in text and "onrust" in text
-    assert any(c.page == "2" for c in answer.citations)
+    assert any(c.page in THEMES_PAGES for c in answer.citations)
     assert_citations_checked(answer, seeded_service)
 
     english = pipeline.ask(
@@ -181,7 +183,7 @@ def test_local_llm_themes_and_english(pipeline, seeded_service):
     assert english.fallback == "" and detect(english.text) == "en", english.text
     text = english.text.lower()
     assert "cybercrime" in text and ("unrest" in text or "onrust" in text), english.text
-    assert any(c.page == "2" for c in english.citations)
+    assert any(c.page in THEMES_PAGES for c in english.citations)
     assert_citations_checked(english, seeded_service)
 
 
