@@ -8,12 +8,11 @@ from assistant.answer import AnswerPipeline
 from assistant.language import detect
 from assistant.types import Answer
 from ingest.pipeline import ingest_paths
-from tests.conftest import CORPUS, SEED_ID
+from tests.conftest import CORPUS, SEED_ID, THEMES_PAGES
 
 THEMES_Q = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 NAUTA_Q = "Wie geeft de toelichting op de politiecijfers?"
 FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
-THEMES_PAGES = ("2", "1–2")  # the themes sentence runs from page 1 onto page 2
 UNANSWERABLE = [
     "Hoeveel euro budget is er voor het IVB 2024-2027 begroot?",
     "Hoeveel woninginbraken waren er in 2022 in Urk?",
