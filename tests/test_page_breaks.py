@@ -141,3 +141,13 @@ def test_case_page_span_answer_cites_pages_two_and_three(settings, embedder):
     cited = [c for c in answer.citations if "1,2 miljoen" in c.quote]
     assert cited and cited[0].page == "2–3", [(c.page, c.quote) for c in answer.citations]
     assert "Voor de aanpak van ondermijning" in cited[0].quote  # the whole sentence
+
+
+def test_gold_page_range_matches_the_pages_it_spans():
+    from assistant.evaluation.dataset import SourceRef
+    from assistant.evaluation.metrics import matches
+
+    where = Located("d", frozenset({"3"}))
+    assert matches(where, SourceRef(doc_id="d", page="2–3"))
+    assert not matches(where, SourceRef(doc_id="d", page="4–5"))
+    assert matches(Located("d", frozenset({"2", "3"})), SourceRef(doc_id="d", page="2"))

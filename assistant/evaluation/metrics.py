@@ -70,8 +70,12 @@ def matches(where: Located, source: SourceRef, level: Level = "page") -> bool:
         return False
     if level == "doc":
         return True
-    if source.page is not None and source.page not in where.pages:
-        return False
+    if source.page is not None:
+        # A gold page may be a range itself ("2–3", from a citation kept as feedback).
+        start, sep, end = source.page.partition(PAGE_RANGE)
+        gold = page_span(start, end) if sep else {source.page}
+        if not gold & where.pages:
+            return False
     return source.section is None or section_matches(source.section, where.section)
 
 
