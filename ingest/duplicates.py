@@ -8,7 +8,8 @@ may differ (a re-saved copy); only the text counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,17 +52,22 @@ class DuplicateFinder:
 
     Args:
         store: the open store (its current chunks are compared).
+        ids_now: source file → the document id it gets in this run (a file may hand its
+            id to another one in manifest.toml).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, ids_now: Mapping[str, str] | None = None) -> None:
         self.store = store
+        self.ids_now = ids_now or {}
         self._seen: dict[tuple[str, ...], tuple[str, str]] = {}  # chunk hashes → (id, file)
 
     def check(self, doc_id: str, source: str, chunks: Sequence[Chunk]) -> Duplicate | None:
         """The indexed (or earlier in this run) document with the same text, if any.
 
-        A document counts only when it is another id and its file still exists: a file
-        that was renamed is the same document moving, not a copy.
+        An indexed document counts only when it is another id and still holds that text:
+        its file exists, is unchanged since it was indexed, and keeps that id in this run.
+        A renamed file is the same document moving, and a document whose file changed or
+        passed its id to another file is about to hold other text: neither is a copy.
 
         Args:
             doc_id: the new document's id.
@@ -81,14 +87,17 @@ class DuplicateFinder:
             if other == doc_id or tuple(hashes) != key:
                 continue
             record = self.store.document(other)
-            if record is not None and _exists(record.source):
+            if record is not None and self._still_holds(record.doc_id, record.source,
+                                                        record.content_hash):  # fmt: skip
                 return Duplicate(source, doc_id, other, record.source)
         self._seen.setdefault(key, (doc_id, source))
         return None
 
-
-def _exists(path: str) -> bool:
-    try:
-        return Path(path).exists()
-    except (OSError, ValueError):
-        return False
+    def _still_holds(self, doc_id: str, source: str, content_hash: str) -> bool:
+        if self.ids_now.get(source, doc_id) != doc_id:
+            return False
+        try:
+            data = Path(source).read_bytes()
+        except (OSError, ValueError):  # gone (moved or removed) or unreadable
+            return False
+        return hashlib.sha256(data).hexdigest() == content_hash

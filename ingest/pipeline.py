@@ -165,7 +165,7 @@ def ingest_paths(
         ids_now = {absolute_source(path): meta.doc_id for path, meta in entries}
         uploads = absolute_source(uploads_folder(settings))
         total = len(entries)
-        batcher = _Batcher(settings, store, embedder, report, times)
+        batcher = _Batcher(settings, store, embedder, report, times, ids_now)
         with ParserPool(settings) as pool:
             for done, (path, meta, result) in enumerate(pool.parse_all(entries), start=1):
                 t = time.perf_counter()
@@ -240,13 +240,14 @@ class _Batcher:
     """
 
     def __init__(self, settings: Settings, store: Store, embedder: Any | None,
-                 report: IngestReport, times: dict[str, float]) -> None:  # fmt: skip
+                 report: IngestReport, times: dict[str, float],
+                 ids_now: dict[str, str] | None = None) -> None:  # fmt: skip
         self.settings, self.store, self.embedder = settings, store, embedder
         self.report, self.times = report, times
         self.pending: list[_Pending] = []
         self.flush_at = max(1, settings.ingest_batch_chunks)
         self.identity = embedding_identity(settings)
-        self.duplicates = DuplicateFinder(store)
+        self.duplicates = DuplicateFinder(store, ids_now)
 
     def add(self, doc: Document) -> None:
         """Compare with the catalog; queue the document if its content changed."""
