@@ -19,8 +19,11 @@ from assistant.prompts import SUPERSEDED
 from assistant.settings import Settings, get_settings
 
 # Exit statuses besides 0: 1 some input files failed, 2 wrong use of the command (click),
-# 3 a model is missing, damaged or could not be fetched.
+# 3 a model is missing, damaged or could not be fetched, 4 (ingest) nothing failed but some
+# files were skipped (hidden, special or duplicate files; listed in the report).
+EXIT_FAILED = 1
 EXIT_MODEL = 3
+EXIT_SKIPPED = 4
 
 # Commands that embed questions: their model is checked before they start, so that a
 # server or an evaluation does not start and then fail on every question.
@@ -203,7 +206,9 @@ def ingest(
 
         render_report(report, out)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @app.command()

@@ -95,7 +95,7 @@ class Retriever:
         keyword = [(c, s) for c, s in keyword if current.get(c.doc_id) == c.doc_hash]
         weight = self.settings.keyword_weight_reference if refs else self.settings.keyword_weight
         passages = self._fuse(dense, keyword, qvec, weight)
-        passages = self._rerank(query, passages)
+        passages = distinct_passages(self._rerank(query, passages))
         for rank, p in enumerate(passages[:k], start=1):
             p.rank = rank
             self._add_context(p)
@@ -160,6 +160,24 @@ class Retriever:
         for p, s in zip(passages, scores, strict=True):
             p.score = float(s) * (SUPERSEDED_PENALTY if p.superseded else 1.0)
         return sorted(passages, key=lambda p: p.score, reverse=True)
+
+
+def distinct_passages(passages: list[Passage]) -> list[Passage]:
+    """The passages in order, without a later one whose text equals an earlier one's
+    (case and white space aside): two copies of a document, or one passage indexed twice,
+    never fill two places of a result list.
+
+    Args:
+        passages: ranked passages, best first.
+    """
+    seen: set[str] = set()
+    out: list[Passage] = []
+    for p in passages:
+        key = " ".join(p.chunk.text.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
 
 
 class LangChainRetriever(BaseRetriever):

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     max_pages: int = 2000
     parse_timeout_s: float = 120.0
     parse_memory_mb: int = 2048
+    # Pages without a text layer (scans): "auto" reads them with Tesseract's Dutch model
+    # when it is installed; "off" leaves them unread (each one named in the report).
+    ocr: Literal["auto", "off"] = "auto"
 
     # Retrieval and answering
     keyword_stemmer: Literal["dutch", "dutch_porter"] = "dutch_porter"

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from assistant.domain import Municipality
 
+PAGE_RANGE = "–"  # between the first and last page label of a chunk that spans pages
+
 
 class DocumentMeta(BaseModel):
     """What a corpus entry says about itself (manifest or sidecar), plus what we infer."""
@@ -49,6 +51,8 @@ class Page(BaseModel):
     label: str  # printed page label (pypdf page labels), "1"-based by default
     text: str
     headings: list[str] = Field(default_factory=list)  # headings seen on this page, in order
+    ocr: bool = False  # the text was read from the page image by OCR (ingest/ocr.py)
+    unread: str = ""  # why a page that shows something has no text (a scan OCR could not read)
 
 
 class Document(BaseModel):
@@ -87,9 +91,11 @@ class Chunk(BaseModel):
 
     @property
     def page_label(self) -> str:
+        """The printed page, or the range a chunk spans: "3", "2–3" (en dash, so that a
+        label with a hyphen of its own, "A-1", stays readable)."""
         if self.page_label_start == self.page_label_end:
             return self.page_label_start
-        return f"{self.page_label_start}-{self.page_label_end}"
+        return f"{self.page_label_start}{PAGE_RANGE}{self.page_label_end}"
 
     def to_metadata(self) -> dict[str, str | int]:
         """Flat metadata as Chroma stores it (no None, no lists)."""

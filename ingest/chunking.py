@@ -8,8 +8,11 @@ and the headings the PDF loader found from the layout. Each section is then spli
 with LangChain's ``RecursiveCharacterTextSplitter`` (paragraph, bullet, line, sentence,
 word). A section that fits in ``chunk_size`` is exactly one chunk, starting at its heading.
 
-Chunks never cross a page: each chunk's text is a verbatim substring of the page text it
-names, so a citation's page is exact. The heading path is carried across pages, so text at
+A chunk's text is a verbatim substring of the page text it names, so a citation's page is
+exact; the one exception is a sentence that runs over a page break: the last chunk of the
+page (or, when that would grow too long, a chunk of its last sentence) takes the next
+page's words up to the sentence end, joined by one space, and names both pages
+(``page_end``, cited as "p. 2–3"). The heading path is carried across pages, so text at
 the top of a page still knows its section. Sections that hold nothing but headings yield no
 chunk; their headings live on in the ``section`` path of the chunks that follow.
 """
@@ -113,7 +116,9 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
     path: list[_Heading] = []
     chunks: list[Chunk] = []
     pending = False  # the last section held only headings
-    for page in doc.pages:
+    for number, page in enumerate(doc.pages):
+        if number and chunks:
+            _bridge_page_break(doc, doc.pages[number - 1], page, chunks, chunk_size, markdown)
         pending_start: int | None = None
         pending_lines = 0
         for segment in _segments(page, markdown=markdown, numbered=numbered):
@@ -143,6 +148,96 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
                 if _has_text(piece):
                     chunks.append(_make_chunk(doc, page, piece, len(chunks), section))
     return chunks
+
+
+# A sentence ends at . ! or ? after two characters that are not a space or a dot (not after
+# "1." or "d.m.v."), before white space or the end of the text.
+_SENTENCE_STOP = re.compile(r"(?<=[^\s.]{2}[.!?])(?=[\s\"'”’)]|$)")
+_CLOSED = ".!?:;”’\"'"
+_PAGE_NUMBER_LINE = re.compile(
+    r"(?:(?:pagina|blz\.?|p\.)\s*)?\d{1,4}(?:\s*(?:van|/)\s*\d{1,4})?", re.IGNORECASE
+)
+_BULLET_LINE = re.compile(r"^(?:[-–•●▪◦*·]|\d{1,2}[.)]|[a-z][.)])\s")
+# A printed page number at the very end of a page ("… 4 van 7", "Pagina 3"): a footer the
+# reader left in, not a sentence going on.
+_PAGE_NUMBER_END = re.compile(
+    r"(?:^|\s)(?:(?:pagina|blz\.?|p\.)\s*)?(\d{1,4})(?:\s*(?:van|/)\s*\d{1,4})?$", re.IGNORECASE
+)
+
+
+def _bridge_page_break(
+    doc: Document, page: Page, nxt: Page, chunks: list[Chunk], size: int, markdown: bool
+) -> None:
+    """Keep a sentence that runs from ``page`` onto ``nxt`` whole in one chunk.
+
+    Only where the page's text ends inside a sentence (no closing punctuation, a last line
+    of several words, not a heading) and the next page goes on with it (its first line is
+    no heading and starts in lower case or with a digit, or the page ended on a comma or
+    hyphen), and that sentence ends within half a chunk (not a table or a running
+    header). A page that ends in a list item or its printed page number does not go on.
+    The next page's words up to the first sentence end are appended to the
+    page's last chunk; when that chunk would grow past ``size``, a chunk of just the last
+    sentence and its continuation is added after it instead. The next page's own chunks
+    still start at its top, so a search for words on that page finds them there too.
+    """
+    last = chunks[-1]
+    tail = page.text.rstrip()
+    if last.page_end != page.index or not tail or not tail.endswith(last.text.rstrip()):
+        return
+    if tail[-1] in _CLOSED or not (tail[-1].isalnum() or tail[-1] in ",-–"):
+        return
+    number = _PAGE_NUMBER_END.search(tail)
+    if number and number.group(1) in (page.label, str(page.index + 1)):
+        return
+    last_line = tail.rsplit("\n", 1)[-1].strip()
+    known = {heading_label(h) for h in page.headings}
+    if (
+        len(last_line.split()) < 4
+        or _BULLET_LINE.match(last_line)  # a list item without a full stop
+        or _classify(last_line, known, markdown=markdown, numbered=True)[0]
+    ):
+        return
+    head = nxt.text.lstrip()
+    first_line = head.split("\n", 1)[0].strip()
+    next_known = {heading_label(h) for h in nxt.headings}
+    if (
+        not first_line
+        or _PAGE_NUMBER_LINE.fullmatch(first_line)  # a running header the reader left in
+        or _classify(first_line, next_known, markdown=markdown, numbered=True)[0]
+    ):
+        return
+    if not (first_line[0].islower() or first_line[0].isdigit() or tail[-1] in ",-–"):
+        return
+    paragraph = re.split(r"\n[ \t]*\n", head, maxsplit=1)[0]
+    stop = _SENTENCE_STOP.search(paragraph)
+    if stop is None or stop.end() > size // 2:  # no sentence end soon: a table, a header
+        return
+    end = stop.end()
+    continuation = " ".join(paragraph[:end].split())
+    joiner = "" if tail[-1] == "-" and tail[-2:-1].isalpha() and continuation[0].islower() else " "
+    text = last.text.rstrip() + joiner + continuation
+    spans = {"page_end": nxt.index, "page_label_end": nxt.label}
+    if len(text) <= size:
+        chunks[-1] = last.model_copy(update={**spans, "text": text, "content_hash": _sha(text)})
+        return
+    starts = [m.end() for m in _SENTENCE_STOP.finditer(last.text)]
+    sentence = last.text[starts[-1] :].strip() if starts else last.text.strip()
+    room = size - len(continuation) - len(joiner)
+    if len(sentence) > room:  # a very long sentence: its last words
+        cut = sentence.find(" ", len(sentence) - room)
+        sentence = sentence[cut + 1 :] if cut >= 0 else sentence[-room:]
+    text = sentence + joiner + continuation
+    ordinal = len(chunks)
+    chunks.append(
+        last.model_copy(
+            update={**spans, "text": text, "content_hash": _sha(text), "ordinal": ordinal,
+                    "id": f"{doc.doc_id}:{doc.content_hash[:12]}:{ordinal:05d}"}
+        )
+    )  # fmt: skip
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def heading_label(text: str) -> str:

@@ -22,12 +22,15 @@ from assistant.settings import Settings
 from assistant.store import Store
 from assistant.types import Chunk, Document
 from ingest.chunking import chunk_document
+from ingest.duplicates import DuplicateFinder
 from ingest.errors import IngestError
 from ingest.manifest import discover
+from ingest.ocr import unread_warning
 from ingest.sandbox import ParserPool
+from ingest.skipping import skipped_files
 
 # Bump when chunking changes in a way that must re-chunk every document.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: a sentence that runs over a page break stays whole
 
 
 @dataclass
@@ -39,6 +42,13 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    # Files not read, each {path, reason}: hidden or hostile names, special files, and
+    # duplicates (a file with the same text as an indexed document).
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    # Each {path, doc_id, duplicate_of, duplicate_source}; also listed in skipped.
+    duplicates: list[dict[str, str]] = field(default_factory=list)
+    ocr_pages: dict[str, list[str]] = field(default_factory=dict)  # doc id → labels read by OCR
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {path, doc_id, warning}
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_written: int = 0
@@ -58,6 +68,10 @@ class IngestReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "failed": self.failed,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "ocr_pages": self.ocr_pages,
+            "warnings": self.warnings,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
             "chunks_written": self.chunks_written,
@@ -80,10 +94,13 @@ class Progress:
 def version_hash(doc: Document, settings: Settings) -> str:
     """The version of a document's index entries: its bytes and how they are chunked
     and embedded. Metadata is not part of it: a metadata change costs no embedding."""
-    key = json.dumps(
-        [doc.content_hash, CHUNKER_VERSION, settings.chunk_size, settings.chunk_overlap,
-         settings.embedding_model, settings.embedding_precision],
-    )  # fmt: skip
+    parts: list[Any] = [doc.content_hash, CHUNKER_VERSION, settings.chunk_size,
+                        settings.chunk_overlap, settings.embedding_model,
+                        settings.embedding_precision]  # fmt: skip
+    scanned = [[p.index, p.ocr] for p in doc.pages if p.ocr or p.unread]
+    if scanned:  # a scan read by OCR now, unread before (or the other way), is a new version
+        parts.append(scanned)
+    key = json.dumps(parts)
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -141,13 +158,14 @@ def ingest_paths(
                 entries.extend(discover([root]))
             except IngestError as exc:
                 report.failed.append({"path": str(exc.path), "error": str(exc)})
+        report.skipped.extend(skipped_files(roots))
         seen: dict[str, str] = {}
         # The id each file gets in this run: a file that hands its id to another one
         # (manifest.toml changed) does not hold it any more.
         ids_now = {absolute_source(path): meta.doc_id for path, meta in entries}
         uploads = absolute_source(uploads_folder(settings))
         total = len(entries)
-        batcher = _Batcher(settings, store, embedder, report, times)
+        batcher = _Batcher(settings, store, embedder, report, times, ids_now)
         with ParserPool(settings) as pool:
             for done, (path, meta, result) in enumerate(pool.parse_all(entries), start=1):
                 t = time.perf_counter()
@@ -222,12 +240,14 @@ class _Batcher:
     """
 
     def __init__(self, settings: Settings, store: Store, embedder: Any | None,
-                 report: IngestReport, times: dict[str, float]) -> None:  # fmt: skip
+                 report: IngestReport, times: dict[str, float],
+                 ids_now: dict[str, str] | None = None) -> None:  # fmt: skip
         self.settings, self.store, self.embedder = settings, store, embedder
         self.report, self.times = report, times
         self.pending: list[_Pending] = []
         self.flush_at = max(1, settings.ingest_batch_chunks)
         self.identity = embedding_identity(settings)
+        self.duplicates = DuplicateFinder(store, ids_now)
 
     def add(self, doc: Document) -> None:
         """Compare with the catalog; queue the document if its content changed."""
@@ -235,6 +255,7 @@ class _Batcher:
         current = self.store.document(doc.doc_id)
         self.report.pages += len(doc.pages)
         self.report.sources[doc.doc_id] = doc.source
+        _note_scanned_pages(doc, self.report)
         if current is not None and current.doc_hash == version:
             if _meta_changed(current, doc):
                 self.store.update_metadata(doc)
@@ -250,6 +271,13 @@ class _Batcher:
         if not chunks:
             err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
             self.report.failed.append({"path": doc.source, "error": str(err)})
+            return
+        duplicate = (
+            self.duplicates.check(doc.doc_id, doc.source, chunks) if current is None else None
+        )
+        if duplicate is not None:
+            self.report.duplicates.append(duplicate.as_dict())
+            self.report.skipped.append({"path": doc.source, "reason": duplicate.reason})
             return
         keys = [embedding_key(self.identity, _embedded(c)) for c in chunks]
         reused = self.store.embeddings_for_keys(keys)
@@ -292,6 +320,18 @@ class _Batcher:
         self.report.chunks_reused = self.report.chunks_written - self.report.chunks_embedded
         self.pending = []
         _tick(self.times, "write", t)
+
+
+def _note_scanned_pages(doc: Document, report: IngestReport) -> None:
+    """Pages read by OCR, and a warning for each page that shows something but stays unread."""
+    labels = [p.label for p in doc.pages if p.ocr]
+    if labels:
+        report.ocr_pages[doc.doc_id] = labels
+    for page in doc.pages:
+        if page.unread:
+            report.warnings.append(
+                {"path": doc.source, "doc_id": doc.doc_id, "warning": unread_warning(page)}
+            )
 
 
 def _embedded(chunk: Chunk) -> str:

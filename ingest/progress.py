@@ -59,7 +59,7 @@ def render_report(report: IngestReport, console: Console, names: int = 10) -> No
     console.print(
         f"Toegevoegd: {len(report.added)} · bijgewerkt: {len(report.updated)} · "
         f"ongewijzigd: {len(report.unchanged)} · verwijderd: {len(report.removed)} · "
-        f"mislukt: {len(report.failed)}",
+        f"overgeslagen: {len(report.skipped)} · mislukt: {len(report.failed)}",
         markup=False,
     )
     console.print(
@@ -76,6 +76,22 @@ def render_report(report: IngestReport, console: Console, names: int = 10) -> No
             console.print(f"{mark} {escape(shown)}", highlight=False, soft_wrap=True)
         if len(ids) > names:
             console.print(f"{mark} … en nog {len(ids) - names} {label}", highlight=False)
+    for doc_id, labels in report.ocr_pages.items():
+        shown = ", ".join(labels)
+        console.print(
+            f"OCR: {escape(doc_id)}, pagina {escape(shown)} gelezen met tekstherkenning",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    for warn in report.warnings:
+        console.print(
+            f"[yellow]![/yellow] {escape(Path(warn['path']).name)}: {escape(warn['warning'])}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    for skip in report.skipped:
+        console.print(
+            f"[yellow]-[/yellow] overgeslagen: {escape(skip['path'])}: {escape(skip['reason'])}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
     for fail in report.failed:
         console.print(f"[red]✗[/red] {escape(fail['error'])}", highlight=False, soft_wrap=True)
 

@@ -47,7 +47,9 @@ class UploadResult:
     ``error`` says why (plain text naming the file or field), with one line per failed
     file in ``reasons``. When ``ok``, ``action`` says what happened to ``doc_id``, which
     now has ``chunks`` chunks; ``note`` warns about an old file left outside the uploads
-    folder.
+    folder; ``ocr_pages`` are the page labels read by OCR and ``warnings`` name pages
+    that stayed unread. ``duplicate_of`` is the indexed document with the same text
+    when the upload was refused as a copy.
     """
 
     ok: bool
@@ -57,6 +59,9 @@ class UploadResult:
     action: Action | None = None
     chunks: int = 0
     note: str = ""
+    ocr_pages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duplicate_of: str = ""
 
 
 @dataclass
@@ -328,6 +333,15 @@ def ingest_upload(
         return UploadResult(
             ok=False, error=f"{original} kon niet worden opgenomen ({type(exc).__name__})."
         )
+    if report.duplicates:
+        staged.rollback()
+        duplicate = report.duplicates[0]["duplicate_of"]
+        return UploadResult(
+            ok=False,
+            error=f"Niet opgenomen: dezelfde tekst staat al in de index als '{duplicate}'.",
+            reasons=[f"{original}: {s['reason']}" for s in report.skipped],
+            duplicate_of=duplicate,
+        )
     if report.failed or not (report.added or report.updated or report.unchanged):
         staged.rollback()
         reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
@@ -349,7 +363,11 @@ def ingest_upload(
         else "unchanged"
     )
     chunks = record.chunk_count if record else 0
-    return UploadResult(ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note)
+    return UploadResult(
+        ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note,
+        ocr_pages=report.ocr_pages.get(doc_id, []),
+        warnings=[w["warning"] for w in report.warnings],
+    )  # fmt: skip
 
 
 def remove_document(service: Service, doc_id: str | None) -> RemoveResult:

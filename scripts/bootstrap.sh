@@ -11,6 +11,24 @@ py="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
+# Tesseract with its Dutch model reads scanned PDF pages (ingest/ocr.py); without it those
+# pages are named in the ingest report as unread. Installed as root directly, else by sudo.
+ocr_packages="tesseract-ocr tesseract-ocr-nld"
+if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx nld; then
+  echo "== Tesseract with the Dutch model is present"
+elif ! command -v apt-get >/dev/null 2>&1; then
+  echo "== apt-get is not available: install $ocr_packages yourself for OCR of scanned pages"
+elif [ "$(id -u)" = 0 ]; then
+  echo "== installing $ocr_packages"
+  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $ocr_packages >/dev/null; } \
+    || echo "== apt-get could not install $ocr_packages: scanned pages stay unread (named in the report)"
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  echo "== installing $ocr_packages (sudo)"
+  { sudo -n apt-get update -q >/dev/null && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $ocr_packages >/dev/null; } \
+    || echo "== apt-get could not install $ocr_packages: scanned pages stay unread (named in the report)"
+else
+  echo "== no root and no sudo: install $ocr_packages yourself for OCR of scanned pages"
+fi
 pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | quiet; }
 # torch is pinned to the CPU build that lies on local disk; an unpinned torch pulls CUDA.
 pip_install --upgrade pip

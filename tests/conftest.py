@@ -21,6 +21,9 @@ STATUTES = SHARED / "corpora" / "nl-wetten-2017"
 FAQ = SHARED / "corpora" / "rijksoverheid-faq" / "faq-dev.jsonl"
 CORPUS = REPO_ROOT / "corpus"
 SEED_ID = "ivb-toelichting-beeldvormende-vergadering"
+# The seed's themes sentence runs from page 1 onto page 2; quoted whole it is cited "1–2"
+# (one chunk for a sentence over a page break), its second half alone "2".
+THEMES_PAGES = ("2", "1–2")
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,8 @@ def test_bad_files_are_reported_and_good_files_indexed(settings, embedder, tmp_p
     folder = tmp_path / "inbox"
     expected = _bad_files(folder)
     (folder / "goed.md").write_text(GOOD_NOTE, encoding="utf-8")
+    # OCR off: the scan is then refused (tests/test_scans.py reads it with OCR on).
+    settings = settings.model_copy(update={"ocr": "off"})
     report = ingest_paths([folder], settings, embedder=embedder)
     assert report.added == ["goed"]
     failed = {Path(f["path"]).name: f["error"] for f in report.failed}
@@ -89,7 +91,8 @@ BAD_INPUTS = {
         "splits het document",
     ),
 }
-LIMITS = {"IVB_MAX_FILE_MB": "1"}
+# OCR off: a scan is then still refused (tests/test_scans.py reads it with OCR on).
+LIMITS = {"IVB_MAX_FILE_MB": "1", "IVB_OCR": "off"}
 
 
 def _ivb_ingest(*args: str | Path, human: bool = False) -> subprocess.CompletedProcess:

@@ -44,11 +44,31 @@ def _chunks(doc: Document) -> list[Chunk]:
 def _assert_on_named_pages(doc: Document, chunks: list[Chunk]) -> None:
     pages = {page.index: page for page in doc.pages}
     for chunk in chunks:
+        if chunk.page_end != chunk.page_start:  # a sentence over a page break
+            _assert_spans_break(pages[chunk.page_start], pages[chunk.page_end], chunk)
+            continue
         assert chunk.page_start == chunk.page_end
         page = pages[chunk.page_start]
         assert chunk.page_label_start == chunk.page_label_end == page.label
         assert chunk.text in page.text  # verbatim
         assert _flat(chunk.text) in _flat(page.text)
+
+
+def _assert_spans_break(page: Page, nxt: Page, chunk: Chunk) -> None:
+    """A chunk over a page break: the end of one page, then the start of the next, whole
+    sentences, and it names both pages (tests/test_page_breaks.py)."""
+    assert nxt.index == page.index + 1
+    assert (chunk.page_label_start, chunk.page_label_end) == (page.label, nxt.label)
+    assert chunk.page_label == f"{page.label}–{nxt.label}"
+    head = page.text.rstrip()
+    for cut in range(len(chunk.text), 0, -1):  # the longest start of the chunk that ends the page
+        if head.endswith(chunk.text[:cut]):
+            break
+    else:
+        raise AssertionError(("not at the end of its first page", chunk.text))
+    rest = chunk.text[cut:].strip()
+    assert rest and _flat(nxt.text).startswith(_flat(rest)), (rest, nxt.text[:200])
+    assert chunk.text.rstrip()[-1] in ".!?", chunk.text
 
 
 def _md_document(text: str, doc_id: str = "doc") -> Document:
@@ -84,7 +104,12 @@ def test_seed_chunks_occur_on_the_page_they_name() -> None:
 @needs_seed
 def test_seed_sections_follow_headings_across_pages() -> None:
     chunks = _chunks(_load(SEED_PDF))
-    themes = [c for c in chunks if "namelijk ‘cybercrime" in c.text]
+    # The sentence that starts on page 1 and ends on page 2 is also whole in a chunk that
+    # names both pages (tests/test_page_breaks.py); here: the chunks of page 2 itself.
+    spanning = [c for c in chunks if c.page_start != c.page_end]
+    assert [c.page_label for c in spanning] == ["1–2"]
+    assert "samen te werken op drie geprioriteerde thema’s, namelijk" in spanning[0].text
+    themes = [c for c in chunks if "namelijk ‘cybercrime" in c.text and c not in spanning]
     assert len(themes) == 1
     assert themes[0].page_label == "2"
     # The heading is on page 1; its text continues on page 2 and keeps the section.

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SEED_ID
+from tests.conftest import SEED_ID, THEMES_PAGES
 
 
 def ivb(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -57,7 +57,7 @@ def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path):
     assert "De index is leeg" in proc.stderr
     data = json.loads(proc.stdout)
     assert data["refused"] is False and "maatschappelijke onrust" in data["answer"]
-    assert data["citations"][0]["page"] == "2"
+    assert data["citations"][0]["page"] in THEMES_PAGES
     # The second call finds the store filled and does not ingest again.
     proc = subprocess.run(
         [sys.executable, "-m", "assistant", "search", "ondermijning", "--json"],

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from assistant.store import Store
 from ingest.pipeline import ingest_paths
-from tests.conftest import CORPUS, SEED_ID, SEED_PDF, STATUTES
+from tests.conftest import CORPUS, SEED_ID, SEED_PDF, STATUTES, THEMES_PAGES
 
 OPIUMWET = STATUTES / "BWBR0001941.md"
 
@@ -49,9 +49,11 @@ def test_seed_pdf_pages_and_chunks(settings, embedder):
     assert chunks and report.chunks_embedded == len(chunks)
     for chunk in chunks:
         # Every sentence-ish piece of the chunk is on the page the chunk names.
+        # (a sentence over a page break is in a chunk that names both pages)
+        named = " ".join(pages[chunk.page_start : chunk.page_end + 1])
         for piece in re.split(r"[.\n]", chunk.text):
             if len(_norm(piece)) > 20:
-                assert _norm(piece) in pages[chunk.page_start], (chunk.page_label, piece)
+                assert _norm(piece) in named, (chunk.page_label, piece)
     themes = [c for c in chunks if "maatschappelijke onrust" in c.text and "ondermijning" in c.text]
     assert any(c.page_label == "2" for c in themes)
     assert store.check()["consistent"]
@@ -275,7 +277,7 @@ def test_cli_ingest_and_search_json(tmp_path):
     hits = json.loads(proc.stdout)
     assert len(hits) == 3
     assert {"doc_id", "source", "title", "page", "section", "score", "text"} <= set(hits[0])
-    assert hits[0]["doc_id"] == SEED_ID and hits[0]["page"] == "2"
+    assert hits[0]["doc_id"] == SEED_ID and hits[0]["page"] in THEMES_PAGES
 
 
 @pytest.mark.server
@@ -291,7 +293,7 @@ def test_chroma_server_ingest_and_query(settings, embedder, tmp_path):
         assert not (remote.store_dir / "chroma").exists(), "embedded Chroma was used"
         vec = embedder.encode_queries(["Welke thema's zijn geprioriteerd?"])[0]
         hits = store.dense_search(vec, 3)
-        assert hits and hits[0][0].page_label == "2"
+        assert hits and hits[0][0].page_label in THEMES_PAGES
         again = ingest_paths([CORPUS], remote, embedder=embedder)
         assert again.chunks_embedded == 0
 

@@ -34,7 +34,7 @@ from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
 from ingest.uploads import sanitise_filename, stage_upload
-from tests.conftest import CORPUS, SEED_ID, SEED_PDF
+from tests.conftest import CORPUS, SEED_ID, SEED_PDF, THEMES_PAGES
 from tests.pdf_factory import (
     PdfPage,
     make_corrupt_pdf,
@@ -498,8 +498,8 @@ def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):
     assert first[0][-1]["role"] == "assistant" and first[1] == ""  # shown at once, box cleared
     chat, _, turns, panel, _, _, _ = last
     (turn,) = turns
-    assert 'href="#bron-0-1"' in chat[-1]["content"] and "pagina 2" in panel
-    assert turn.citations[0].page == "2" and "<mark>" in panel
+    assert 'href="#bron-0-1"' in chat[-1]["content"] and re.search(r"pagina (1–)?2\b", panel)
+    assert turn.citations[0].page in THEMES_PAGES and "<mark>" in panel
     audit = read_jsonl(app.settings.audit_path)
     assert audit[-1]["id"] == turn.audit_id and audit[-1]["channel"] == "web"
 
@@ -776,7 +776,9 @@ def test_follow_up_in_the_web_chat_reads_the_conversation(staff_app):
     assert standalone != FOLLOW_UP and "thema" in standalone.lower(), standalone
 
 
-def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(staff_app, tmp_path):
+def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(
+    staff_app, tmp_path, monkeypatch
+):
     app = staff_app
     token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
     store = app.service.store
@@ -789,6 +791,8 @@ def test_scanned_and_too_large_uploads_name_the_file_and_change_nothing(staff_ap
         )
 
     before = state()
+    # OCR off: the scan is then refused (tests/test_scans.py reads one with OCR on).
+    monkeypatch.setattr(app.service.settings, "ocr", "off")
     scan = make_scanned_pdf(tmp_path / "gescande nota.pdf")
     large = tmp_path / "groot rapport.pdf"
     with large.open("wb") as handle:  # sparse: larger than the limit without writing it
@@ -1039,7 +1043,8 @@ def test_api_answers_with_the_structured_answer(served):
     expected = app.chat.pipeline.ask(QUESTION, backend="extractive").as_dict()
     assert set(result) == set(expected)
     assert result["refused"] is False and result["answer"] == expected["answer"]
-    assert [(c["doc_id"], c["page"]) for c in result["citations"]] == [(SEED_ID, "2")]
+    assert [c["doc_id"] for c in result["citations"]] == [SEED_ID]
+    assert result["citations"][0]["page"] in THEMES_PAGES
     assert re.search(r"\[1\]", result["answer"])
 
     history = json.dumps([[QUESTION, result["answer"]]])
@@ -1180,14 +1185,15 @@ def test_staff_exports_the_audit_log_and_feedback(served):
     records = [json.loads(line) for line in _file_text(audit_file).splitlines()]
     (mine,) = [r for r in records if r["id"] == audit_id]
     assert mine["question"] == QUESTION and mine["session"] == pseudonym("export-sessie")
-    assert [c["page"] for c in mine["citations"]] == ["2"] and mine["refused"] is False
+    assert [c["page"] for c in mine["citations"]] in ([p] for p in THEMES_PAGES)
+    assert mine["refused"] is False
     assert "export-sessie" not in _file_text(audit_file)
 
     (feedback_file,) = _completed(_call(url, names["feedback"], [None], session))
     items = [json.loads(line) for line in _file_text(feedback_file).splitlines()]
     good = [i for i in items if i["question"] == QUESTION and not i.get("needs_review")]
     assert len(good) == 1 and good[0]["answerable"] is True
-    assert good[0]["sources"] == [{"doc_id": SEED_ID, "page": "2"}]
+    assert good[0]["sources"] in ([{"doc_id": SEED_ID, "page": p}] for p in THEMES_PAGES)
     (review,) = [i for i in items if i.get("needs_review")]
     assert review["question"] == "Wie is de burgemeester van Urk?"
     assert review["notes"].startswith("Fout antwoord")

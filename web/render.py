@@ -234,6 +234,10 @@ def upload_markdown(result: UploadResult) -> str:
     unit = "fragment" if result.chunks == 1 else "fragmenten"
     action = UPLOAD_ACTIONS[result.action or "unchanged"]
     note = f"\n\n{html.escape(result.note, quote=False)}" if result.note else ""
+    if result.ocr_pages:
+        pages = html.escape(", ".join(result.ocr_pages), quote=False)
+        note += f"\n\nGelezen met tekstherkenning (OCR): pagina {pages}."
+    note += "".join(f"\n\n- {html.escape(w, quote=False)}" for w in result.warnings)
     return f"{DONE}**{html.escape(result.doc_id)}** {action}: {result.chunks} {unit}.{note}"
 
 

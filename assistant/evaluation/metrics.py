@@ -22,7 +22,7 @@ from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 from assistant.analysis import analyse, fold, words
 from assistant.evaluation.dataset import EvalItem, SourceRef, fact_found
-from assistant.types import Chunk, Citation, Passage
+from assistant.types import PAGE_RANGE, Chunk, Citation, Passage
 
 Level = Literal["doc", "page"]
 Mode = Literal["all", "any"]
@@ -45,7 +45,9 @@ class Located:
 
     @classmethod
     def from_citation(cls, citation: Citation) -> Located:
-        start, _, end = citation.page.partition("-")
+        start, sep, end = citation.page.partition(PAGE_RANGE)
+        if not sep:  # results written before ranges took an en dash
+            start, _, end = citation.page.partition("-")
         return cls(citation.doc_id, page_span(start, end or start), citation.section)
 
 
@@ -68,8 +70,12 @@ def matches(where: Located, source: SourceRef, level: Level = "page") -> bool:
         return False
     if level == "doc":
         return True
-    if source.page is not None and source.page not in where.pages:
-        return False
+    if source.page is not None:
+        # A gold page may be a range itself ("2–3", from a citation kept as feedback).
+        start, sep, end = source.page.partition(PAGE_RANGE)
+        gold = page_span(start, end) if sep else {source.page}
+        if not gold & where.pages:
+            return False
     return source.section is None or section_matches(source.section, where.section)
 
 

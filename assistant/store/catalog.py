@@ -205,6 +205,29 @@ class SqliteCatalog:
                 out[chunk_id] = Chunk.model_validate_json(data)
         return out
 
+    def chunk_hashes_by_document(self, content_hash: str) -> dict[str, list[str]]:
+        """For every current document that has a chunk with this text hash: the text
+        hashes of all its chunks in order (to find a document with the same text).
+
+        Args:
+            content_hash: sha256 of a chunk's text (``Chunk.content_hash``).
+
+        Returns:
+            doc_id → the content hashes of its current chunks, by ordinal.
+        """
+        db = self.db.connection()
+        rows = db.execute(
+            f"SELECT DISTINCT c.doc_id FROM {CURRENT} WHERE c.content_hash=?", (content_hash,)
+        ).fetchall()
+        out: dict[str, list[str]] = {}
+        for (doc_id,) in rows:
+            hashes = db.execute(
+                f"SELECT c.content_hash FROM {CURRENT} WHERE c.doc_id=? ORDER BY c.ordinal",
+                (doc_id,),
+            ).fetchall()
+            out[doc_id] = [h for (h,) in hashes]
+        return out
+
     def neighbours(self, chunk: Chunk) -> tuple[Chunk | None, Chunk | None]:
         """The chunks just before and after this one in the same document version."""
         rows = self.db.connection().execute(

@@ -97,6 +97,11 @@ class Store:
         """Chunks by id; with current_only, chunks of replaced versions are left out."""
         return self.catalog.get_chunks(ids, current_only)
 
+    def chunk_hashes_by_document(self, content_hash: str) -> dict[str, list[str]]:
+        """doc_id → its current chunks' text hashes, for documents holding this chunk text
+        (see ``SqliteCatalog.chunk_hashes_by_document``)."""
+        return self.catalog.chunk_hashes_by_document(content_hash)
+
     def neighbours(self, chunk: Chunk) -> tuple[Chunk | None, Chunk | None]:
         """The chunks just before and after this one in the same document version."""
         return self.catalog.neighbours(chunk)

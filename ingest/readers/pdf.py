@@ -19,6 +19,7 @@ from assistant.settings import Settings
 from assistant.types import Page
 from ingest.errors import IngestError
 from ingest.normalise import clean_text, clean_title
+from ingest.ocr import read_scanned_pages
 from ingest.readers.base import Parsed
 from ingest.readers.pdf_glyphs import glyph_map, replace_glyphs
 from ingest.readers.pdf_layout import Line, layout, page_lines
@@ -99,11 +100,13 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
         Page(index=i, label=labels[i], text=text, headings=headings)
         for i, (text, headings) in enumerate(laid_out)
     ]
+    pages = read_scanned_pages(data, pages, settings)  # scans: OCR, or marked unread
     if not any(page.text.strip() for page in pages):
+        why = next((p.unread for p in pages if p.unread), "")
         raise IngestError(
             source,
             "bevat geen tekst (gescande afbeelding?); OCR is nodig voordat het kan worden "
-            "opgenomen",
+            "opgenomen" + (f"; {why}" if why else ""),
         )
     return Parsed(pages=pages, title=_document_title(title, pages))
 
