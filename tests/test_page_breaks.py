@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ingest.loaders import load_document
+from ingest.readers import load_document
 
 from assistant.answer import AnswerPipeline
 from assistant.citations import citation_for

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
-from ingest.loaders import load_document
+from ingest.readers import load_document
 from PIL import Image, ImageDraw, ImageFont
 
 from assistant.answer import AnswerPipeline
