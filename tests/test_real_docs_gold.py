@@ -95,9 +95,7 @@ def test_gold_pages_and_key_facts_agree_with_the_pdfs():
             assert not item.sources and not item.key_facts, item.id
             continue
         assert item.key_facts and item.reference_answer, item.id
-        texts = [
-            pages[s.doc_id][s.page] for s in item.sources if (s.doc_id, s.page) not in SCANNED
-        ]
+        texts = [pages[s.doc_id][s.page] for s in item.sources if (s.doc_id, s.page) not in SCANNED]
         scanned = [s for s in item.sources if (s.doc_id, s.page) in SCANNED]
         for fact in item.key_facts:
             assert fact_found(fact, item.reference_answer), (item.id, fact)
