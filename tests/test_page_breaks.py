@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ingest.readers import load_document
 
 from assistant.answer import AnswerPipeline
 from assistant.citations import citation_for
@@ -15,6 +14,7 @@ from assistant.settings import Settings
 from assistant.types import Chunk, DocumentMeta, Passage
 from ingest.chunking import chunk_document
 from ingest.pipeline import ingest_paths
+from ingest.readers import load_document
 from tests.conftest import SHARED
 from tests.pdf_factory import PdfPage, make_text_pdf
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
-from ingest.readers import load_document
 from PIL import Image, ImageDraw, ImageFont
 
 from assistant.answer import AnswerPipeline
@@ -20,6 +19,7 @@ from assistant.settings import Settings
 from assistant.types import DocumentMeta
 from ingest.ocr import engine, tidy_ocr_text
 from ingest.pipeline import ingest_paths
+from ingest.readers import load_document
 from tests.conftest import SHARED
 
 CASES = SHARED / "cases" / "10-scanned"
