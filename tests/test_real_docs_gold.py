@@ -18,10 +18,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
 
+from assistant.domain import document_id as sanitise_id
 from assistant.evaluation import load_dataset
 from assistant.evaluation.dataset import fact_found
 from assistant.settings import REPO_ROOT
-from ingest.manifest import sanitise_id
 
 SHARED = REPO_ROOT.parent / "shared"
 PDFS = sorted((SHARED / "corpora" / "real-pdfs").glob("*.pdf")) + sorted(

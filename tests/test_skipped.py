@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assistant.domain import document_id as sanitise_id
 from assistant.retrieval import distinct_passages
 from assistant.store import Store
 from assistant.types import Chunk, Passage
-from ingest.manifest import sanitise_id
 from ingest.pipeline import ingest_paths
 from ingest.skipping import skipped_files
 from tests.conftest import SEED_PDF
