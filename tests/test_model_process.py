@@ -56,15 +56,6 @@ def _pipeline(service, settings) -> AnswerPipeline:
     return pipeline
 
 
-def _final(pipeline: AnswerPipeline, question: str = QUESTION, **kwargs) -> Answer:
-    answer = None
-    for piece in pipeline.stream(question, **kwargs):
-        if isinstance(piece, Answer):
-            answer = piece
-    assert answer is not None
-    return answer
-
-
 def _gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -188,7 +179,7 @@ def test_an_unloadable_model_answers_extractively_with_a_notice(
     settings = local_settings(llm_gguf=str(_bad_gguf(tmp_path)), llm_startup_timeout_s=60)
     process = local_model_process(settings)
     assert not process.wait(90)
-    answer = _final(_pipeline(seeded_service, settings), backend="local")
+    answer = _pipeline(seeded_service, settings).ask(QUESTION, backend="local")
     assert not answer.refused
     assert answer.backend == "local+extractive" and answer.fallback == "model_unavailable"
     assert "niet beschikbaar" in answer.notice
@@ -241,7 +232,7 @@ def test_sigkill_mid_answer_falls_back_and_the_restarted_model_answers(
     while time.monotonic() < deadline and not (process.ready and process.pid != first_pid):
         time.sleep(0.2)
     assert process.ready and process.pid != first_pid and process.restarts >= 1
-    again = _final(pipeline, backend="local")
+    again = pipeline.ask(QUESTION, backend="local")
     assert again.fallback != "model_failed" and not again.notice
     assert again.backend.startswith("local") and not again.refused
 
