@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from assistant.evaluation.runner import LOWER_IS_BETTER
+from assistant.evaluation.summary import LOWER_IS_BETTER
 
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
@@ -79,7 +79,7 @@ def write_run(
 
     Args:
         out_dir: the run's folder (created).
-        summary: from `runner.summarise` (with ``compare`` when compared).
+        summary: from `summary.summarise` (with ``compare`` when compared).
         results: one record per question.
     """
     out = Path(out_dir)
