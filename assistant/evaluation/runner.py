@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -60,9 +61,7 @@ def run_eval(
         The summary (also written to ``summary.json``); ``summary["run"]["out_dir"]`` says
         where the files are.
     """
-    from assistant.answer import AnswerPipeline
-    from assistant.evaluation.report import compare_summaries, load_summary, write_run
-    from assistant.service import get_service
+    from assistant.evaluation.report import load_summary
 
     dataset_path = Path(dataset_path)
     items = select(load_dataset(dataset_path), ids)
@@ -72,30 +71,19 @@ def run_eval(
 
     started = dt.datetime.now().astimezone()
     t0 = time.perf_counter()
-    service = get_service(settings)
-    pipeline = AnswerPipeline(service)
-    backend = llm or settings.llm_backend
-    judge = make_judge(settings) if use_judge else None
-    checker = CitationChecker(
-        service.retriever.embedder, settings.support_threshold, settings.unsupported_sentences
-    )
-    indexed = {d.doc_id for d in service.store.documents()}
+    pipeline, backend, judge, checker, indexed = _setup(settings, llm, use_judge)
 
-    results: list[dict[str, Any]] = []
-    with _progress_bar(progress, len(items)) as advance:
-        for item in items:
-            result = evaluate_item(
-                item,
-                pipeline,
-                checker,
-                backend=backend,
-                k=k,
-                search_k=search_k,
-                judge=judge,
-                indexed=indexed,
-            )
-            results.append(result)
-            advance(result)
+    ask = functools.partial(
+        evaluate_item,
+        pipeline=pipeline,
+        checker=checker,
+        backend=backend,
+        k=k,
+        search_k=search_k,
+        judge=judge,
+        indexed=indexed,
+    )
+    results = _ask_all(items, ask, progress)
 
     run = _run_info(
         dataset_path,
@@ -112,6 +100,42 @@ def run_eval(
         settings=settings,
         indexed=indexed,
     )
+    return _finish(results, run, k, other, compare, out_dir, dataset_path, backend, started)
+
+
+def _setup(
+    settings: Settings, llm: str | None, use_judge: bool
+) -> tuple[Any, str, Judge | None, CitationChecker, set[str]]:
+    """The pipeline, the backend name, the judge (if any), the citation checker and the
+    ids of the indexed documents that a run asks and scores with."""
+    from assistant.answer import AnswerPipeline
+    from assistant.service import get_service
+
+    service = get_service(settings)
+    pipeline = AnswerPipeline(service)
+    backend = llm or settings.llm_backend
+    judge = make_judge(settings) if use_judge else None
+    checker = CitationChecker(
+        service.retriever.embedder, settings.support_threshold, settings.unsupported_sentences
+    )
+    indexed = {d.doc_id for d in service.store.documents()}
+    return pipeline, backend, judge, checker, indexed
+
+
+def _finish(
+    results: list[dict[str, Any]],
+    run: dict[str, Any],
+    k: int,
+    other: dict[str, Any] | None,
+    compare: str | Path | None,
+    out_dir: str | Path | None,
+    dataset_path: Path,
+    backend: str,
+    started: dt.datetime,
+) -> dict[str, Any]:
+    """Summarise the run, compare it with ``other`` when given, write its files, return it."""
+    from assistant.evaluation.report import compare_summaries, write_run
+
     summary = summarise(results, run, k)
     if other is not None:
         summary["compare"] = compare_summaries(summary, other, str(compare))
@@ -165,6 +189,19 @@ def _run_info(
             for d in sorted(gold_docs - indexed)
         ],
     }
+
+
+def _ask_all(
+    items: Sequence[EvalItem], ask: Callable[[EvalItem], dict[str, Any]], progress: bool
+) -> list[dict[str, Any]]:
+    """Every item's result from ``ask``, in order, with a progress bar when asked."""
+    results: list[dict[str, Any]] = []
+    with _progress_bar(progress, len(items)) as advance:
+        for item in items:
+            result = ask(item)
+            results.append(result)
+            advance(result)
+    return results
 
 
 @contextlib.contextmanager
