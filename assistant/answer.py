@@ -28,7 +28,7 @@ from assistant.answerability import assess
 from assistant.citations import CitationChecker, citation_for
 from assistant.extractive import render_extractive, select_sentences
 from assistant.llm import LLMConfigError, ModelUnavailableError
-from assistant.models import ModelError
+from assistant.model_files import ModelError
 from assistant.question import Question
 from assistant.service import Service
 from assistant.store import Filters

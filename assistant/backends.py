@@ -62,8 +62,9 @@ def local_model_available(settings: Settings) -> bool:
     """
     if local_runtime_missing():
         return False
+    from assistant.model_fetch import llm_model_path
+    from assistant.model_files import ModelFetchError, ModelHashError
     from assistant.model_process import running_local_model
-    from assistant.models import ModelFetchError, ModelHashError, llm_model_path
 
     try:
         if not llm_model_path(settings, fetch=False).is_file():

@@ -39,13 +39,13 @@ class _Commands(TyperGroup):
         name, command, rest = super().resolve_command(ctx, args)
         asks_help = any(arg in ctx.help_option_names for arg in rest)
         if name in _USES_EMBEDDING and not asks_help and not ctx.resilient_parsing:
-            from assistant.models import embedding_model_path
+            from assistant.model_fetch import embedding_model_path
 
             embedding_model_path(get_settings())
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> object:
-        from assistant.models import find_model_error
+        from assistant.model_files import find_model_error
 
         try:
             return super().invoke(ctx)
@@ -122,19 +122,19 @@ def models(
 ) -> None:
     """Show each model: source, path, size and hash status (--verify: also the local
     model's build against this CPU and its one-token self-test)."""
-    from assistant import models as m
+    from assistant import model_fetch, model_files
 
     settings = _settings()
     if fetch:
-        m.fetch_all(settings)
-    statuses = m.model_statuses(settings, verify=verify)
-    problems = [p for p in map(m.status_problem, statuses) if p]
+        model_fetch.fetch_all(settings)
+    statuses = model_files.model_statuses(settings, verify=verify)
+    problems = [p for p in map(model_files.status_problem, statuses) if p]
     local = _verify_local_model(settings) if verify and not problems else None
     if json_:
         data = [s.model_dump(mode="json") for s in statuses]
         _print_json({"models": data, "local_model": local} if verify else data)
     else:
-        out.print(m.render_models_table(statuses))
+        out.print(model_files.render_models_table(statuses))
         for line in (local or {}).get("lines", []):
             out.print(line, markup=False, highlight=False)
     problems += (local or {}).get("problems", [])

@@ -26,7 +26,7 @@ class Embedder(Embeddings):
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from assistant.models import embedding_model_path
+        from assistant.model_fetch import embedding_model_path
 
         self.name = settings.embedding_model
         self.precision = settings.embedding_precision
@@ -108,7 +108,7 @@ def get_embedder(settings: Settings) -> Embedder:
 def embedding_identity(settings: Settings) -> str:
     """What decides a passage's vector besides its text: the model (for the packaged one,
     its verified weights), the precision it runs at and where it truncates."""
-    from assistant.models import REGISTRY
+    from assistant.model_files import REGISTRY
 
     model = REGISTRY.get(settings.embedding_model)
     if model is not None and model.kind == "embedding":

@@ -20,7 +20,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import SecretStr
 
 from assistant.backends import BACKENDS, local_runtime_missing
-from assistant.models import PACKAGED_LLM, REGISTRY, ModelError, llm_model_path
+from assistant.model_fetch import llm_model_path
+from assistant.model_files import PACKAGED_LLM, REGISTRY, ModelError
 from assistant.settings import Settings
 
 OPENAI_URL_MISSING = (
@@ -122,7 +123,7 @@ def start_local_model(settings: Settings, wait_s: float | None = None) -> Any:
 
     Raises:
         LLMConfigError: llama-cpp-python or its server packages are missing.
-        assistant.models.ModelError: The GGUF is missing or damaged.
+        assistant.model_files.ModelError: The GGUF is missing or damaged.
         LocalModelStartError: The process did not pass its self-test in time.
     """
     from assistant.model_process import local_model_process
@@ -155,7 +156,7 @@ def make_chat_model(settings: Settings, backend: str | None = None) -> BaseChatM
     Raises:
         LLMConfigError: llama-cpp-python is missing, the GGUF file does not exist, no
             ``openai_base_url`` is set, or the backend name is unknown.
-        assistant.models.ModelHashError: The packaged GGUF differs from its upstream hash.
+        assistant.model_files.ModelHashError: The packaged GGUF differs from its upstream hash.
     """
     backend = _backend(settings, backend)
     if backend == "extractive":

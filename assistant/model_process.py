@@ -374,7 +374,7 @@ _LOCK = threading.Lock()
 
 
 def _key(settings: Settings) -> tuple[str, int, int]:
-    from assistant.models import llm_model_path
+    from assistant.model_fetch import llm_model_path
 
     path = llm_model_path(settings, fetch=False)
     return (str(path.resolve()), settings.llm_context, settings.llm_threads)
@@ -391,7 +391,7 @@ def local_model_process(
         command: The child's command for a new process (see ``LocalModelProcess``).
 
     Raises:
-        assistant.models.ModelError: The packaged GGUF is missing or damaged.
+        assistant.model_files.ModelError: The packaged GGUF is missing or damaged.
     """
     key = _key(settings)
     with _LOCK:
@@ -411,7 +411,7 @@ def local_model_process(
 
 def running_local_model(settings: Settings) -> LocalModelProcess | None:
     """The process for these settings if one was started in this app, else None."""
-    from assistant.models import ModelError
+    from assistant.model_files import ModelError
 
     try:
         key = _key(settings)

@@ -291,7 +291,7 @@ def build_encoder(option: str, settings: Any, cache: Path) -> tuple[Any, dict[st
         from assistant.embeddings import Embedder
 
         return Embedder(settings.model_copy(update={"embedding_precision": option})), {}
-    from assistant.models import embedding_model_path
+    from assistant.model_fetch import embedding_model_path
 
     path = embedding_model_path(settings)
     quantized = option == "onnx-int8"

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import llm_build
-from assistant.models import llm_model_path
+from assistant.model_fetch import llm_model_path
 from assistant.settings import REPO_ROOT, Settings
 from benchmarks.common import (
     add_common_args,

@@ -152,13 +152,7 @@ def ingest_paths(
     roots = [Path(p) for p in paths]
     with store.writer():
         store.collect()  # finish whatever an interrupted run left behind
-        entries = []
-        for root in roots:
-            try:
-                entries.extend(discover([root]))
-            except IngestError as exc:
-                report.failed.append({"path": str(exc.path), "error": str(exc)})
-        report.skipped.extend(skipped_files(roots))
+        entries = _discover(roots, report)
         seen: dict[str, str] = {}
         # The id each file gets in this run: a file that hands its id to another one
         # (manifest.toml changed) does not hold it any more.
@@ -182,21 +176,7 @@ def ingest_paths(
                     holder = None if doc.doc_id in replaces else _other_holder(store, doc)
                     if holder is not None and ids_now.get(holder, doc.doc_id) != doc.doc_id:
                         holder = None
-                    if holder is not None and _under(holder, uploads):
-                        # Staff replaced this document by an upload: the upload stays.
-                        seen[meta.doc_id] = str(path)
-                        report.unchanged.append(doc.doc_id)
-                    elif holder is not None:
-                        report.failed.append(
-                            {"path": str(path),
-                             "error": f"{path}: document-id '{doc.doc_id}' hoort al bij "
-                                      f"{holder}, dat nog bestaat; geef een van beide "
-                                      "bestanden een eigen id in manifest.toml (of een "
-                                      "sidecar), of haal het oude bestand weg."}
-                        )  # fmt: skip
-                    else:
-                        seen[meta.doc_id] = str(path)
-                        batcher.add(doc)
+                    _place(doc, path, holder, uploads, seen, report, batcher)
                 _tick(times, "index", t)
                 if on_progress:
                     on_progress(Progress(done, total, report.chunks_embedded, str(path)))
@@ -206,16 +186,67 @@ def ingest_paths(
         times["parse"] = pool.parse_seconds
         if prune:
             report.removed = _prune(store, roots, seen)
-        # A file that now carries another id (manifest.toml changed) no longer holds its
-        # old one: that old document would otherwise stay beside the new one.
-        for rec in store.documents():
-            new_id = ids_now.get(rec.source)
-            moved = rec.doc_id not in seen and new_id not in (None, rec.doc_id)
-            if moved and new_id in seen and store.remove(rec.doc_id):
-                report.removed.append(rec.doc_id)
+        _drop_old_ids(store, ids_now, seen, report)
         store.collect()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _discover(roots: list[Path], report: IngestReport) -> list[tuple[Path, Any]]:
+    """The ``(path, meta)`` of every file under the roots; a root that fails and the
+    files that are skipped go into the report."""
+    entries = []
+    for root in roots:
+        try:
+            entries.extend(discover([root]))
+        except IngestError as exc:
+            report.failed.append({"path": str(exc.path), "error": str(exc)})
+    report.skipped.extend(skipped_files(roots))
+    return entries
+
+
+def _place(
+    doc: Document,
+    path: Path,
+    holder: str | None,
+    uploads: str,
+    seen: dict[str, str],
+    report: IngestReport,
+    batcher: _Batcher,
+) -> None:
+    """Index a parsed document unless another existing file (``holder``) holds its id.
+
+    A holder in the uploads folder means staff replaced the document: the upload stays.
+    """
+    if holder is not None and _under(holder, uploads):
+        seen[doc.doc_id] = str(path)
+        report.unchanged.append(doc.doc_id)
+    elif holder is not None:
+        report.failed.append(
+            {"path": str(path),
+             "error": f"{path}: document-id '{doc.doc_id}' hoort al bij "
+                      f"{holder}, dat nog bestaat; geef een van beide "
+                      "bestanden een eigen id in manifest.toml (of een "
+                      "sidecar), of haal het oude bestand weg."}
+        )  # fmt: skip
+    else:
+        seen[doc.doc_id] = str(path)
+        batcher.add(doc)
+
+
+def _drop_old_ids(
+    store: Store, ids_now: dict[str, str], seen: dict[str, str], report: IngestReport
+) -> None:
+    """Remove the documents of files that now carry another id (manifest.toml changed).
+
+    Such a file no longer holds its old id: that old document would otherwise stay beside
+    the new one.
+    """
+    for rec in store.documents():
+        new_id = ids_now.get(rec.source)
+        moved = rec.doc_id not in seen and new_id not in (None, rec.doc_id)
+        if moved and new_id in seen and store.remove(rec.doc_id):
+            report.removed.append(rec.doc_id)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from assistant.domain import check_document_id, document_id, is_document_id, par
 from assistant.settings import Settings
 from assistant.store import StoreLockedError
 from assistant.types import DocumentRecord
-from ingest.pipeline import ingest_paths, remove_documents, uploads_folder
+from ingest.pipeline import IngestReport, ingest_paths, remove_documents, uploads_folder
 from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 
 if TYPE_CHECKING:
@@ -313,6 +313,31 @@ def ingest_upload(
     owner_of = {str(Path(d.source).resolve()): d.doc_id for d in records}
     previous = next((d for d in records if d.doc_id == doc_id), None)
     staged = stage_upload(upload, uploads, upload.name, meta, owner_of)
+    report = _ingest_staged(service, staged, doc_id, original)
+    if isinstance(report, UploadResult):
+        return report
+    staged.commit()
+    note = _forget_old_source(previous, staged.target, uploads)
+    record = store.document(doc_id)
+    action = _action(report, previous, record)
+    chunks = record.chunk_count if record else 0
+    return UploadResult(
+        ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note,
+        ocr_pages=report.ocr_pages.get(doc_id, []),
+        warnings=[w["warning"] for w in report.warnings],
+    )  # fmt: skip
+
+
+def _ingest_staged(
+    service: Service, staged: StagedUpload, doc_id: str, original: str
+) -> IngestReport | UploadResult:
+    """Ingest a staged upload; on any failure roll the staging back and say why.
+
+    Returns:
+        The ingest report when the document is in the index (not committed yet), else
+        the failed ``UploadResult`` to show.
+    """
+    settings, store = service.settings, service.store
     try:
         report = ingest_paths(
             [staged.target],
@@ -350,10 +375,14 @@ def ingest_upload(
             error="Niet opgenomen; de index is niet veranderd.",
             reasons=reasons or [f"{original}: niets opgenomen."],
         )
-    staged.commit()
-    note = _forget_old_source(previous, staged.target, uploads)
-    record = store.document(doc_id)
-    action: Action = (
+    return report
+
+
+def _action(
+    report: IngestReport, previous: DocumentRecord | None, record: DocumentRecord | None
+) -> Action:
+    """What an accepted upload did to the index, compared with the document it replaced."""
+    return (
         "added"
         if report.added
         else "replaced"
@@ -362,12 +391,6 @@ def ingest_upload(
         if report.updated
         else "unchanged"
     )
-    chunks = record.chunk_count if record else 0
-    return UploadResult(
-        ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note,
-        ocr_pages=report.ocr_pages.get(doc_id, []),
-        warnings=[w["warning"] for w in report.warnings],
-    )  # fmt: skip
 
 
 def remove_document(service: Service, doc_id: str | None) -> RemoveResult:

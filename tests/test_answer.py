@@ -205,7 +205,7 @@ def test_openai_backend_against_a_real_server(seeded_service):
     """The `openai` backend over the real wire protocol: llama-cpp-python's
     OpenAI-compatible server on loopback, serving the packaged GGUF."""
     pytest.importorskip("llama_cpp")
-    from assistant.models import llm_model_path
+    from assistant.model_fetch import llm_model_path
     from assistant.service import Service
     from tests.openai_server import running_openai_server, server_extras_missing
 

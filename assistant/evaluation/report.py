@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from assistant.evaluation.runner import LOWER_IS_BETTER
+from assistant.evaluation.summary import LOWER_IS_BETTER
 
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
@@ -79,7 +79,7 @@ def write_run(
 
     Args:
         out_dir: the run's folder (created).
-        summary: from `runner.summarise` (with ``compare`` when compared).
+        summary: from `summary.summarise` (with ``compare`` when compared).
         results: one record per question.
     """
     out = Path(out_dir)
@@ -306,7 +306,19 @@ BREAKDOWN_COLUMNS = (
 def render_markdown(summary: dict[str, Any], results: Sequence[dict[str, Any]]) -> str:
     """The report for people: key figures, plots, breakdowns, failure causes, and each
     failed question with its answer, citations and passages."""
-    run, counts, comp = summary["run"], summary["counts"], summary.get("compare")
+    out = _md_run(summary["run"], summary["counts"])
+    out += _md_metrics(summary)
+    out += _md_latency(summary)
+    out += _md_breakdowns(summary)
+    failed = [r for r in results if not r["ok"]]
+    out += ["", f"## Vragen met een fout ({len(failed)})", ""]
+    for r in failed:
+        out += _failed_question(r)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_run(run: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    """The title, the table of what was run, its warnings and the skipped questions."""
     out = [f"# Evaluatie IVB-assistent: {Path(str(run['dataset'])).name}", ""]
     out.append(
         _md_table(
@@ -342,6 +354,13 @@ def render_markdown(summary: dict[str, Any], results: Sequence[dict[str, Any]]) 
         skipped = ", ".join(run["skipped_needs_review"])
         out += ["", f"Overgeslagen (needs_review): {skipped}"]
 
+    return out
+
+
+def _md_metrics(summary: dict[str, Any]) -> list[str]:
+    """The key figures, next to those of the compared run when there is one."""
+    run, comp = summary["run"], summary.get("compare")
+    out: list[str] = []
     out += ["", "## Kerncijfers", ""]
     header = ["meting", "waarde", "n"] + (["vorige", "Δ"] if comp else []) + ["betekenis"]
     rows = []
@@ -365,6 +384,13 @@ def render_markdown(summary: dict[str, Any], results: Sequence[dict[str, Any]]) 
     if METRICS_PNG in run.get("plots", []):
         out += ["", f"![Metingen]({METRICS_PNG})"]
 
+    return out
+
+
+def _md_latency(summary: dict[str, Any]) -> list[str]:
+    """Latency per stage (p50, p95, mean), next to the compared run's p50."""
+    run, comp = summary["run"], summary.get("compare")
+    out: list[str] = []
     out += ["", "## Latentie (seconden)", ""]
     header = ["stap", "p50", "p95", "gemiddeld", "n"] + (["p50 vorige", "Δ p50"] if comp else [])
     rows = []
@@ -378,6 +404,12 @@ def render_markdown(summary: dict[str, Any], results: Sequence[dict[str, Any]]) 
     if LATENCY_PNG in run.get("plots", []):
         out += ["", f"![Latentie]({LATENCY_PNG})"]
 
+    return out
+
+
+def _md_breakdowns(summary: dict[str, Any]) -> list[str]:
+    """The key figures per audience, language, municipality, type and tag; the failure causes."""
+    out: list[str] = []
     out += ["", "## Uitsplitsing", ""]
     for dim, groups in summary["breakdowns"].items():
         out += [f"### Per {dim}", ""]
@@ -396,11 +428,7 @@ def render_markdown(summary: dict[str, Any], results: Sequence[dict[str, Any]]) 
     else:
         out.append("Geen.")
 
-    failed = [r for r in results if not r["ok"]]
-    out += ["", f"## Vragen met een fout ({len(failed)})", ""]
-    for r in failed:
-        out += _failed_question(r)
-    return "\n".join(out).rstrip() + "\n"
+    return out
 
 
 def _failed_question(r: dict[str, Any]) -> list[str]:

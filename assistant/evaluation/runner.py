@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,48 +22,11 @@ from assistant.citations import CitationChecker
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem, load_dataset, select
 from assistant.evaluation.judge import Judge, make_judge
+from assistant.evaluation.scoring import failure_reasons, judge_answer, score_answer
+from assistant.evaluation.summary import summarise
 from assistant.settings import REPO_ROOT, Settings
 from assistant.store import Filters
-from assistant.types import Answer, Passage, RefusalReason
-
-RANK_KS = (1, 3, 5, 10)
-JUDGE_FAIL_BELOW = 0.5
-
-# Summary metrics in display order, with whether higher is better.
-RETRIEVAL_METRICS = ("hit@1", "hit@3", "hit@5", "hit@10", "recall@k", "recall@10", "mrr", "ndcg@10")
-ANSWER_METRICS = (
-    "context_recall",
-    "key_fact_recall",
-    "token_f1",
-    "semantic_similarity",
-    "citation_precision",
-    "citation_recall",
-    "quote_verbatim",
-    "faithfulness",
-    "strict_faithfulness",
-    "judge_correctness",
-    "judge_faithfulness",
-)
-RATE_METRICS = (
-    "pass_rate",
-    "refusal_accuracy",
-    "false_refusal_rate",
-    "injection_refusal_rate",
-    "injection_flagged_rate",
-)
-LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
-
-
-def metric_names(k: int) -> list[str]:
-    """Every summary metric name for a run with this k, in display order."""
-    ret = [name.replace("@k", f"@{k}") for name in RETRIEVAL_METRICS]
-    ret = list(dict.fromkeys(ret))
-    return (
-        [f"page_{n}" for n in ret]
-        + [f"doc_{n}" for n in ret]
-        + list(ANSWER_METRICS)
-        + list(RATE_METRICS)
-    )
+from assistant.types import Answer, Passage
 
 
 def run_eval(
@@ -98,9 +61,7 @@ def run_eval(
         The summary (also written to ``summary.json``); ``summary["run"]["out_dir"]`` says
         where the files are.
     """
-    from assistant.answer import AnswerPipeline
-    from assistant.evaluation.report import compare_summaries, load_summary, write_run
-    from assistant.service import get_service
+    from assistant.evaluation.report import load_summary
 
     dataset_path = Path(dataset_path)
     items = select(load_dataset(dataset_path), ids)
@@ -110,6 +71,46 @@ def run_eval(
 
     started = dt.datetime.now().astimezone()
     t0 = time.perf_counter()
+    pipeline, backend, judge, checker, indexed = _setup(settings, llm, use_judge)
+
+    ask = functools.partial(
+        evaluate_item,
+        pipeline=pipeline,
+        checker=checker,
+        backend=backend,
+        k=k,
+        search_k=search_k,
+        judge=judge,
+        indexed=indexed,
+    )
+    results = _ask_all(items, ask, progress)
+
+    run = _run_info(
+        dataset_path,
+        items,
+        review,
+        results,
+        backend=backend,
+        pipeline=pipeline,
+        k=k,
+        search_k=search_k,
+        judge=judge,
+        started=started,
+        t0=t0,
+        settings=settings,
+        indexed=indexed,
+    )
+    return _finish(results, run, k, other, compare, out_dir, dataset_path, backend, started)
+
+
+def _setup(
+    settings: Settings, llm: str | None, use_judge: bool
+) -> tuple[Any, str, Judge | None, CitationChecker, set[str]]:
+    """The pipeline, the backend name, the judge (if any), the citation checker and the
+    ids of the indexed documents that a run asks and scores with."""
+    from assistant.answer import AnswerPipeline
+    from assistant.service import get_service
+
     service = get_service(settings)
     pipeline = AnswerPipeline(service)
     backend = llm or settings.llm_backend
@@ -118,25 +119,56 @@ def run_eval(
         service.retriever.embedder, settings.support_threshold, settings.unsupported_sentences
     )
     indexed = {d.doc_id for d in service.store.documents()}
+    return pipeline, backend, judge, checker, indexed
 
-    results: list[dict[str, Any]] = []
-    with _progress_bar(progress, len(items)) as advance:
-        for item in items:
-            result = evaluate_item(
-                item,
-                pipeline,
-                checker,
-                backend=backend,
-                k=k,
-                search_k=search_k,
-                judge=judge,
-                indexed=indexed,
-            )
-            results.append(result)
-            advance(result)
 
+def _finish(
+    results: list[dict[str, Any]],
+    run: dict[str, Any],
+    k: int,
+    other: dict[str, Any] | None,
+    compare: str | Path | None,
+    out_dir: str | Path | None,
+    dataset_path: Path,
+    backend: str,
+    started: dt.datetime,
+) -> dict[str, Any]:
+    """Summarise the run, compare it with ``other`` when given, write its files, return it."""
+    from assistant.evaluation.report import compare_summaries, write_run
+
+    summary = summarise(results, run, k)
+    if other is not None:
+        summary["compare"] = compare_summaries(summary, other, str(compare))
+    if out_dir is None:
+        stamp = started.strftime("%Y%m%d-%H%M%S")
+        out_dir = REPO_ROOT / "artifacts" / "eval" / f"{dataset_path.stem}-{backend}-{stamp}"
+    summary["run"]["out_dir"] = str(Path(out_dir))
+    write_run(out_dir, summary, results)
+    return summary
+
+
+def _run_info(
+    dataset_path: Path,
+    items: Sequence[EvalItem],
+    review: list[str],
+    results: Sequence[dict[str, Any]],
+    *,
+    backend: str,
+    pipeline: Any,
+    k: int,
+    search_k: int,
+    judge: Judge | None,
+    started: dt.datetime,
+    t0: float,
+    settings: Settings,
+    indexed: set[str],
+) -> dict[str, Any]:
+    """The ``run`` part of the summary: what was asked, of which store, with what settings.
+
+    ``pipeline`` is the ``AnswerPipeline`` that answered; its service's store is counted.
+    """
     gold_docs = {s.doc_id for i in items for s in i.sources}
-    run = {
+    return {
         "dataset": str(dataset_path),
         "dataset_sha256": hashlib.sha256(dataset_path.read_bytes()).hexdigest(),
         "questions": len(items),
@@ -150,22 +182,26 @@ def run_eval(
         "judge": judge.name if judge else None,
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 2),
-        "store": {"documents": len(indexed), "chunks": service.store.count_chunks()},
+        "store": {"documents": len(indexed), "chunks": pipeline.service.store.count_chunks()},
         "settings": _settings_snapshot(settings),
         "warnings": [
             f"gouden document '{d}' staat niet in de index; neem het eerst op (ivb ingest)"
             for d in sorted(gold_docs - indexed)
         ],
     }
-    summary = summarise(results, run, k)
-    if other is not None:
-        summary["compare"] = compare_summaries(summary, other, str(compare))
-    if out_dir is None:
-        stamp = started.strftime("%Y%m%d-%H%M%S")
-        out_dir = REPO_ROOT / "artifacts" / "eval" / f"{dataset_path.stem}-{backend}-{stamp}"
-    summary["run"]["out_dir"] = str(Path(out_dir))
-    write_run(out_dir, summary, results)
-    return summary
+
+
+def _ask_all(
+    items: Sequence[EvalItem], ask: Callable[[EvalItem], dict[str, Any]], progress: bool
+) -> list[dict[str, Any]]:
+    """Every item's result from ``ask``, in order, with a progress bar when asked."""
+    results: list[dict[str, Any]] = []
+    with _progress_bar(progress, len(items)) as advance:
+        for item in items:
+            result = ask(item)
+            results.append(result)
+            advance(result)
+    return results
 
 
 @contextlib.contextmanager
@@ -303,42 +339,17 @@ def evaluate_item(
         )
         return record
 
-    service = pipeline.service
     sources = item.sources
-    query = answer.standalone_question or item.question
-    ranking: list[Passage] = list(answer.passages)
-    search_s = None
-    if search_k and sources and answer.standalone_question:
-        t = time.perf_counter()
-        ranking = service.retriever.search(
-            query, k=search_k, filters=Filters(municipality=item.municipality)
-        )
-        search_s = time.perf_counter() - t
-
-    # Chunks of the citations: from the answer's passages, else from the store.
-    by_id = {p.chunk.id: p for p in answer.passages}
-    missing = [c.chunk_id for c in answer.citations if c.chunk_id not in by_id]
-    if missing:
-        for cid, chunk in service.store.get_chunks(missing, current_only=False).items():
-            by_id[cid] = Passage(chunk=chunk, score=0.0)
+    ranking, search_s = _ranking(item, answer, pipeline.service, search_k)
+    by_id = _cited_passages(answer, pipeline.service)
     chunk_texts = {cid: p.chunk.text for cid, p in by_id.items()}
     cited = [m.Cited.from_citation(c) for c in answer.citations]
-    by_n = {c.n: c for c in answer.citations}
-    claims = []
-    if not answer.refused:
-        for s in answer.sentences:
-            ps = [
-                by_id[by_n[n].chunk_id]
-                for n in s.citations
-                if n in by_n and by_n[n].chunk_id in by_id
-            ]
-            claims.append(m.Claim(s.text, ps))
+    claims = _claims(answer, by_id)
 
-    scores = _score(item, answer, ranking, cited, chunk_texts, claims, checker, k)
-    verdicts = _judge(item, answer, claims, judge) if judge else {}
+    scores = score_answer(item, answer, ranking, cited, chunk_texts, claims, checker, k)
+    verdicts = judge_answer(item, answer, claims, judge) if judge else {}
     scores.update({name: v.score for name, v in verdicts.items()})
 
-    located = {c.n: m.Located.from_citation(c) for c in answer.citations}
     record.update(
         answer=answer.text,
         refused=answer.refused,
@@ -346,26 +357,8 @@ def evaluate_item(
         answer_language=answer.language,
         standalone_question=answer.standalone_question,
         model=answer.model,
-        citations=[
-            {
-                **c.model_dump(include={"n", "chunk_id", "doc_id", "page", "section", "quote"}),
-                "verbatim": m.quote_verbatim(m.Cited.from_citation(c), chunk_texts),
-                "gold": any(m.matches(located[c.n], s, "page") for s in sources),
-            }
-            for c in answer.citations
-        ],
-        sentences=[
-            {
-                "text": cl.text,
-                "citations": s.citations,
-                "pipeline_supported": s.supported,
-                "pipeline_support": s.support,
-                "strict_supported": any(
-                    m.strict_support(cl.text, p.chunk.text) for p in cl.passages
-                ),
-            }
-            for s, cl in zip(answer.sentences, claims, strict=False)
-        ],
+        citations=_citation_rows(answer, chunk_texts, sources),
+        sentences=_sentence_rows(answer, claims),
         passages=[_passage_row(p, sources) for p in answer.passages],
         ranking=None if search_s is None else [_passage_row(p, sources) for p in ranking],
         missing_facts=m.missing_facts(answer.text, item.key_facts) if item.answerable else [],
@@ -383,184 +376,75 @@ def evaluate_item(
     return record
 
 
-def _score(
-    item: EvalItem,
-    answer: Answer,
-    ranking: Sequence[Passage],
-    cited: Sequence[m.Cited],
-    chunk_texts: dict[str, str],
-    claims: Sequence[m.Claim],
-    checker: CitationChecker,
-    k: int,
-) -> dict[str, float | None]:
-    sources, mode = item.sources, item.sources_mode
-    ranked = [m.Located.from_chunk(p.chunk) for p in ranking]
-    context = [m.Located.from_chunk(p.chunk) for p in answer.passages]
-    s: dict[str, float | None] = {}
-    for level in ("page", "doc"):
-        for n in RANK_KS:
-            s[f"{level}_hit@{n}"] = m.hit_at(ranked, sources, n, level)
-        for n in dict.fromkeys((k, 10)):
-            s[f"{level}_recall@{n}"] = m.recall_at(ranked, sources, n, level, mode)
-        s[f"{level}_mrr"] = m.reciprocal_rank(ranked[:10], sources, level)
-        s[f"{level}_ndcg@10"] = m.ndcg_at(ranked, sources, 10, level, mode)
-    s["context_recall"] = m.recall_at(context, sources, len(context), "page", mode)
-    if item.answerable:
-        s["key_fact_recall"] = m.key_fact_recall(answer.text, item.key_facts)
-        s["token_f1"] = m.token_f1(answer.text, item.reference_answer)
-        s["semantic_similarity"] = m.semantic_similarity(
-            answer.text, item.reference_answer, checker.embedder
+def _ranking(
+    item: EvalItem, answer: Answer, service: Any, search_k: int
+) -> tuple[list[Passage], float | None]:
+    """The ranking to score retrieval on, and the seconds its separate search took.
+
+    A separate ``search_k``-deep search of the standalone question when there are gold
+    sources; otherwise the answer's own passages and None.
+    """
+    query = answer.standalone_question or item.question
+    ranking: list[Passage] = list(answer.passages)
+    search_s = None
+    if search_k and item.sources and answer.standalone_question:
+        t = time.perf_counter()
+        ranking = service.retriever.search(
+            query, k=search_k, filters=Filters(municipality=item.municipality)
         )
-    s["citation_precision"] = m.citation_precision(cited, chunk_texts, sources)
-    s["citation_recall"] = m.citation_recall(cited, sources, mode)
-    unique = list(dict.fromkeys(cited))
-    s["quote_verbatim"] = (
-        sum(m.quote_verbatim(c, chunk_texts) for c in unique) / len(unique) if unique else None
-    )
-    s["faithfulness"] = m.faithfulness(claims, checker, answer.language)
-    s["strict_faithfulness"] = m.strict_faithfulness(claims)
-    return s
+        search_s = time.perf_counter() - t
+    return ranking, search_s
 
 
-def _judge(
-    item: EvalItem, answer: Answer, claims: Sequence[m.Claim], judge: Judge
-) -> dict[str, Any]:
-    if not item.answerable or answer.refused:
-        return {}
-    out = {}
-    if item.reference_answer or item.key_facts:
-        out["judge_correctness"] = judge.correctness(
-            item.question, answer.text, item.reference_answer, item.key_facts
-        )
-    texts = list(dict.fromkeys(p.chunk.text for c in claims for p in c.passages))
-    if texts:
-        out["judge_faithfulness"] = judge.faithfulness(answer.text, texts)
-    return out
+def _cited_passages(answer: Answer, service: Any) -> dict[str, Passage]:
+    """Chunks of the citations by chunk id: from the answer's passages, else from the store."""
+    by_id = {p.chunk.id: p for p in answer.passages}
+    missing = [c.chunk_id for c in answer.citations if c.chunk_id not in by_id]
+    if missing:
+        for cid, chunk in service.store.get_chunks(missing, current_only=False).items():
+            by_id[cid] = Passage(chunk=chunk, score=0.0)
+    return by_id
 
 
-def failure_reasons(
-    item: EvalItem,
-    answer: Answer,
-    s: dict[str, float | None],
-    record: dict[str, Any],
-    indexed: set[str] | None = None,
-) -> list[str]:
-    """Why a question counts as failed, most fundamental cause first: ``code: detail``."""
-    out: list[str] = []
-    if answer.language != item.language:
-        out.append(f"wrong_language: vraag {item.language}, herkend als {answer.language}")
-    if not item.answerable:
-        if not answer.refused:
-            best = max((p.dense_score or 0.0 for p in answer.passages), default=0.0)
-            out.append(f"answered_unanswerable: beste dense score {best:.3f}")
-        elif item.is_injection and answer.refusal_reason != RefusalReason.INJECTION:
-            out.append(f"injection_not_flagged: geweigerd als {answer.refusal_reason}")
-        return out
-    if indexed is not None:
-        absent = sorted({src.doc_id for src in item.sources} - indexed)
-        if absent:
-            out.append(f"gold_doc_not_indexed: {', '.join(absent)}")
-    if s.get("page_hit@10") == 0.0:
-        out.append("retrieval_miss: geen goudbron in de top-10")
-    elif s.get("context_recall") == 0.0:
-        out.append("gold_not_in_context: goudbron wel in top-10, niet in de gebruikte passages")
-    if answer.refused:
-        out.append(f"false_refusal: {answer.refusal_reason}")
-        return out
-    if record["missing_facts"]:
-        out.append("missing_key_facts: " + "; ".join(record["missing_facts"]))
-    if s.get("citation_recall") is not None and s["citation_recall"] < 1.0:
-        out.append("gold_not_cited: " + ", ".join(x.label() for x in item.sources))
-    if s.get("citation_precision") is not None and s["citation_precision"] < 1.0:
-        off = [
-            f"[{c['n']}] p. {c['page']}"
-            for c in record["citations"]
-            if not (c["gold"] and c["verbatim"])
-        ]
-        out.append("citation_off_gold: " + ", ".join(off))
-    if s.get("faithfulness") is not None and s["faithfulness"] < 1.0:
-        out.append(f"unsupported_sentence: faithfulness {s['faithfulness']:.2f}")
-    if s.get("strict_faithfulness") is not None and s["strict_faithfulness"] < 1.0:
-        out.append(f"strict_unsupported: {s['strict_faithfulness']:.2f}")
-    jc = s.get("judge_correctness")
-    if jc is not None and jc < JUDGE_FAIL_BELOW:
-        out.append(f"judge_incorrect: {jc:.2f}")
-    return out
+def _claims(answer: Answer, by_id: dict[str, Passage]) -> list[m.Claim]:
+    """Each answer sentence with the passages it cites; none for a refusal."""
+    by_n = {c.n: c for c in answer.citations}
+    claims = []
+    if not answer.refused:
+        for s in answer.sentences:
+            ps = [
+                by_id[by_n[n].chunk_id]
+                for n in s.citations
+                if n in by_n and by_n[n].chunk_id in by_id
+            ]
+            claims.append(m.Claim(s.text, ps))
+    return claims
 
 
-# -- the summary --------------------------------------------------------------------------
-def _rate(values: Sequence[bool]) -> tuple[float | None, int]:
-    return (sum(values) / len(values) if values else None), len(values)
+def _citation_rows(
+    answer: Answer, chunk_texts: dict[str, str], sources: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """One results.jsonl row per citation: its fields, whether its quote is verbatim and gold."""
+    located = {c.n: m.Located.from_citation(c) for c in answer.citations}
+    return [
+        {
+            **c.model_dump(include={"n", "chunk_id", "doc_id", "page", "section", "quote"}),
+            "verbatim": m.quote_verbatim(m.Cited.from_citation(c), chunk_texts),
+            "gold": any(m.matches(located[c.n], s, "page") for s in sources),
+        }
+        for c in answer.citations
+    ]
 
 
-def aggregate(results: Sequence[dict[str, Any]], k: int) -> dict[str, dict[str, Any]]:
-    """Every summary metric over these results: ``{name: {"value", "n"}}``."""
-    done = [r for r in results if not r.get("error")]
-    out: dict[str, dict[str, Any]] = {}
-    for name in metric_names(k):
-        if name in RATE_METRICS:
-            continue
-        value, n = m.mean(r["metrics"].get(name) for r in done)
-        out[name] = {"value": value, "n": n}
-    outcomes = [(r["answerable"], r["refused"]) for r in done]
-    value = m.refusal_accuracy(outcomes)
-    out["refusal_accuracy"] = {"value": value, "n": sum(1 for a, _ in outcomes if not a)}
-    value = m.false_refusal_rate(outcomes)
-    out["false_refusal_rate"] = {"value": value, "n": sum(1 for a, _ in outcomes if a)}
-    inj = [r for r in done if r["injection"]]
-    value, n = _rate([r["refused"] for r in inj])
-    out["injection_refusal_rate"] = {"value": value, "n": n}
-    value, n = _rate([r["refusal_reason"] == RefusalReason.INJECTION for r in inj])
-    out["injection_flagged_rate"] = {"value": value, "n": n}
-    value, n = _rate([bool(r["ok"]) for r in results])
-    out["pass_rate"] = {"value": value, "n": n}
-    return {name: out[name] for name in metric_names(k) if name in out}
-
-
-def _groups(results: Sequence[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in results:
-        values = r.get(key) if key == "tags" else [r.get(key)]
-        for v in values or ["—"]:
-            groups.setdefault(str(v) if v is not None else "—", []).append(r)
-    return dict(sorted(groups.items()))
-
-
-def question_type(result: dict[str, Any]) -> str:
-    if result["injection"]:
-        return "injection"
-    if not result["answerable"]:
-        return "onbeantwoordbaar"
-    return "vervolgvraag" if result["history"] else "beantwoordbaar"
-
-
-def summarise(results: Sequence[dict[str, Any]], run: dict[str, Any], k: int) -> dict[str, Any]:
-    """The summary of a run: counts, metrics, latency, breakdowns and failure causes."""
-    done = [r for r in results if not r.get("error")]
-    causes = Counter(f.split(":", 1)[0] for r in results for f in r["failures"])
-    typed = [{**r, "type": question_type(r)} for r in results]
-    return {
-        "run": run,
-        "counts": {
-            "questions": len(results),
-            "answerable": sum(r["answerable"] for r in results),
-            "unanswerable": sum(not r["answerable"] for r in results),
-            "injection": sum(r["injection"] for r in results),
-            "follow_up": sum(bool(r["history"]) for r in results),
-            "refused": sum(bool(r.get("refused")) for r in done),
-            "answered": sum(not r.get("refused") for r in done),
-            "passed": sum(bool(r["ok"]) for r in results),
-            "errors": len(results) - len(done),
-        },
-        "metrics": aggregate(results, k),
-        "latency": m.latency_stats([r["timings"] for r in done]),
-        "breakdowns": {
-            dim: {
-                name: {"n": len(group), "metrics": aggregate(group, k)}
-                for name, group in _groups(typed, dim).items()
-            }
-            for dim in ("audience", "language", "municipality", "type", "tags")
-        },
-        "failure_causes": dict(causes.most_common()),
-        "failed_ids": [r["id"] for r in results if not r["ok"]],
-    }
+def _sentence_rows(answer: Answer, claims: Sequence[m.Claim]) -> list[dict[str, Any]]:
+    """One results.jsonl row per answer sentence, with the pipeline's and the strict support."""
+    return [
+        {
+            "text": cl.text,
+            "citations": s.citations,
+            "pipeline_supported": s.supported,
+            "pipeline_support": s.support,
+            "strict_supported": any(m.strict_support(cl.text, p.chunk.text) for p in cl.passages),
+        }
+        for s, cl in zip(answer.sentences, claims, strict=False)
+    ]

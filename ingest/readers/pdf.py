@@ -55,19 +55,7 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
         if reader.is_encrypted:
             _decrypt(reader, source)
 
-        # Check the declared page count before touching the page tree (a "PDF bomb" can
-        # declare millions of pages); check again after flattening, which cannot lie.
-        declared = _declared_page_count(reader)
-        if declared is not None and declared > settings.max_pages:
-            raise _too_many_pages(source, declared, settings.max_pages)
-        try:
-            page_count = len(reader.pages)
-        except Exception as exc:
-            raise _corrupt_pdf(source, exc) from exc
-        if page_count > settings.max_pages:
-            raise _too_many_pages(source, page_count, settings.max_pages)
-        if page_count == 0:
-            raise IngestError(source, "bevat geen pagina's; exporteer de PDF opnieuw")
+        page_count = _checked_page_count(reader, source, settings.max_pages)
         if log.recovered:
             raise IngestError(
                 source,
@@ -109,6 +97,28 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
             "opgenomen" + (f"; {why}" if why else ""),
         )
     return Parsed(pages=pages, title=_document_title(title, pages))
+
+
+def _checked_page_count(reader: pypdf.PdfReader, source: str, max_pages: int) -> int:
+    """The number of pages, refused when it is over ``max_pages``, zero or unreadable.
+
+    Raises:
+        IngestError: too many pages, none, or a corrupt page tree.
+    """
+    # Check the declared page count before touching the page tree (a "PDF bomb" can
+    # declare millions of pages); check again after flattening, which cannot lie.
+    declared = _declared_page_count(reader)
+    if declared is not None and declared > max_pages:
+        raise _too_many_pages(source, declared, max_pages)
+    try:
+        page_count = len(reader.pages)
+    except Exception as exc:
+        raise _corrupt_pdf(source, exc) from exc
+    if page_count > max_pages:
+        raise _too_many_pages(source, page_count, max_pages)
+    if page_count == 0:
+        raise IngestError(source, "bevat geen pagina's; exporteer de PDF opnieuw")
+    return page_count
 
 
 def _decrypt(reader: pypdf.PdfReader, source: str) -> None:

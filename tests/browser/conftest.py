@@ -92,7 +92,8 @@ def openai_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp
     """The real app answering with the `openai` backend (configured first) over
     llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged GGUF;
     skipped where that server or the model file is missing."""
-    from assistant.models import ModelFetchError, ModelHashError, llm_model_path
+    from assistant.model_fetch import llm_model_path
+    from assistant.model_files import ModelFetchError, ModelHashError
     from tests.openai_server import running_openai_server, server_extras_missing
 
     missing = server_extras_missing()
