@@ -64,12 +64,17 @@ class LocalProcessChat(BaseChatModel):
 
     process: Any  # assistant.model_process.LocalModelProcess
     client: BaseChatModel  # ChatOpenAI pointed at process.base_url
+    # A question that finds the process starting or restarting waits this long (s) for it;
+    # one that finds it failed (between retries) is answered by quoting at once.
+    start_wait_s: float = 0.0
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp-process"
 
     def _ready_client(self) -> BaseChatModel:
+        if not self.process.ready and self.start_wait_s > 0:
+            self.process.wait(self.start_wait_s)
         if not self.process.ready:
             raise ModelUnavailableError(
                 self.process.reason or "het lokale taalmodel wordt nog gestart"
@@ -180,7 +185,9 @@ def make_chat_model(settings: Settings, backend: str | None = None) -> BaseChatM
         )
     process = local_model_process(settings)
     return LocalProcessChat(
-        process=process, client=_openai_client(settings, process.base_url, MODEL_ALIAS, None)
+        process=process,
+        client=_openai_client(settings, process.base_url, MODEL_ALIAS, None),
+        start_wait_s=settings.llm_startup_timeout_s,
     )
 
 

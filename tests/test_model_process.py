@@ -298,9 +298,13 @@ def test_the_web_app_answers_through_a_model_crash(base_settings, embedder, tmp_
             client = Client(url, verbose=False)
             first_pid = process.pid
             os.kill(first_pid, signal.SIGKILL)
+            # Asked while the model restarts: the question waits for it, or is quoted with
+            # the notice; either way it is answered and the server stays up.
             during = client.predict(QUESTION, "raad", "alle", "local", "[]", api_name="/ask")
-            assert during["notice"] and during["fallback"] in ("model_failed", "model_unavailable")
             assert not during["refused"] and during["citations"]
+            assert bool(during["notice"]) == (
+                during["fallback"] in ("model_failed", "model_unavailable")
+            )
             other = client.predict(QUESTION, "raad", "alle", "extractive", "[]", api_name="/ask")
             assert not other["refused"] and not other["notice"]
             deadline = time.monotonic() + 200
