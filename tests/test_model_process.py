@@ -33,6 +33,7 @@ from assistant.model_process import (
 )
 from assistant.settings import REPO_ROOT
 from assistant.types import Answer
+from tests.conftest import THEMES_PAGES
 from tests.servers import free_port, running_app
 
 FAKE = [sys.executable, str(Path(__file__).with_name("fake_model_server.py"))]
@@ -183,7 +184,7 @@ def test_an_unloadable_model_answers_extractively_with_a_notice(
     assert not answer.refused
     assert answer.backend == "local+extractive" and answer.fallback == "model_unavailable"
     assert "niet beschikbaar" in answer.notice
-    assert answer.citations and answer.citations[0].page == "2"
+    assert answer.citations and answer.citations[0].page in THEMES_PAGES
 
 
 def test_a_model_that_stalls_mid_answer_falls_back_and_is_restarted(
