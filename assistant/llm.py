@@ -72,6 +72,20 @@ class LocalProcessChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "llama-cpp-process"
 
+    def load(self) -> Any:
+        """Start the model's process now (not at the first question) and wait for its
+        self-test; returns the ready ``LocalModelProcess``.
+
+        Raises:
+            LocalModelStartError: The process did not pass its self-test in time.
+        """
+        self.process.start()
+        if not self.process.wait(self.start_wait_s or self.process.startup_timeout_s):
+            raise LocalModelStartError(
+                f"het lokale taalmodel start niet: {self.process.reason or 'geen antwoord'}"
+            )
+        return self.process
+
     def _ready_client(self) -> BaseChatModel:
         if not self.process.ready and self.start_wait_s > 0:
             self.process.wait(self.start_wait_s)
@@ -95,7 +109,8 @@ class LocalProcessChat(BaseChatModel):
     ) -> ChatResult:
         client = self._ready_client()
         try:
-            message = client.invoke(messages, stop=stop, **kwargs)
+            # One plain request (with its usage figures), not a stream gathered up.
+            message = client.invoke(messages, stop=stop, stream=False, **kwargs)
         except Exception as exc:
             raise self._failed(exc) from exc
         return ChatResult(generations=[ChatGeneration(message=message)])
