@@ -22,8 +22,11 @@ def _unshare_available() -> str | None:
 
 
 def _offline(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    # A new network namespace has no network at all, its loopback down too; a machine
+    # without network still has loopback, and the local model's process is reached there.
+    up = 'ip link set lo up 2>/dev/null; exec "$0" "$@"'
     return subprocess.run(
-        ["unshare", "-n", sys.executable, "-m", "assistant", *args],
+        ["unshare", "-n", "sh", "-c", up, sys.executable, "-m", "assistant", *args],
         capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
