@@ -155,9 +155,9 @@ def test_seed_corpus_has_nothing_to_skip():
 
 
 def test_upload_of_a_copy_is_refused_as_a_duplicate(settings, embedder, tmp_path):
-    import ui
     from assistant.service import get_service
     from ingest.uploads import ingest_upload, uploads_folder
+    from web import render as ui
 
     service = get_service(settings, embedder)
     original = tmp_path / "ivb.pdf"

@@ -504,7 +504,7 @@ def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):
     assert audit[-1]["id"] == turn.audit_id and audit[-1]["channel"] == "web"
 
     panel, image, detail = app.chat.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
-    assert "ivb-active" in panel and "Pagina 2" in detail
+    assert "ivb-active" in panel and re.search(r"Pagina (1–)?2\b", detail)
     assert image.value is not None and image.visible is True
     assert app.chat.show_source(turns, gr.EventData(None, {"ref": "../../x"}))[0] is not None
 
@@ -655,7 +655,7 @@ def test_local_questions_wait_in_one_line_then_are_refused_as_busy(staff_app, mo
     assert "wordt geschreven" in writing[0]  # the place note goes once it is its turn
     chat, _, turns, panel, _, _, _ = rest[-1]
     assert len(turns) == 1 and 'href="#bron-0-1"' in chat[-1]["content"]
-    assert "Wachtrij" not in chat[-1]["content"] and "pagina 2" in panel
+    assert "Wachtrij" not in chat[-1]["content"] and re.search(r"pagina (1–)?2\b", panel)
     assert len(line) == 0
 
 
