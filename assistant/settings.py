@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     audit_retention_days: int = 365
     chat_concurrency: int = 4
 
+    # Operations: OTLP/HTTP base URL for traces of the pipeline stages (e.g.
+    # http://otel-collector:4318); None = no traces, nothing leaves the machine
+    # (assistant.tracing; the standard OTEL_EXPORTER_OTLP_ENDPOINT is honoured too).
+    otel_endpoint: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,
