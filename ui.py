@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from assistant.audit import prune_audit
 from assistant.service import get_service
 from assistant.settings import Settings, get_settings
+from assistant.store import StoreLockedError
 from web.assets import CSS, DutchPageMiddleware, theme
 from web.layout import build_app
 
@@ -78,7 +79,12 @@ def main(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     console = Console(stderr=True)
     service = get_service(settings)
-    fill_empty_store(settings, service.store, console)
+    try:
+        fill_empty_store(settings, service.store, console)
+    except StoreLockedError:
+        # Replicas that start together over one database: one fills the store, the
+        # others serve what is there (and answer from the corpus once it is in).
+        console.print("Een ander proces vult de index al; deze server start zonder te wachten.")
     dropped = prune_audit(settings)
     if dropped:
         console.print(

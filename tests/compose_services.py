@@ -286,3 +286,253 @@ def volume_mounts(compose: Mapping[str, Any], name: str) -> dict[str, str]:
 def split_url_path(words: Sequence[str], flag: str) -> str:
     """The value after ``flag`` in a command."""
     return str(words[list(words).index(flag) + 1])
+
+
+# --------------------------------------------------------------------------- running
+
+
+def healthcheck_url(compose: Mapping[str, Any], name: str, port: int) -> str | None:
+    """The URL a service's compose healthcheck opens, on the service's local port."""
+    test = (compose["services"][name].get("healthcheck") or {}).get("test") or []
+    found = re.search(r"http://[^'\"\s]+", " ".join(str(t) for t in test))
+    if not found:
+        return None
+    return re.sub(r"//[^/:]+:\d+", f"//127.0.0.1:{port}", found.group(0), count=1)
+
+
+@dataclass
+class Replica:
+    """One running copy of a service."""
+
+    name: str
+    port: int
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    ready_url: str
+    process: Any = None  # subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+@dataclass
+class Cluster:
+    """compose.yaml's services running here (see `compose_cluster`)."""
+
+    compose: dict[str, Any]
+    localiser: Localiser
+    workdir: Path
+    apps: list[Replica]
+    others: dict[str, Replica]
+    database_url: str
+    llm: str  # "llama.cpp" or "stand-in"
+    proxy_url: str | None = None
+
+    def settings(self, replica: int = 0) -> Any:
+        """The Settings a replica runs with (from its environment)."""
+        from assistant.settings import Settings
+
+        env = self.apps[replica].env
+        values = {k.removeprefix("IVB_").lower(): v for k, v in env.items() if k.startswith("IVB_")}
+        fields = set(Settings.model_fields)
+        return Settings(**{k: v for k, v in values.items() if k in fields and v != ""})
+
+    def start(self, replica: Replica, timeout_s: float = 600) -> None:
+        """Start a replica (again) and wait for its healthcheck URL."""
+        import subprocess
+
+        from tests.servers import wait_http
+
+        log = open(replica.log, "a")  # noqa: SIM115 - the child writes it until it ends
+        replica.process = subprocess.Popen(
+            replica.command, env=replica.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+        log.close()
+        try:
+            wait_http(replica.ready_url, timeout_s, replica.process)
+        except Exception as exc:
+            tail = replica.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{replica.name} did not become ready: {exc}\n{tail}") from exc
+
+    def kill(self, replica: Replica) -> None:
+        """SIGKILL, as a crash or an OOM kill ends a container."""
+        if replica.process is not None and replica.process.poll() is None:
+            replica.process.kill()
+            replica.process.wait()
+
+    def stop_all(self) -> None:
+        import subprocess
+
+        for replica in [*self.apps, *reversed(list(self.others.values()))]:
+            proc = replica.process
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _real_llm_available(model_cache: Path) -> bool:
+    import importlib.util
+
+    from assistant.llm import local_runtime_missing
+    from assistant.model_files import REGISTRY
+
+    gguf = model_cache / REGISTRY["qwen2.5-coder-1.5b-instruct"].target
+    return (
+        importlib.util.find_spec("llama_cpp") is not None
+        and not local_runtime_missing()
+        and (gguf.is_file())
+    )
+
+
+def start_cluster(
+    stack: Any,
+    workdir: Path,
+    *,
+    env: Mapping[str, str],
+    model_cache: Path,
+    real_llm: bool = False,
+    proxy: bool = True,
+    fetch_models: bool = True,
+    app_env: Mapping[str, str] | None = None,
+) -> Cluster:
+    """Start compose.yaml's services here; they stop when ``stack`` (an ExitStack) closes.
+
+    Args:
+        stack: a contextlib.ExitStack that owns the servers.
+        workdir: where the volumes, logs and the replicas' own folders go.
+        env: the variables compose fills in (IVB_DB_PASSWORD, IVB_STAFF_USERNAME, ...).
+        model_cache: the folder the ``models`` volume stands for (the real model cache).
+        real_llm: start llama.cpp's server on the packaged GGUF when it is there (else,
+            and by default, the OpenAI-compatible stand-in tests/fake_model_server.py with
+            the same arguments: loading the model costs the test suite time it does not
+            need, the replicas answer with the extractive backend).
+        proxy: run nginx with deploy/nginx.conf in front of the replicas.
+        fetch_models: run the ``models`` one-shot service first.
+        app_env: more environment for the replicas (a benchmark's settings).
+    """
+    import subprocess
+
+    from tests.postgres_server import postgres_server
+    from tests.servers import free_port, server_process
+
+    compose = load_compose(env)
+    services = compose["services"]
+    n_apps = replicas(compose, "app")
+    ports = {name: [free_port()] for name in ("chroma", "llm", "proxy")}
+    ports["app"] = [free_port() for _ in range(n_apps)]
+    uploads = workdir / "volumes" / "uploads"
+    uploads.mkdir(parents=True)
+    volumes = {"models": model_cache, "chroma": workdir / "volumes" / "chroma",
+               "uploads": uploads}  # fmt: skip
+
+    # PostgreSQL: the image's user and database, on Debian's binaries.
+    pg_env = services["postgres"]["environment"]
+    pg = stack.enter_context(postgres_server(workdir))
+    ports["postgres"] = [pg.port]
+    import psycopg
+
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        if pg_env["POSTGRES_USER"] != "ivb":
+            conn.execute(f'CREATE ROLE "{pg_env["POSTGRES_USER"]}" LOGIN SUPERUSER')
+        conn.execute(f'CREATE DATABASE "{pg_env["POSTGRES_DB"]}" OWNER "{pg_env["POSTGRES_USER"]}"')
+
+    def mounts(name: str) -> dict[str, Path]:
+        found = {"/app": REPO_ROOT}
+        for target, source in volume_mounts(compose, name).items():
+            found[target] = volumes.get(source, REPO_ROOT / source)
+        return found
+
+    def localiser(name: str) -> Localiser:
+        return Localiser(ports=ports, mounts=mounts(name))
+
+    cluster = Cluster(compose, localiser("app"), workdir, [], {}, "", "stand-in")
+    stack.callback(cluster.stop_all)
+
+    if fetch_models:
+        where = localiser("models")
+        command = service_command(compose, "models", where, 0, -1)
+        environment = service_environment(compose, "models", where, {})
+        subprocess.run(command, env=environment, check=True, capture_output=True, cwd=REPO_ROOT)
+
+    def other(name: str, command: list[str], ready: str) -> None:
+        environment = service_environment(compose, name, localiser(name), {})
+        log = workdir / f"{name}.log"
+        replica = Replica(name, ports[name][0], command, environment, log, ready)
+        cluster.others[name] = replica
+        cluster.start(replica, timeout_s=180)
+
+    volumes["chroma"].mkdir(parents=True, exist_ok=True)
+    chroma_port = ports["chroma"][0]
+    other(
+        "chroma",
+        service_command(compose, "chroma", localiser("chroma"), chroma_port,
+                        container_port(compose, "chroma")),
+        healthcheck_url(compose, "chroma", chroma_port) or "",
+    )  # fmt: skip
+    llm_port = ports["llm"][0]
+    llm_command = service_command(
+        compose, "llm", localiser("llm"), llm_port, container_port(compose, "llm")
+    )
+    if real_llm and _real_llm_available(model_cache):
+        cluster.llm = "llama.cpp"
+    else:
+        stand_in = Path(__file__).parent / "fake_model_server.py"
+        llm_command = [sys.executable, str(stand_in), "stall", *llm_command[3:]]
+    other("llm", llm_command, healthcheck_url(compose, "llm", llm_port) or "")
+
+    where = localiser("app")
+    cluster.localiser = where
+    cluster.database_url = where.value(services["app"]["environment"]["IVB_DATABASE_URL"])
+    for i, port in enumerate(ports["app"]):
+        own = workdir / f"app{i}" / "store"
+        own.mkdir(parents=True)
+        (own / "uploads").symlink_to(uploads, target_is_directory=True)  # the shared volume
+        # Each container has its own /data/store; only its uploads/ is a (shared) volume.
+        environment = service_environment(
+            compose, "app", where,
+            {"IVB_PORT": str(port), "IVB_STORE_DIR": str(own), **(app_env or {})},
+        )  # fmt: skip
+        command = service_command(compose, "app", where, port, container_port(compose, "app"))
+        replica = Replica(
+            f"app{i}", port, command, environment, workdir / f"app{i}.log",
+            healthcheck_url(compose, "app", port) or "",
+        )  # fmt: skip
+        cluster.apps.append(replica)
+    # Together, as compose starts them: one fills the empty store, the other waits for it.
+    for replica in cluster.apps:
+        log = open(replica.log, "a")  # noqa: SIM115
+        replica.process = subprocess.Popen(
+            replica.command, env=replica.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+        log.close()
+    from tests.servers import wait_http
+
+    for replica in cluster.apps:
+        try:
+            wait_http(replica.ready_url, 900, replica.process)
+        except Exception as exc:
+            tail = replica.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{replica.name} did not become ready: {exc}\n{tail}") from exc
+
+    if proxy:
+        import shutil
+
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf_path = workdir / "nginx.conf"
+        proxy_port = ports["proxy"][0]
+        conf = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+        conf_path.write_text(nginx_config(conf, where, proxy_port, workdir), encoding="utf-8")
+        url = f"http://127.0.0.1:{proxy_port}/"
+        stack.enter_context(
+            server_process(
+                [nginx, "-c", str(conf_path)], workdir / "proxy.log", url + "healthz", 30
+            )
+        )
+        cluster.proxy_url = url
+    return cluster

@@ -238,7 +238,7 @@ def _session(
 
 
 def run_load(
-    url: str,
+    url: str | Sequence[str],
     sessions: int,
     duration_s: float,
     backend: str,
@@ -250,7 +250,8 @@ def run_load(
     """Run chat sessions against a running app at once and summarise what they saw.
 
     Args:
-        url: the app, on loopback (http://127.0.0.1:PORT/).
+        url: the app, on loopback (http://127.0.0.1:PORT/); or several replicas of it,
+            session i asking replica i modulo their number.
         sessions: how many sessions ask at the same time, each with its own client.
         duration_s: no session starts a question after this many seconds.
         backend: the answer backend every question asks for.
@@ -261,14 +262,26 @@ def run_load(
     Returns:
         The summary (see `summarise`) with every request under "requests".
     """
-    _require_loopback(url)
-    if sessions < 1 or not questions:
-        raise ValueError("need at least one session and one question")
+    urls = [url] if isinstance(url, str) else list(url)
+    for each in urls:
+        _require_loopback(each)
+    if sessions < 1 or not questions or not urls:
+        raise ValueError("need at least one session, one question and one URL")
     t0 = time.monotonic()
     deadline = t0 + duration_s
     with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="session") as pool:
         futures = [
-            pool.submit(_session, url, s, questions, backend, t0, deadline, max_requests, timeout_s)
+            pool.submit(
+                _session,
+                urls[s % len(urls)],
+                s,
+                questions,
+                backend,
+                t0,
+                deadline,
+                max_requests,
+                timeout_s,
+            )
             for s in range(sessions)
         ]
         records = [r for f in futures for r in f.result()]
