@@ -671,9 +671,17 @@ def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):
 
 @pytest.fixture
 def captured_launch(monkeypatch) -> list[tuple[gr.Blocks, dict]]:
-    """gradio's launch replaced by a recorder: the page and its options, nothing binds."""
+    """Starting the server replaced by a recorder: the page and the options the app was
+    built with (the page mounted, the API included), nothing binds."""
+    import web.server
+
     launched: list[tuple[gr.Blocks, dict]] = []
-    monkeypatch.setattr(gr.Blocks, "launch", lambda demo, **kw: launched.append((demo, kw)))
+
+    def record(server: web.server.AppServer, demo: gr.Blocks, **kw: object) -> object:
+        launched.append((demo, server.options))
+        return server
+
+    monkeypatch.setattr(web.server, "_run", record)
     return launched
 
 
