@@ -84,6 +84,7 @@ def create_app(
         A FastAPI app for any ASGI server; its OpenAPI schema is at OPENAPI_URL.
     """
     from web.api import api_router, install_error_handlers
+    from web.ops import install_ops
 
     app = FastAPI(
         title=API_TITLE,
