@@ -259,3 +259,26 @@ def test_traces_of_the_stages_reach_a_configured_collector(seeded_settings, embe
     # Only the answer's shape travels, never what was asked or answered.
     everything = json.dumps([str(s) for s in spans])
     assert "geprioriteerd" not in everything and answer.text[:30] not in everything
+
+
+def test_the_served_app_has_them_beside_the_page_and_the_api(tmp_path, base_settings, embedder):
+    import httpx
+
+    from tests.servers import running_app
+
+    settings = base_settings.model_copy(
+        update={"store_dir": tmp_path / "store", "port": free_port(), "host": "127.0.0.1"}
+    )
+    with running_app(settings, embedder) as (url, _):
+        assert httpx.get(url + "healthz").json() == {"status": "ok"}
+        ready = httpx.get(url + "readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert httpx.get(url).status_code == 200  # the page still at /
+        assert httpx.get(url + "config").status_code == 200
+        answer = httpx.post(url + "api/v1/ask", json={"question": ANSWERABLE}, timeout=120)
+        assert answer.status_code == 200, answer.text
+        text = httpx.get(url + "metrics").text
+    assert 'ivb_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'route="/api/v1/ask",status="200"' in text
+    # gradio's own routes are counted by their template, not by a path per session.
+    assert 'route="/config",status="200"' in text
