@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Storage
     store_dir: Path = Field(default_factory=lambda: _data_home() / "store")
     chroma_url: str | None = None  # e.g. http://chroma.internal:8000 ; None = embedded store
+    # e.g. postgresql://ivb:…@db.internal/ivb: catalog, keyword index, audit log, feedback,
+    # staff sessions and the ingest lock live in PostgreSQL (None = SQLite and files here)
+    database_url: SecretStr | None = None
     collection: str = "ivb"
     corpus_dir: Path = REPO_ROOT / "corpus"
 
