@@ -83,6 +83,12 @@ def upload(url: str, bearer: str, pdf: Path, timeout: float = 900) -> httpx.Resp
         )
 
 
+def metric_families(text: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
 def cited(answer: dict) -> list[tuple]:
     return [(c["doc_id"], c["page"], c["quote"]) for c in answer["citations"]]
 
@@ -97,13 +103,17 @@ def test_the_compose_services_serve_through_the_proxy(cluster):
     assert httpx.get(proxy + "metrics").status_code == 404  # scraped per replica
     answer = ask(proxy, IVB_QUESTION)
     assert not answer["refused"] and answer["citations"]
+    answered = 0.0
     for app in cluster.apps:
-        text = httpx.get(app.url + "metrics").text
-        assert "ivb_questions_total" in text and "ivb_stage_seconds_bucket" in text
+        families = metric_families(httpx.get(app.url + "metrics").text)
+        assert {"ivb_questions", "ivb_stage_seconds", "ivb_model_queue_length"} <= set(families)
+        answered += sum(s.value for s in families["ivb_questions"].samples
+                        if s.name == "ivb_questions_total")  # fmt: skip
         # Stateless: the catalog and keyword index are in PostgreSQL, not in a file here.
         store = Path(app.env["IVB_STORE_DIR"])
         assert not (store / "catalog.sqlite3").exists()
         assert not (store / "chroma").exists()
+    assert answered == 1  # each replica counts only its own; one asked
 
 
 def test_a_document_ingested_on_a_is_answered_alike_by_b(cluster):
