@@ -9,6 +9,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
   else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "== installing Debian's nginx-light for the scale-out test (deploy/nginx.conf)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq nginx-light >/dev/null; fi
+fi
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   echo "== installing axe-core from npm"
   npm install --silent --prefix tests/browser axe-core@4 >/dev/null
