@@ -1,10 +1,11 @@
 """The audit log: one JSON line per answered turn, append-only, pruned after a retention period.
 
 The log is ``audit.jsonl`` in the store folder, or the ``records`` table in PostgreSQL
-when ``IVB_DATABASE_URL`` is set (shared by every replica). What is logged: the time (UTC), a pseudonymous session id, the question, the passages
-retrieved with their scores, the answer with its citations, whether it refused, and which
-backend and model answered how fast. Never an IP address or a name: the session id is a
-salted hash of the web session's random id, and the salt lives only in this process.
+when ``IVB_DATABASE_URL`` is set (shared by every replica). What is logged: the time
+(UTC), a pseudonymous session id, the question, the passages retrieved with their
+scores, the answer with its citations, whether it refused, and which backend and model
+answered how fast. Never an IP address or a name: the session id is a salted hash of the
+web session's random id, and the salt lives only in this process.
 """
 
 from __future__ import annotations
