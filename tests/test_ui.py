@@ -88,6 +88,7 @@ def test_hash_and_verify_password():
         hash_password("x" * 73)
 
 
+@pytest.mark.both_stores
 def test_login_gives_a_token_that_expires(settings):
     clock = FakeClock()
     auth = StaffAuth(_staff_settings(settings), clock=clock)
@@ -103,6 +104,7 @@ def test_login_gives_a_token_that_expires(settings):
     assert auth.validate(result.token) is None  # expired after session_ttl_s
 
 
+@pytest.mark.both_stores
 def test_logout_ends_the_session(settings):
     auth = StaffAuth(_staff_settings(settings))
     token = auth.login("beheer", PASSWORD, "10.0.0.1").token
@@ -110,6 +112,7 @@ def test_logout_ends_the_session(settings):
     assert auth.validate(token) is None
 
 
+@pytest.mark.both_stores
 def test_failed_logins_are_rate_limited_per_user_and_client(settings):
     clock = FakeClock()
     auth = StaffAuth(_staff_settings(settings), clock=clock)

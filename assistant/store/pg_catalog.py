@@ -213,9 +213,9 @@ class PostgresCatalog:
             conn.execute(
                 f"INSERT INTO documents ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)}) "
                 f"ON CONFLICT (doc_id) DO UPDATE SET {updates}",
-                (m.doc_id, doc_hash, doc.content_hash, doc.source, m.title, m.municipality,
-                 m.doc_type, m.date or "", json.dumps(m.supersedes), doc.format, len(doc.pages),
-                 chunk_count, _now()),
+                _no_nul(m.doc_id, doc_hash, doc.content_hash, doc.source, m.title,
+                        m.municipality, m.doc_type, m.date or "", json.dumps(m.supersedes),
+                        doc.format, len(doc.pages), chunk_count, _now()),
             )  # fmt: skip
             self._bump(conn)
 
@@ -235,8 +235,8 @@ class PostgresCatalog:
             conn.execute(
                 "UPDATE documents SET title=%s, municipality=%s, doc_type=%s, date=%s,"
                 " supersedes=%s, source=%s, ingested_at=%s WHERE doc_id=%s",
-                (m.title, m.municipality, m.doc_type, m.date or "", json.dumps(m.supersedes),
-                 doc.source, _now(), m.doc_id),
+                _no_nul(m.title, m.municipality, m.doc_type, m.date or "",
+                        json.dumps(m.supersedes), doc.source, _now(), m.doc_id),
             )  # fmt: skip
             self._bump(conn)
 
@@ -260,3 +260,10 @@ class PostgresCatalog:
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
             "DO UPDATE SET value = (meta.value::bigint + 1)::text"
         )
+
+
+def _no_nul(*values: Any) -> tuple[Any, ...]:
+    """The values with NUL characters taken out of strings: PostgreSQL's text cannot hold
+    them (SQLite can; a PDF's title may carry one). Chunk data is JSON, where NUL is
+    escaped."""
+    return tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in values)

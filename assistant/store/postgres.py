@@ -10,6 +10,7 @@ one: ``?options=-csearch_path%3Dname``), so several stores can share one databas
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -21,6 +22,7 @@ from assistant.settings import Settings
 from assistant.store.base import StoreLockedError
 
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+_CREATED = re.compile(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
 
 
 class PostgresDatabase:
@@ -65,12 +67,19 @@ class PostgresDatabase:
             self._local.depth = 0
 
     def ensure_schema(self, ddl: str) -> None:
-        """Run ``CREATE ... IF NOT EXISTS`` statements once, serialised against other
-        processes creating the same tables (PostgreSQL's DDL is not race-free)."""
+        """Run ``CREATE ... IF NOT EXISTS`` statements, serialised against other processes
+        creating the same tables (PostgreSQL's DDL is not race-free). Skipped when every
+        table and index they name exists: even a no-op CREATE INDEX would wait for the
+        writes in flight on its table."""
+        names = _CREATED.findall(ddl)
+        found = self.connection().execute(
+            "SELECT COUNT(to_regclass(n)) FROM unnest(%s::text[]) AS n", (names,)
+        )
+        if names and found.fetchone()[0] == len(names):
+            return
         with self.transaction() as conn:
-            conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('ivb-schema:' || current_schema()))"
-            )
+            lock = "SELECT pg_advisory_xact_lock(hashtext('ivb-schema:' || current_schema()))"
+            conn.execute(lock)
             for statement in filter(str.strip, ddl.split(";")):
                 conn.execute(statement)
 
