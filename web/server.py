@@ -99,7 +99,7 @@ def create_app(
     )
     app.state.ivb_app = demo.ivb_app
     app.include_router(api_router(demo.ivb_app))
-    install_error_handlers(app)
+    install_error_handlers(app, settings)
     # The page last: a mount at / matches every path the routes above leave.
     return gr.mount_gradio_app(app, demo, path=PAGE_PATH, **(options or page_options(settings)))
 
