@@ -16,11 +16,12 @@ import json
 import logging
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import anyio
 import gradio as gr
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -242,32 +243,52 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(status.HTTP_401_UNAUTHORIZED, detail, {"WWW-Authenticate": "Bearer"})
 
 
-def install_error_handlers(app: Any) -> None:
-    """Errors as a flat `Problem` ({"detail": "...", ...}) with a Dutch detail, also for a
-    body over the upload limit (413), which FastAPI itself answers in English.
+def install_error_handlers(app: Any, settings: Any) -> None:
+    """Errors as a flat `Problem` ({"detail": "...", ...}) with a Dutch detail, also for an
+    upload over the limit (413; FastAPI's own body limit answers in English plain text and
+    stays behind this one for bodies without a Content-Length).
 
     Args:
         app: the FastAPI app the API router is part of.
+        settings: max_file_mb.
     """
-    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         body = exc.problem.model_dump(exclude_defaults=True) | {"detail": exc.problem.detail}
         return JSONResponse(body, status_code=exc.code, headers=exc.headers)
 
-    async def too_large(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code != 413:
-            from fastapi.exception_handlers import http_exception_handler
-
-            return await http_exception_handler(request, exc)  # type: ignore[return-value]
-        limit = request.app.state.ivb_app.settings.max_file_mb
-        detail = f"Het bestand is te groot; de grens is {limit:g} MB. Verklein het of splits het."
-        return JSONResponse({"detail": detail}, status_code=413)
-
     app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(StarletteHTTPException, too_large)
+    app.add_middleware(UploadLimitMiddleware, settings=settings)
+
+
+class UploadLimitMiddleware:
+    """Refuses a staff upload whose Content-Length exceeds gradio's cap (the page's limit)
+    before its body is read, with a Dutch 413 (plain ASGI: streams pass untouched)."""
+
+    def __init__(self, app: Any, settings: Any) -> None:
+        from web.server import gradio_upload_limit
+
+        self.app = app
+        self.max_file_mb = settings.max_file_mb
+        self.limit = gradio_upload_limit(settings)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") in ("POST", "PUT")
+            and scope.get("path", "").startswith(f"{PREFIX}/staff/documents")
+        ):
+            length = dict(scope.get("headers", [])).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.limit:
+                detail = (
+                    f"Het bestand is te groot; de grens is {self.max_file_mb:g} MB. "
+                    "Verklein het bestand of splits het."
+                )
+                response = JSONResponse({"detail": detail}, status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -430,6 +451,33 @@ class _NoSlot:
         return None
 
 
+_END = object()
+
+
+async def _until_disconnect(
+    events: Iterator[str], request: Request, prepared: Prepared
+) -> AsyncIterator[str]:
+    """Send a blocking event iterator from worker threads, and close it as soon as the
+    client has gone: its ``with`` blocks then give up the place in the model's line.
+
+    (Starlette would run a plain iterator in threads too, but leaves it open when the
+    client goes away, holding the place until it is garbage-collected.) The prepared
+    question is left in any case, also when the stream never started.
+    """
+    try:
+        while True:
+            item = await anyio.to_thread.run_sync(next, events, _END)
+            if item is _END or await request.is_disconnected():
+                break
+            yield item
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+        prepared.__exit__(None, None, None)  # a no-op when the stream already left
+
+
 def _sse(event: str, data: Any) -> str:
     """One server-sent event (the wire format is three lines; no library needed)."""
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -516,7 +564,7 @@ def api_router(web: "WebApp") -> APIRouter:
             return api.busy(prepared)
         if streaming:
             return StreamingResponse(
-                api.events(body, prepared),
+                _until_disconnect(api.events(body, prepared), request, prepared),
                 media_type=SSE_MEDIA_TYPE,
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )

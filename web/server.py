@@ -103,7 +103,7 @@ def create_app(
     web = demo.ivb_app
     # /healthz, /readyz, /metrics and the request metrics (web.ops), before the page's mount.
     install_ops(app, web.settings, web.service, web.chat.local_line)
-    install_error_handlers(app)
+    install_error_handlers(app, settings)
     # The page last: a mount at / matches every path the routes above leave.
     return gr.mount_gradio_app(app, demo, path=PAGE_PATH, **(options or page_options(settings)))
 
