@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 LLM_CHECK_TIMEOUT_S = 2.0
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+# Why a service's embedding model failed to load in `warm_embedder`, for /readyz.
+_LOAD_ERRORS: weakref.WeakKeyDictionary[Service, str] = weakref.WeakKeyDictionary()
 
 HTTP_REQUESTS = Counter(
     "ivb_http_requests",
@@ -72,7 +76,7 @@ def check_embedder(service: Service) -> Check:
     """The embedding model is in memory (loading is started by `warm_embedder`)."""
     if service.retriever.embedder_loaded:
         return Check(True, "loaded")
-    error = getattr(service, "_ivb_embedder_error", None)
+    error = _LOAD_ERRORS.get(service)
     if error:
         return Check(False, f"failed to load: {error}")
     return Check(False, "loading")
@@ -141,7 +145,7 @@ def warm_embedder(service: Service) -> threading.Thread | None:
         try:
             service.retriever.embedder  # noqa: B018 - the property loads it
         except Exception as exc:
-            service._ivb_embedder_error = _short(exc)  # type: ignore[attr-defined]
+            _LOAD_ERRORS[service] = _short(exc)
 
     thread = threading.Thread(target=load, name="ivb-embedder-warm", daemon=True)
     thread.start()
