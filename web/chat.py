@@ -25,6 +25,7 @@ from typing import Any, Self
 
 import gradio as gr
 
+from assistant import metrics
 from assistant.answer import AnswerPipeline
 from assistant.audit import prune_audit, record_turn
 from assistant.backends import available_backends
@@ -200,8 +201,9 @@ class ChatHandlers:
             return None
 
     def _busy_answer(self, prepared: Prepared) -> Answer:
-        """The answer when too many questions wait for the local model: try later."""
-        return Answer(
+        """The answer when too many questions wait for the local model: try later (counted
+        in the metrics as a refusal for "busy")."""
+        answer = Answer(
             question=prepared.question,
             text=BUSY_TEXT,
             refused=True,
@@ -211,6 +213,8 @@ class ChatHandlers:
             model=self.pipeline.model_name(prepared.backend),
             timings={"total": 0.0},
         )
+        metrics.observe_answer(prepared.backend, answer)
+        return answer
 
     def _audit(self, answer: Answer, session: str | None, muni: str | None, channel: str) -> str:
         """Log the turn; once a day, also drop audit records past their retention."""
