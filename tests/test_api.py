@@ -349,3 +349,57 @@ def test_export_writes_markdown_and_docx_of_answers(api):
     assert any(QUESTION in p for p in paragraphs)
     assert api.client.post("/export", json={"turns": [], "format": "md"}).status_code == 422
     assert api.client.post("/export", json={"turns": turns, "format": "pdf"}).status_code == 422
+
+
+# --------------------------------------------------------------------------- a real model
+
+
+@pytest.fixture(scope="module")
+def model_api(tmp_path_factory, base_settings, embedder) -> Iterator[Api]:
+    """The app answering with the `openai` backend over llama-cpp-python's OpenAI-compatible
+    server on loopback, serving the packaged GGUF; skipped where either is missing."""
+    from assistant.model_fetch import llm_model_path
+    from assistant.model_files import ModelFetchError, ModelHashError
+    from tests.openai_server import running_openai_server, server_extras_missing
+
+    missing = server_extras_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        gguf = llm_model_path(base_settings, fetch=False)
+    except (OSError, ModelHashError, ModelFetchError) as exc:
+        pytest.skip(f"the local GGUF is not available: {exc}")
+    with running_openai_server(gguf, n_ctx=4096) as base_url:
+        settings = base_settings.model_copy(
+            update={
+                "store_dir": tmp_path_factory.mktemp("api-model-store"),
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "llm_backend": "openai",
+                "openai_base_url": base_url,
+                "openai_model": "ivb-test",
+                "llm_max_tokens": 96,  # a short answer; the streaming is the same
+            }
+        )
+        with (
+            running_app(settings, embedder) as (url, app),
+            httpx.Client(base_url=f"{url}api/v1", timeout=600) as client,
+        ):
+            yield Api(client, app, url)
+
+
+@pytest.mark.llm
+def test_streaming_sends_the_models_tokens_then_the_checked_answer(model_api):
+    body = {"question": QUESTION, "backend": "openai", "stream": True}
+    with model_api.client.stream("POST", "/ask", json=body) as response:
+        assert response.status_code == 200
+        events = _events(response.read().decode())
+    names = [name for name, _ in events]
+    assert names[-1] == "answer" and names.count("answer") == 1
+    tokens = [data["text"] for name, data in events if name == "token"]
+    assert len(tokens) > 1 and "".join(tokens).strip()  # streamed piece by piece
+    answer = events[-1][1]
+    assert answer["backend"].startswith("openai") and answer["model"]
+    assert answer["timings"]["first_token"] > 0
+    if not answer["refused"]:
+        assert answer["citations"] and all(c["quote"] for c in answer["citations"])

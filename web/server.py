@@ -18,6 +18,7 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from starlette.middleware import Middleware
+from starlette.routing import Mount
 
 from assistant.settings import Settings
 from web.assets import CSS, DutchPageMiddleware, theme
@@ -105,7 +106,13 @@ def create_app(
     install_ops(app, web.settings, web.service, web.chat.local_line)
     install_error_handlers(app, settings)
     # The page last: a mount at / matches every path the routes above leave.
-    return gr.mount_gradio_app(app, demo, path=PAGE_PATH, **(options or page_options(settings)))
+    gr.mount_gradio_app(app, demo, path=PAGE_PATH, **(options or page_options(settings)))
+    # As Blocks.launch does: the page knows the app that serves it, so that demo.close()
+    # stops that app's streams (heartbeats) and the queue reports to it.
+    page_app = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")
+    demo.app = demo.server_app = page_app
+    demo._queue.set_server_app(page_app)
+    return app
 
 
 class AppServer:
