@@ -39,6 +39,7 @@ from benchmarks.common import RESULTS_DIR, machine_info, percentile, render_tabl
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 POLL_S = 0.05  # how often a waiting request's status is read
+CONNECT_TIMEOUT_S = 120.0  # the warm-up client's HTTP calls (httpx's default is 5 s)
 REQUIRED_KEYS = ("answer", "refused", "citations", "passages", "timings")
 STARTED_STATES = ("PROCESSING", "ITERATING", "PROGRESS", "FINISHED")
 # How the app's progress names a place in the local model's line (web.render.LOCAL_QUEUE_TEXT);
@@ -216,7 +217,15 @@ def _session(
     records: list[RequestRecord] = []
     history: list[tuple[str, str]] = []
     try:
-        client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+        client = Client(
+            url,
+            verbose=False,
+            download_files=False,
+            analytics_enabled=False,
+            # A session's own set-up (config, API info) waits as long as a question may:
+            # httpx's 5 s default failed sessions before they asked, on a machine at load 40.
+            httpx_kwargs={"timeout": timeout_s},
+        )
     except Exception as exc:  # the session could not even connect: one failed request
         failed = RequestRecord(session, 0, "(connect)", time.monotonic() - t0)
         failed.error = f"{type(exc).__name__}: {exc}"
@@ -440,7 +449,13 @@ def warm_up(url: str, backend: str) -> float:
     """One untimed question, so that lazy loading is not counted; returns its seconds."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+    client = Client(
+        url,
+        verbose=False,
+        download_files=False,
+        analytics_enabled=False,
+        httpx_kwargs={"timeout": CONNECT_TIMEOUT_S},
+    )
     try:
         start = time.monotonic()
         client.predict(DEFAULT_TURNS[0].question, "raad", "alle", backend, "[]", api_name="/ask")
