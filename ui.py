@@ -1,66 +1,40 @@
-"""The web app's entry point: fill an empty store, then serve the page (web/) on
-settings.host:settings.port, offline and Dutch.
+"""The web app's entry point: fill an empty store, then serve the page and the REST API
+(web/) on settings.host:settings.port, offline and Dutch.
 
 Run with ``ivb serve`` or ``python ui.py``. The page itself is the web package: its layout
 (web.layout), the chat and API (web.chat), the staff page (web.staff), its HTML
-(web.render) and its stylesheet and scripts (web.assets).
+(web.render) and its stylesheet and scripts (web.assets); web.server puts it and the REST
+API (web.api) in one FastAPI app served by uvicorn.
 """
 
 import logging
 from typing import Any
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from assistant.audit import prune_audit
 from assistant.service import get_service
 from assistant.settings import Settings, get_settings
-from web.assets import CSS, DutchPageMiddleware, theme
+from assistant.store import StoreLockedError
 from web.layout import build_app
+from web.server import AppServer, gradio_upload_limit, serve
 
 log = logging.getLogger("ivb.ui")
 
-UPLOAD_SLACK = 1.5  # gradio's own upload cap, as a multiple of settings.max_file_mb
+__all__ = ["gradio_upload_limit", "launch", "main"]
 
 
-def gradio_upload_limit(settings: Settings) -> int:
-    """Bytes gradio itself accepts per upload: half as much again as settings.max_file_mb.
-
-    gradio refuses a larger file with its own English message before our handler runs;
-    with this slack, a file a bit over the limit reaches `ingest.uploads.check_upload`,
-    which names it and the limit in Dutch.
-
-    Args:
-        settings: max_file_mb.
-    """
-    return int(settings.max_file_mb * 1_000_000 * UPLOAD_SLACK)
-
-
-def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
-    """Start the server for a page made by `build_app`, offline and Dutch.
+def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> AppServer:
+    """Serve a page made by `build_app`, with the REST API beside it (web.server), offline
+    and Dutch, on settings.host:settings.port.
 
     Args:
         demo: the page.
         settings: host, port and upload limit.
-        kwargs: more `Blocks.launch` arguments (tests pass prevent_thread_lock, quiet).
+        kwargs: prevent_thread_lock (serve in a thread and return; tests), quiet, and page
+            options that replace those of `web.server.page_options`.
     """
-    options: dict[str, Any] = {
-        "server_name": settings.host,
-        "server_port": settings.port,
-        "theme": theme(),
-        "css": CSS,
-        "footer_links": ["api"],
-        "max_file_size": f"{gradio_upload_limit(settings)}b",
-        "ssr_mode": False,
-        "pwa": False,
-        "mcp_server": False,
-        "enable_monitoring": False,
-        "run_history": False,
-        "show_error": False,
-        "app_kwargs": {"middleware": [Middleware(DutchPageMiddleware)]},
-    }
-    options.update(kwargs)
-    return demo.launch(**options)
+    return serve(demo, settings, **kwargs)
 
 
 def main(settings: Settings | None = None) -> None:
@@ -78,7 +52,12 @@ def main(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     console = Console(stderr=True)
     service = get_service(settings)
-    fill_empty_store(settings, service.store, console)
+    try:
+        fill_empty_store(settings, service.store, console)
+    except StoreLockedError:
+        # Replicas that start together over one database: one fills the store, the
+        # others serve what is there (and answer from the corpus once it is in).
+        console.print("Een ander proces vult de index al; deze server start zonder te wachten.")
     dropped = prune_audit(settings)
     if dropped:
         console.print(

@@ -21,7 +21,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableGenerator
 
-from assistant import guard, prompts
+from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
 from assistant.answer_kinds import answers_kind
 from assistant.answerability import assess
@@ -45,6 +45,20 @@ log = logging.getLogger("ivb.answer")
 History = Sequence[tuple[str, str]]
 _MARKERS = re.compile(r"\[\d+\]")
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
+
+
+class StageTimings(dict[str, float]):
+    """Seconds per stage, as the stages record them (``timings[stage] = seconds`` when a
+    stage ends), that also keep when each stage ended (perf_counter), so that a trace can
+    place each stage in time without the stages doing anything more."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended: dict[str, float] = {}
+
+    def __setitem__(self, stage: str, seconds: float) -> None:
+        self.ended[stage] = time.perf_counter()
+        super().__setitem__(stage, seconds)
 
 
 @dataclass
@@ -72,7 +86,7 @@ class AnswerRun:
     k: int
     answer: Answer
     started: float
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: StageTimings = field(default_factory=StageTimings)
     generated: str = ""
     failure: FallbackReason | None = None
 
@@ -305,9 +319,12 @@ class AnswerPipeline:
         return reason
 
     def _finish(self, run: AnswerRun) -> Answer:
-        """The answer with its total time."""
+        """The answer with its total time, counted in the metrics and traced (when
+        configured)."""
         run.timings["total"] = time.perf_counter() - run.started
-        run.answer.timings = run.timings
+        run.answer.timings = dict(run.timings)
+        metrics.observe_answer(run.backend, run.answer)
+        tracing.trace_answer(self.settings, run.answer, run.started, run.timings.ended)
         return run.answer
 
     def _refuse(self, run: AnswerRun, reason: RefusalReason) -> Answer:

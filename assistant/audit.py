@@ -1,9 +1,11 @@
 """The audit log: one JSON line per answered turn, append-only, pruned after a retention period.
 
-What is logged: the time (UTC), a pseudonymous session id, the question, the passages
-retrieved with their scores, the answer with its citations, whether it refused, and which
-backend and model answered how fast. Never an IP address or a name: the session id is a
-salted hash of the web session's random id, and the salt lives only in this process.
+The log is ``audit.jsonl`` in the store folder, or the ``records`` table in PostgreSQL
+when ``IVB_DATABASE_URL`` is set (shared by every replica). What is logged: the time
+(UTC), a pseudonymous session id, the question, the passages retrieved with their
+scores, the answer with its citations, whether it refused, and which backend and model
+answered how fast. Never an IP address or a name: the session id is a salted hash of the
+web session's random id, and the salt lives only in this process.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
+from assistant.store.pg_records import PostgresRecords
+from assistant.store.postgres import database_url, shared_database
 from assistant.types import Answer
 
 _SALT = secrets.token_bytes(16)
@@ -72,6 +77,22 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
             os.write(fd, line)
         finally:
             os.close(fd)
+
+
+def database_log(settings: Settings, log: str) -> PostgresRecords | None:
+    """The log in PostgreSQL when ``settings.database_url`` is set, else None (a file).
+
+    Args:
+        settings: the settings.
+        log: "audit" or "feedback".
+    """
+    url = database_url(settings)
+    return _records(url, log) if url else None
+
+
+@lru_cache(maxsize=16)
+def _records(url: str, log: str) -> PostgresRecords:
+    return PostgresRecords(shared_database(url), log)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -165,8 +186,22 @@ def record_turn(
         channel: "web" or "api".
     """
     record = audit_record(answer, session_hash, municipality, channel)
-    append_jsonl(settings.audit_path, record)
+    shared = database_log(settings, "audit")
+    if shared is not None:
+        shared.append(record)
+    else:
+        append_jsonl(settings.audit_path, record)
     return str(record["id"])
+
+
+def read_audit(settings: Settings) -> list[dict[str, Any]]:
+    """Every audit record, oldest first (from the file or from PostgreSQL).
+
+    Args:
+        settings: where the log lives.
+    """
+    shared = database_log(settings, "audit")
+    return shared.read() if shared is not None else read_jsonl(settings.audit_path)
 
 
 def prune_audit(settings: Settings, now: datetime | None = None) -> int:
@@ -181,6 +216,9 @@ def prune_audit(settings: Settings, now: datetime | None = None) -> int:
     """
     path = settings.audit_path
     cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.audit_retention_days)
+    shared = database_log(settings, "audit")
+    if shared is not None:
+        return shared.prune(cutoff)
     with _locked(path):
         if not path.is_file():
             return 0
@@ -222,6 +260,11 @@ def export_audit(settings: Settings, dest_dir: Path | None = None) -> Path:
     prune_audit(settings)
     dest_dir = Path(dest_dir or tempfile.mkdtemp(prefix="ivb-audit-"))
     dest = dest_dir / f"ivb-auditlog-{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    shared = database_log(settings, "audit")
+    if shared is not None:
+        lines = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in shared.read()]
+        dest.write_text("".join(lines), encoding="utf-8")
+        return dest
     with _locked(settings.audit_path):
         if settings.audit_path.is_file():
             shutil.copyfile(settings.audit_path, dest)

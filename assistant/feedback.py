@@ -1,6 +1,7 @@
 """Reader feedback on answers (thumbs up/down and a comment), and its export to the eval set.
 
-Every rating or comment is appended to settings.feedback_path as one JSON line; a later
+Every rating or comment is appended to settings.feedback_path as one JSON line (to the
+``records`` table in PostgreSQL when ``IVB_DATABASE_URL`` is set); a later
 line about the same turn overrides an earlier one (a comment after a thumbs-up, or a
 changed mind). `export_feedback` turns the latest rating of each turn into items of the
 evaluation dataset with `assistant.evaluation.feedback.from_feedback`, the one conversion
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.audit import append_jsonl, pseudonym, read_jsonl, utc_now
+from assistant.audit import append_jsonl, database_log, pseudonym, read_jsonl, utc_now
 from assistant.evaluation.feedback import from_feedback
 from assistant.settings import Settings
 from assistant.types import Citation
@@ -70,7 +71,11 @@ def record_feedback(
         "rating": rating,
         "comment": comment.strip()[:MAX_COMMENT],
     }
-    append_jsonl(settings.feedback_path, record)
+    shared = database_log(settings, "feedback")
+    if shared is not None:
+        shared.append(record)
+    else:
+        append_jsonl(settings.feedback_path, record)
     return record
 
 
@@ -81,7 +86,9 @@ def latest_feedback(settings: Settings) -> list[dict[str, Any]]:
         settings: where feedback lives.
     """
     latest: dict[str, dict[str, Any]] = {}
-    for record in read_jsonl(settings.feedback_path):
+    shared = database_log(settings, "feedback")
+    records = shared.read() if shared is not None else read_jsonl(settings.feedback_path)
+    for record in records:
         key = record.get("turn_id") or record.get("id") or ""
         previous = latest.pop(key, None)
         if previous is not None and not record.get("comment") and previous.get("comment"):

@@ -56,6 +56,11 @@ class Retriever:
             self._embedder = get_embedder(self.settings)
         return self._embedder
 
+    @property
+    def embedder_loaded(self) -> bool:
+        """Whether the embedding model is in memory (reading it does not load it)."""
+        return self._embedder is not None
+
     def search(
         self,
         query: str | Question,

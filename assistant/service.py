@@ -9,6 +9,7 @@ from typing import Any
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.store.postgres import database_url
 
 
 class Service:
@@ -25,7 +26,7 @@ class Service:
         self.retriever = Retriever(settings, self.store, embedder)
 
 
-_services: dict[tuple[Path, str | None, str], Service] = {}
+_services: dict[tuple[Path, str | None, str, str | None], Service] = {}
 _lock = threading.Lock()
 
 
@@ -36,7 +37,8 @@ def get_service(settings: Settings, embedder: Any | None = None) -> Service:
         settings: the settings whose store the service opens.
         embedder: an embedding model already loaded, used when the service is created.
     """
-    key = (Path(settings.store_dir).resolve(), settings.chroma_url, settings.collection)
+    url = database_url(settings)
+    key = (Path(settings.store_dir).resolve(), settings.chroma_url, settings.collection, url)
     with _lock:
         if key not in _services:
             _services[key] = Service(settings, embedder)

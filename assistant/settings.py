@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Storage
     store_dir: Path = Field(default_factory=lambda: _data_home() / "store")
     chroma_url: str | None = None  # e.g. http://chroma.internal:8000 ; None = embedded store
+    # e.g. postgresql://ivb:…@db.internal/ivb: catalog, keyword index, audit log, feedback,
+    # staff sessions and the ingest lock live in PostgreSQL (None = SQLite and files here)
+    database_url: SecretStr | None = None
     collection: str = "ivb"
     corpus_dir: Path = REPO_ROOT / "corpus"
 
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
     login_window_s: int = 300
     audit_retention_days: int = 365
     chat_concurrency: int = 4
+
+    # Operations: OTLP/HTTP base URL for traces of the pipeline stages (e.g.
+    # http://otel-collector:4318); None = no traces, nothing leaves the machine
+    # (assistant.tracing; the standard OTEL_EXPORTER_OTLP_ENDPOINT is honoured too).
+    otel_endpoint: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant import metrics
 from assistant.embeddings import embedding_identity, embedding_key, embedding_text
 from assistant.settings import Settings
 from assistant.store import Store
@@ -189,6 +190,7 @@ def ingest_paths(
         _drop_old_ids(store, ids_now, seen, report)
         store.collect()
     report.seconds = time.perf_counter() - started
+    metrics.observe_ingest(report)
     return report
 
 
@@ -440,4 +442,6 @@ def remove_documents(
     """Remove documents by id (staff action); returns the ids that existed."""
     store = store or Store(settings)
     with store.writer():
-        return [d for d in doc_ids if store.remove(d)]
+        removed = [d for d in doc_ids if store.remove(d)]
+    metrics.observe_removed(len(removed))
+    return removed

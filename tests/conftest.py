@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 # No IVB_* setting of the developer's shell may leak into the tests.
 for _key in [k for k in os.environ if k.startswith("IVB_")]:
@@ -44,10 +45,56 @@ def embedder(base_settings: Settings):
     return get_embedder(base_settings)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` run once on the embedded SQLite store and once on
+    PostgreSQL (the ``store_backend`` fixture), unless also marked ``sqlite_only``."""
+    node = metafunc.definition
+    if "store_backend" not in metafunc.fixturenames or not node.get_closest_marker("both_stores"):
+        return
+    backends = ["sqlite"] if node.get_closest_marker("sqlite_only") else ["sqlite", "postgres"]
+    metafunc.parametrize("store_backend", backends, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL (Debian's binaries, initdb in a temp folder, loopback only),
+    started once per session."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
 @pytest.fixture
-def settings(tmp_path: Path, base_settings: Settings) -> Settings:
-    """Settings with a fresh, empty store for one test."""
-    return base_settings.model_copy(update={"store_dir": tmp_path / "store"})
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """'sqlite' (the default) or 'postgres' for tests marked ``both_stores``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def new_database_url(store_backend: str, request: pytest.FixtureRequest):
+    """Makes the database URL of one more empty store: None on SQLite (the store folder
+    is the store), a new schema on the session's PostgreSQL."""
+    if store_backend != "postgres":
+        return lambda: None
+    return request.getfixturevalue("postgres").new_schema
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path,
+    base_settings: Settings,
+    new_database_url,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    """Settings with a fresh, empty store for one test. On PostgreSQL the store's URL is
+    also in ``IVB_DATABASE_URL``, for the Settings() a test makes and its subprocesses."""
+    update: dict[str, object] = {"store_dir": tmp_path / "store"}
+    url = new_database_url()
+    if url is not None:
+        update["database_url"] = SecretStr(url)
+        monkeypatch.setenv("IVB_DATABASE_URL", url)
+    return base_settings.model_copy(update=update)
 
 
 @pytest.fixture
@@ -79,11 +126,22 @@ def seeded_service(seeded_settings: Settings, embedder):
 
 @pytest.fixture
 def catalog_sql(settings: Settings):
-    """Run one SQL statement on the test store's catalog file, as another program would:
-    to make a catalog look like one an older version wrote. Returns the fetched rows."""
+    """Run one SQL statement on the test store's catalog (the SQLite file, or the
+    PostgreSQL schema), as another program would: to make a catalog look like one an
+    older version wrote. Returns the fetched rows."""
     import sqlite3
 
+    from assistant.store.postgres import database_url
+
+    url = database_url(settings)
+
     def run(sql: str, params: tuple = ()) -> list[tuple]:
+        if url is not None:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                cur = conn.execute(sql.replace("?", "%s"), params)
+                return cur.fetchall() if cur.description else []
         with contextlib.closing(sqlite3.connect(settings.catalog_path)) as db, db:
             return db.execute(sql, params).fetchall()
 

@@ -53,6 +53,7 @@ def _bad_files(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.both_stores
 def test_bad_files_are_reported_and_good_files_indexed(settings, embedder, tmp_path):
     folder = tmp_path / "inbox"
     expected = _bad_files(folder)
@@ -184,6 +185,7 @@ def test_oversized_and_too_many_pages_are_refused(settings, embedder, tmp_path):
     assert Store(tight).documents() == []
 
 
+@pytest.mark.both_stores
 def test_corrupt_replacement_keeps_the_old_version(settings, embedder, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()

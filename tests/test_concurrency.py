@@ -7,9 +7,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from assistant.answer import AnswerPipeline
 from assistant.service import Service
 from ingest.pipeline import ingest_paths
+
+pytestmark = pytest.mark.both_stores
 
 V1 = """# Verslag themasessie cameratoezicht Urk
 

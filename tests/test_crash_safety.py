@@ -14,10 +14,13 @@ from ingest.pipeline import absolute_source, ingest_paths, version_hash, version
 from ingest.readers import load_document
 from tests.stress.crash import pick_statutes, run_trials
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.mark.slow
-def test_kill_minus_nine_during_ingest_and_replace(tmp_path):
-    result = run_trials(kills=4, docs=6, workdir=tmp_path)
+def test_kill_minus_nine_during_ingest_and_replace(tmp_path, new_database_url):
+    urls = (new_database_url(), new_database_url())
+    result = run_trials(kills=4, docs=6, workdir=tmp_path, database_urls=urls if urls[0] else None)
     assert result["killed_mid_run"] >= 1, result  # else no kill tested anything
     assert result["trials_with_problems"] == []
     assert result["final_run_failed"] == []

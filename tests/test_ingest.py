@@ -99,6 +99,7 @@ Phishing en ransomware werden het vaakst genoemd.
 """
 
 
+@pytest.mark.both_stores
 def test_incremental_reingest_replace_and_prune(settings, embedder, tmp_path):
     src = tmp_path / "notes"
     _write(src / "sessie-urk.md", NOTE_A)
@@ -219,6 +220,7 @@ def test_source_is_the_absolute_path_whatever_was_typed(
     assert pruned.removed == ["sessie-urk"] and store.documents() == []
 
 
+@pytest.mark.both_stores
 def test_one_id_for_two_files_fails_the_new_one_and_a_move_updates(settings, embedder, tmp_path):
     old = _write(tmp_path / "a" / "verslag.md", NOTE_A)
     first = ingest_paths([old.parent], settings, embedder=embedder)
@@ -246,6 +248,7 @@ def test_one_id_for_two_files_fails_the_new_one_and_a_move_updates(settings, emb
     assert store.check()["consistent"]
 
 
+@pytest.mark.both_stores
 def test_metadata_change_costs_no_embedding(settings, embedder, corpus_copy):
     ingest_paths([corpus_copy], settings, embedder=embedder)
     manifest = corpus_copy / "manifest.toml"

@@ -140,13 +140,13 @@ def test_optional_reranker_rescores_the_fused_list(plans, tmp_path):
     assert all(p.score < 0.1 for p in plain)  # reciprocal-rank sums, not classifier outputs
 
 
-def test_a_question_naming_an_article_finds_it(tmp_path, base_settings, embedder):
+@pytest.mark.both_stores
+def test_a_question_naming_an_article_finds_it(settings, embedder):
     """Two real statutes, each with its own Artikel 5 and 7: the question names the
     article and the law by its citation title ("Wet openbare manifestaties"), which the
     document is titled by although its text begins with "Wet van 20 april 1988, …"."""
     from tests.conftest import STATUTES
 
-    settings = base_settings.model_copy(update={"store_dir": tmp_path / "store"})
     laws = [STATUTES / "BWBR0004318.md", STATUTES / "BWBR0001941.md"]
     assert ingest_paths(laws, settings, embedder=embedder).ok
     service = Service(settings, embedder)
@@ -161,13 +161,13 @@ def test_a_question_naming_an_article_finds_it(tmp_path, base_settings, embedder
         assert top.chunk.section.endswith(f"Artikel {article}"), (question, top.chunk.section)
 
 
-def test_a_new_title_reaches_the_keyword_index_without_embedding(tmp_path, base_settings, embedder):
+@pytest.mark.both_stores
+def test_a_new_title_reaches_the_keyword_index_without_embedding(tmp_path, settings, embedder):
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "plan-2023.md").write_text(NEW, encoding="utf-8")
     manifest = folder / "manifest.toml"
     manifest.write_text('[[document]]\nfile = "plan-2023.md"\ntitle = "Havenplan"\n')
-    settings = base_settings.model_copy(update={"store_dir": tmp_path / "store"})
     assert ingest_paths([folder], settings, embedder=embedder).ok
     manifest.write_text('[[document]]\nfile = "plan-2023.md"\ntitle = "Zwembadprotocol"\n')
     report = ingest_paths([folder], settings, embedder=embedder)

@@ -88,6 +88,7 @@ def test_hash_and_verify_password():
         hash_password("x" * 73)
 
 
+@pytest.mark.both_stores
 def test_login_gives_a_token_that_expires(settings):
     clock = FakeClock()
     auth = StaffAuth(_staff_settings(settings), clock=clock)
@@ -103,6 +104,7 @@ def test_login_gives_a_token_that_expires(settings):
     assert auth.validate(result.token) is None  # expired after session_ttl_s
 
 
+@pytest.mark.both_stores
 def test_logout_ends_the_session(settings):
     auth = StaffAuth(_staff_settings(settings))
     token = auth.login("beheer", PASSWORD, "10.0.0.1").token
@@ -110,6 +112,7 @@ def test_logout_ends_the_session(settings):
     assert auth.validate(token) is None
 
 
+@pytest.mark.both_stores
 def test_failed_logins_are_rate_limited_per_user_and_client(settings):
     clock = FakeClock()
     auth = StaffAuth(_staff_settings(settings), clock=clock)
@@ -671,9 +674,17 @@ def test_main_fills_an_empty_store_then_launches(settings, monkeypatch):
 
 @pytest.fixture
 def captured_launch(monkeypatch) -> list[tuple[gr.Blocks, dict]]:
-    """gradio's launch replaced by a recorder: the page and its options, nothing binds."""
+    """Starting the server replaced by a recorder: the page and the options the app was
+    built with (the page mounted, the API included), nothing binds."""
+    import web.server
+
     launched: list[tuple[gr.Blocks, dict]] = []
-    monkeypatch.setattr(gr.Blocks, "launch", lambda demo, **kw: launched.append((demo, kw)))
+
+    def record(server: web.server.AppServer, demo: gr.Blocks, **kw: object) -> object:
+        launched.append((demo, server.options))
+        return server
+
+    monkeypatch.setattr(web.server, "_run", record)
     return launched
 
 

@@ -12,14 +12,20 @@ full. Then the chat streams the answer into the page and the API returns it whol
 import json
 import logging
 import re
+import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import gradio as gr
 
+from assistant import metrics
 from assistant.answer import AnswerPipeline
 from assistant.audit import prune_audit, record_turn
 from assistant.backends import available_backends
@@ -29,6 +35,7 @@ from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.service import Service
 from assistant.settings import Settings
 from assistant.types import Answer
+from web.export import ExportSource, ExportTurn, export_file_name, render_export
 from web.page_images import citation_page
 from web.render import (
     LOCAL_QUEUE_TEXT,
@@ -57,6 +64,7 @@ BUSY_TEXT = (
     "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
     "antwoord zonder taalmodel."
 )
+EXPORT_KEEP_S = 3600  # how long a conversation's export files stay on disk
 _REF_RE = re.compile(r"^(\d{1,4})-(\d{1,3})$")
 _OUTPUTS = 7  # chatbot, question box, turns, source panel, page image, detail, examples
 
@@ -132,6 +140,7 @@ class ChatHandlers:
         self.pipeline = AnswerPipeline(self.service)
         self.backends = available_backends(settings)
         self._pruned_at = 0.0
+        self._export_root: Path | None = None
         # One first-come-first-served line for the local model, for the chat and the API.
         self.local_line = ModelLine(settings.chat_concurrency * LOCAL_WAITING_PER_SLOT)
 
@@ -192,8 +201,9 @@ class ChatHandlers:
             return None
 
     def _busy_answer(self, prepared: Prepared) -> Answer:
-        """The answer when too many questions wait for the local model: try later."""
-        return Answer(
+        """The answer when too many questions wait for the local model: try later (counted
+        in the metrics as a refusal for "busy")."""
+        answer = Answer(
             question=prepared.question,
             text=BUSY_TEXT,
             refused=True,
@@ -203,6 +213,8 @@ class ChatHandlers:
             model=self.pipeline.model_name(prepared.backend),
             timings={"total": 0.0},
         )
+        metrics.observe_answer(prepared.backend, answer)
+        return answer
 
     def _audit(self, answer: Answer, session: str | None, muni: str | None, channel: str) -> str:
         """Log the turn; once a day, also drop audit records past their retention."""
@@ -322,6 +334,38 @@ class ChatHandlers:
         empty_image = gr.Image(value=None, visible=False)
         return [], [], sources_html([], None, None), empty_image, "", gr.Column(visible=True)
 
+    # -- "Gesprek opslaan" ---------------------------------------------------------------
+    def export_files(self, turns: list[Turn]) -> tuple[Any, Any]:
+        """The conversation as a Markdown and a Word file, for the two download buttons
+        (hidden while the conversation is empty)."""
+        turns = turns or []
+        if not turns:
+            hidden = gr.DownloadButton(value=None, visible=False)
+            return hidden, hidden
+        now = datetime.now(UTC)
+        exported = [_export_turn(t, now) for t in turns]
+        folder = self._export_folder(now)
+        buttons = []
+        for fmt in ("md", "docx"):
+            data, _ = render_export(exported, fmt, exported_at=now)
+            path = folder / export_file_name(now, fmt)
+            path.write_bytes(data)
+            buttons.append(gr.DownloadButton(value=str(path), visible=True))
+        return buttons[0], buttons[1]
+
+    def _export_folder(self, now: datetime) -> Path:
+        """A new folder for one export; those older than EXPORT_KEEP_S go (gradio serves
+        its own copy of each file)."""
+        if self._export_root is None:
+            self._export_root = Path(tempfile.mkdtemp(prefix="ivb-gesprek-"))
+        cutoff = now.timestamp() - EXPORT_KEEP_S
+        for old in self._export_root.iterdir():
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = self._export_root / uuid.uuid4().hex
+        folder.mkdir()
+        return folder
+
     # -- feedback --------------------------------------------------------------------
     def rate(self, turns: list[Turn], data: gr.LikeData, request: gr.Request) -> tuple[Any, ...]:
         """Store a thumbs up/down at once; then offer a comment box for that answer."""
@@ -422,6 +466,11 @@ def _chat_only(messages: list[dict[str, str]]) -> tuple[Any, ...]:
 
 def _turn(question: str, answer: Answer, turn: int, audit_id: str) -> Turn:
     return Turn(
+        asked_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=answer.model,
+        backend=answer.backend,
+        refusal_reason=str(answer.refusal_reason),
+        notice=answer.notice,
         question=question,
         answer=answer.text,
         html=answer_html(answer, turn),
@@ -430,6 +479,25 @@ def _turn(question: str, answer: Answer, turn: int, audit_id: str) -> Turn:
         language=answer.language,
         audit_id=audit_id,
         citations=cited_sources(answer),
+    )
+
+
+def _export_turn(turn: Turn, default_time: datetime) -> ExportTurn:
+    """A chat turn as the export writes it."""
+    asked_at = datetime.fromisoformat(turn.asked_at) if turn.asked_at else default_time
+    sources = [
+        ExportSource(c.n, c.title, c.page, c.quote, c.doc_id, c.superseded) for c in turn.citations
+    ]
+    return ExportTurn(
+        question=turn.question,
+        answer=turn.answer,
+        asked_at=asked_at,
+        model=turn.model,
+        backend=turn.backend,
+        refused=turn.refused,
+        refusal_reason=turn.refusal_reason,
+        notice=turn.notice,
+        sources=sources,
     )
 
 

@@ -127,6 +127,8 @@ class ChatPage:
     comment_text: gr.Textbox
     comment_send: gr.Button
     feedback_thanks: gr.Markdown
+    save_md: gr.DownloadButton
+    save_docx: gr.DownloadButton
     audience: gr.Radio
     municipality: gr.Dropdown
     backend: gr.Radio
@@ -178,6 +180,7 @@ def _chat_tab(chat: ChatHandlers) -> ChatPage:
                 comment_text = gr.Textbox(label="Toelichting (optioneel)", lines=2, max_length=2000)
                 comment_send = gr.Button("Toelichting versturen", size="sm")
             feedback_thanks = gr.Markdown(elem_id="ivb-feedback-result")
+            save_md, save_docx = _save_buttons()
             with gr.Accordion("Instellingen", open=True):
                 audience = gr.Radio(
                     AUDIENCE_CHOICES,
@@ -225,6 +228,8 @@ def _chat_tab(chat: ChatHandlers) -> ChatPage:
         comment_text=comment_text,
         comment_send=comment_send,
         feedback_thanks=feedback_thanks,
+        save_md=save_md,
+        save_docx=save_docx,
         audience=audience,
         municipality=municipality,
         backend=backend,
@@ -265,7 +270,7 @@ def _wire_chat(
             concurrency_id=f"chat-{group}",
             api_visibility="private",
             show_progress_on=[page.chatbot],  # the queue position shows in the chat
-        )
+        ).then(chat.export_files, [turns], [page.save_md, page.save_docx], **_quiet)
     dispatch = {"fn": None, "inputs": [page.backend], "js": DISPATCH_JS}
     gr.on([page.question.submit, page.send.click], **dispatch)
     for button, text in zip(page.example_buttons, EXAMPLES, strict=True):
@@ -287,7 +292,7 @@ def _wire_chat(
         [page.chatbot, turns, page.sources, page.page_image, page.source_detail, page.examples_box],
         api_visibility="private",
         queue=False,
-    )
+    ).then(chat.export_files, [turns], [page.save_md, page.save_docx], **_quiet)
     page.chatbot.like(
         chat.rate,
         [turns],
@@ -300,6 +305,23 @@ def _wire_chat(
         [pending_feedback, page.comment_box, page.comment_text, page.feedback_thanks],
         api_visibility="private",
     )
+
+
+# The export files are made after each answer, without a progress mark on the chat.
+_quiet = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
+
+
+def _save_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
+    """ "Gesprek opslaan": the conversation with its sources as Markdown or Word (web.export);
+    shown once there is an answer."""
+    with gr.Row(elem_id="ivb-save"):
+        md = gr.DownloadButton(
+            "Gesprek opslaan (Markdown)", visible=False, size="sm", elem_id="ivb-save-md"
+        )
+        docx = gr.DownloadButton(
+            "Gesprek opslaan (Word)", visible=False, size="sm", elem_id="ivb-save-docx"
+        )
+    return md, docx
 
 
 def _constant(value: str) -> Any:

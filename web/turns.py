@@ -33,6 +33,10 @@ class Turn:
         language: the answer's language code.
         audit_id: the audit record of this turn (feedback points at it).
         citations: the sources, in citation order.
+        asked_at: when it was asked (ISO 8601, UTC; for the export).
+        model: the model that answered; backend: the backend it ran on.
+        refusal_reason: why it was refused (an `assistant.types.RefusalReason`), or "".
+        notice: the line shown above the answer (e.g. the model failed), or "".
     """
 
     question: str
@@ -43,6 +47,11 @@ class Turn:
     language: str
     audit_id: str
     citations: list[CitedSource] = field(default_factory=list)
+    asked_at: str = ""
+    model: str = ""
+    backend: str = ""
+    refusal_reason: str = ""
+    notice: str = ""
 
     def source(self, n: int) -> CitedSource | None:
         """The citation numbered ``n``, if this turn has one."""

@@ -21,6 +21,9 @@ from assistant.store.base import Catalog, KeywordIndex, VectorIndex
 from assistant.store.catalog import SqliteCatalog
 from assistant.store.filters import Filters
 from assistant.store.keywords import SqliteKeywordIndex
+from assistant.store.pg_catalog import PostgresCatalog
+from assistant.store.pg_keywords import PostgresKeywordIndex
+from assistant.store.postgres import database_url, shared_database
 from assistant.store.sqlite import SqliteDatabase
 from assistant.store.vectors import ChromaVectors
 from assistant.types import Chunk, Document, DocumentRecord
@@ -33,7 +36,8 @@ class Store:
         settings: where the store lives, whether Chroma runs embedded or as a server, and
             the keyword analyser.
         catalog, keywords, vectors: other implementations of the parts (default: the
-            catalog and keyword index in ``settings.catalog_path``, vectors in Chroma).
+            catalog and keyword index in PostgreSQL when ``settings.database_url`` is set,
+            else in ``settings.catalog_path``; vectors in Chroma).
     """
 
     def __init__(
@@ -47,6 +51,13 @@ class Store:
         self.settings = settings
         self.dir = Path(settings.store_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        url = database_url(settings)
+        if url is not None and (catalog is None or keywords is None):
+            pg = shared_database(url)
+            catalog = catalog or PostgresCatalog(pg)
+            keywords = keywords or PostgresKeywordIndex(
+                pg, settings.keyword_stemmer, settings.keyword_compounds
+            )
         if catalog is None or keywords is None:
             db = SqliteDatabase(settings.catalog_path)
             catalog = catalog or SqliteCatalog(db, self.dir / "write.lock")

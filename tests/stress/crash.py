@@ -39,9 +39,13 @@ def ingest_cmd(folder: Path, store: Path) -> list[str]:
             "--json", "--prune"]  # fmt: skip
 
 
-def snapshot(store_dir: Path) -> dict[str, Any]:
+def _settings(store_dir: Path, database_url: str | None) -> Settings:
+    return Settings(store_dir=store_dir, database_url=database_url)
+
+
+def snapshot(store_dir: Path, database_url: str | None = None) -> dict[str, Any]:
     """What a reader can see: documents, their versions and chunk ids and texts."""
-    store = Store(Settings(store_dir=store_dir))
+    store = Store(_settings(store_dir, database_url))
     state = {}
     for rec in store.documents():
         chunks = store.current_chunks(rec.doc_id)
@@ -49,9 +53,9 @@ def snapshot(store_dir: Path) -> dict[str, Any]:
     return state
 
 
-def check_store(store_dir: Path) -> dict[str, Any]:
+def check_store(store_dir: Path, database_url: str | None = None) -> dict[str, Any]:
     """Open the store and verify that no document is half-present in either index."""
-    store = Store(Settings(store_dir=store_dir))
+    store = Store(_settings(store_dir, database_url))
     report = store.check()
     problems = []
     if report["missing_in_chroma"]:
@@ -69,7 +73,13 @@ def check_store(store_dir: Path) -> dict[str, Any]:
     return {"documents": report["documents"], "problems": problems}
 
 
-def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str, Any]:
+def run_trials(
+    kills: int,
+    docs: int,
+    workdir: Path,
+    seed: int = 7,
+    database_urls: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     """Kill ingest runs at random points, re-run, and compare with a clean ingest.
 
     Args:
@@ -77,7 +87,10 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
         docs: how many statutes the corpus has.
         workdir: an empty folder for the corpus and the stores.
         seed: random seed for the kill times.
+        database_urls: PostgreSQL URLs of two empty stores (the clean one, the crashed
+            one); None for SQLite stores in workdir.
     """
+    clean_url, crashed_url = database_urls or (None, None)
     rng = random.Random(seed)
     corpus = workdir / "corpus"
     corpus.mkdir(parents=True)
@@ -86,17 +99,22 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
         shutil.copy(f, corpus / f.name)
     # Small embedding batches: documents are committed one after another through the
     # run (as with large documents), so the kills land between and inside many commits.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "IVB_INGEST_BATCH_CHUNKS": "16"}
+    base = {k: v for k, v in os.environ.items() if k != "IVB_DATABASE_URL"}
+    base |= {"PYTHONUNBUFFERED": "1", "IVB_INGEST_BATCH_CHUNKS": "16"}
+    clean_env = base | ({"IVB_DATABASE_URL": clean_url} if clean_url else {})
+    env = base | ({"IVB_DATABASE_URL": crashed_url} if crashed_url else {})
     clean_store = workdir / "clean"
     t0 = time.perf_counter()
-    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
+    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True,
+                   env=clean_env)  # fmt: skip
     clean_seconds = time.perf_counter() - t0
-    expected = snapshot(clean_store)
+    expected = snapshot(clean_store, clean_url)
 
     # Starting the process (imports, model load) takes a while before any write; kills
     # are aimed past that, into the part of the run that still has work to do.
     t0 = time.perf_counter()
-    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
+    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True,
+                   env=clean_env)  # fmt: skip
     startup = time.perf_counter() - t0
     per_doc = max(0.2, (clean_seconds - startup) / len(files))
 
@@ -104,7 +122,8 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
     trials = []
     edits = 0
     for _ in range(kills):
-        present = check_store(store)["documents"] if (store / "catalog.sqlite3").exists() else 0
+        opened = crashed_url is not None or (store / "catalog.sqlite3").exists()
+        present = check_store(store, crashed_url)["documents"] if opened else 0
         pending = len(files) - present
         if pending == 0:
             # Everything is in: replace a few documents, so this run kills a replace.
@@ -121,18 +140,16 @@ def run_trials(kills: int, docs: int, workdir: Path, seed: int = 7) -> dict[str,
         if not finished:
             proc.send_signal(signal.SIGKILL)
         proc.wait()
-        state = (
-            check_store(store)
-            if (store / "catalog.sqlite3").exists()
-            else {"documents": 0, "problems": []}
-        )
+        opened = crashed_url is not None or (store / "catalog.sqlite3").exists()
+        state = check_store(store, crashed_url) if opened else {"documents": 0, "problems": []}
         trials.append({"kill_after_s": round(delay, 2), "finished_before_kill": finished,
                        "documents_before": present, **state})  # fmt: skip
     final = subprocess.run(ingest_cmd(corpus, store), capture_output=True, text=True, env=env)
     result = json.loads(final.stdout)
-    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True, env=env)
-    expected_after = snapshot(clean_store)
-    got = snapshot(store)
+    subprocess.run(ingest_cmd(corpus, clean_store), check=True, capture_output=True,
+                   env=clean_env)  # fmt: skip
+    expected_after = snapshot(clean_store, clean_url)
+    got = snapshot(store, crashed_url)
     return {
         "kills": kills,
         "documents": docs,

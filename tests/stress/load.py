@@ -39,6 +39,7 @@ from benchmarks.common import RESULTS_DIR, machine_info, percentile, render_tabl
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 POLL_S = 0.05  # how often a waiting request's status is read
+CONNECT_TIMEOUT_S = 120.0  # the warm-up client's HTTP calls (httpx's default is 5 s)
 REQUIRED_KEYS = ("answer", "refused", "citations", "passages", "timings")
 STARTED_STATES = ("PROCESSING", "ITERATING", "PROGRESS", "FINISHED")
 # How the app's progress names a place in the local model's line (web.render.LOCAL_QUEUE_TEXT);
@@ -216,7 +217,15 @@ def _session(
     records: list[RequestRecord] = []
     history: list[tuple[str, str]] = []
     try:
-        client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+        client = Client(
+            url,
+            verbose=False,
+            download_files=False,
+            analytics_enabled=False,
+            # A session's own set-up (config, API info) waits as long as a question may:
+            # httpx's 5 s default failed sessions before they asked, on a machine at load 40.
+            httpx_kwargs={"timeout": timeout_s},
+        )
     except Exception as exc:  # the session could not even connect: one failed request
         failed = RequestRecord(session, 0, "(connect)", time.monotonic() - t0)
         failed.error = f"{type(exc).__name__}: {exc}"
@@ -238,7 +247,7 @@ def _session(
 
 
 def run_load(
-    url: str,
+    url: str | Sequence[str],
     sessions: int,
     duration_s: float,
     backend: str,
@@ -250,7 +259,8 @@ def run_load(
     """Run chat sessions against a running app at once and summarise what they saw.
 
     Args:
-        url: the app, on loopback (http://127.0.0.1:PORT/).
+        url: the app, on loopback (http://127.0.0.1:PORT/); or several replicas of it,
+            session i asking replica i modulo their number.
         sessions: how many sessions ask at the same time, each with its own client.
         duration_s: no session starts a question after this many seconds.
         backend: the answer backend every question asks for.
@@ -261,14 +271,26 @@ def run_load(
     Returns:
         The summary (see `summarise`) with every request under "requests".
     """
-    _require_loopback(url)
-    if sessions < 1 or not questions:
-        raise ValueError("need at least one session and one question")
+    urls = [url] if isinstance(url, str) else list(url)
+    for each in urls:
+        _require_loopback(each)
+    if sessions < 1 or not questions or not urls:
+        raise ValueError("need at least one session, one question and one URL")
     t0 = time.monotonic()
     deadline = t0 + duration_s
     with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="session") as pool:
         futures = [
-            pool.submit(_session, url, s, questions, backend, t0, deadline, max_requests, timeout_s)
+            pool.submit(
+                _session,
+                urls[s % len(urls)],
+                s,
+                questions,
+                backend,
+                t0,
+                deadline,
+                max_requests,
+                timeout_s,
+            )
             for s in range(sessions)
         ]
         records = [r for f in futures for r in f.result()]
@@ -427,7 +449,13 @@ def warm_up(url: str, backend: str) -> float:
     """One untimed question, so that lazy loading is not counted; returns its seconds."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+    client = Client(
+        url,
+        verbose=False,
+        download_files=False,
+        analytics_enabled=False,
+        httpx_kwargs={"timeout": CONNECT_TIMEOUT_S},
+    )
     try:
         start = time.monotonic()
         client.predict(DEFAULT_TURNS[0].question, "raad", "alle", backend, "[]", api_name="/ask")
