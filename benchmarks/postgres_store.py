@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -239,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
+    # A timeout's SIGTERM unwinds like an error, so the PostgreSQL cluster is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result: dict[str, Any] = {"machine": machine_info()}
     embedder = load_embedder(Settings())[0] if args.hybrid and not args.skip_quality else None
     with tempfile.TemporaryDirectory() as tmp, postgres_server(fast=False) as server:

@@ -192,17 +192,26 @@ class PostgresCatalog:
     def add_chunks(self, chunks: Sequence[Chunk], embed_keys: Sequence[str | None]) -> list[Chunk]:
         """Store a version's chunks, invisible until :meth:`commit`; a chunk id already
         stored is left as it is. Returns the chunks that were new."""
+        rows = [(c.id, c.doc_id, c.doc_hash, c.ordinal, c.content_hash, c.model_dump_json(), key)
+                for c, key in zip(chunks, embed_keys, strict=True)]  # fmt: skip
+        new: set[str] = set()
+        with self.db.transaction() as conn, conn.cursor() as cur:
+            # One pipelined round of inserts; RETURNING names the rows that were new.
+            cur.executemany(
+                "INSERT INTO chunks (id, doc_id, doc_hash, ordinal, content_hash, data, embed_key)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO NOTHING RETURNING id",
+                rows,
+                returning=True,
+            )
+            while True:
+                new.update(r[0] for r in cur.fetchall())
+                if not cur.nextset():
+                    break
         added: list[Chunk] = []
-        with self.db.transaction() as conn:
-            for chunk, key in zip(chunks, embed_keys, strict=True):
-                cur = conn.execute(
-                    "INSERT INTO chunks (id, doc_id, doc_hash, ordinal, content_hash, data,"
-                    " embed_key) VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO NOTHING",
-                    (chunk.id, chunk.doc_id, chunk.doc_hash, chunk.ordinal, chunk.content_hash,
-                     chunk.model_dump_json(), key),
-                )  # fmt: skip
-                if cur.rowcount:
-                    added.append(chunk)
+        for chunk in chunks:
+            if chunk.id in new:
+                new.discard(chunk.id)  # a chunk id twice in one call is new once
+                added.append(chunk)
         return added
 
     def commit(self, doc: Document, doc_hash: str, chunk_count: int) -> None:
