@@ -125,6 +125,8 @@ def test_bad_questions_are_refused_before_answering(api):
     assert wrong_backend.status_code == 422 and "gpt-9" in wrong_backend.json()["detail"]
     wrong_town = api.client.post("/ask", json={"question": QUESTION, "municipality": "Lelystad"})
     assert wrong_town.status_code == 422
+    wrong_date = api.client.post("/ask", json={"question": QUESTION, "date_from": "2024-13"})
+    assert wrong_date.status_code == 422 and "2024-13" in wrong_date.text
 
 
 def test_streaming_sends_the_answer_as_server_sent_events(api):

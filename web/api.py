@@ -26,9 +26,9 @@ import gradio as gr
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from assistant.domain import MUNICIPALITIES
+from assistant.domain import MUNICIPALITIES, parse_date
 from assistant.types import Answer
 from ingest.uploads import UploadResult, ingest_upload, remove_document, sanitise_filename
 from web.chat import ALL, MAX_QUESTION, Prepared, clean_question
@@ -42,6 +42,7 @@ log = logging.getLogger("ivb.api")
 
 PREFIX = "/api/v1"
 SSE_MEDIA_TYPE = "text/event-stream"
+ANSWER_FAILED = "Er ging iets mis bij het antwoorden. Probeer het opnieuw."
 Audience = Literal["raad", "inwoner"]
 MunicipalityChoice = Literal[(ALL, *MUNICIPALITIES)]  # type: ignore[valid-type]
 
@@ -81,6 +82,13 @@ class AskRequest(BaseModel):
         False,
         description="true (of Accept: text/event-stream): server-sent events: queue, token, answer",
     )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _a_date(cls, value: str | None) -> str | None:
+        if value:
+            parse_date(value)  # ValueError with a Dutch message: a 422
+        return value or None
 
 
 class CitationOut(BaseModel):
@@ -351,7 +359,11 @@ class ApiHandlers:
             if prepared.ticket is not None:
                 for _ in prepared.ticket.places():
                     pass
-            answer = self.chat.pipeline.ask(prepared.question, **self.options(body, prepared))
+            try:
+                answer = self.chat.pipeline.ask(prepared.question, **self.options(body, prepared))
+            except Exception:
+                log.exception("answering failed (api)")
+                raise ApiError(500, ANSWER_FAILED) from None
         self.chat._audit(answer, None, prepared.municipality, "api")
         return answer.as_dict()
 
@@ -381,7 +393,7 @@ class ApiHandlers:
                         yield _sse("token", {"text": piece})
             except Exception:
                 log.exception("answering failed (api stream)")
-                yield _sse("error", {"detail": "Er ging iets mis bij het antwoorden."})
+                yield _sse("error", {"detail": ANSWER_FAILED})
                 return
         assert answer is not None
         self.chat._audit(answer, None, prepared.municipality, "api")
