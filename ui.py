@@ -15,7 +15,9 @@ from starlette.middleware import Middleware
 from assistant.audit import prune_audit
 from assistant.service import get_service
 from assistant.settings import Settings, get_settings
-from web.assets import CSS, DutchPageMiddleware, theme
+from web.assets import CSS, DutchPageMiddleware, brand_css, head_html, theme
+from web.documents import document_routes
+from web.i18n import I18N
 from web.layout import build_app
 
 log = logging.getLogger("ivb.ui")
@@ -37,7 +39,8 @@ def gradio_upload_limit(settings: Settings) -> int:
 
 
 def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
-    """Start the server for a page made by `build_app`, offline and Dutch.
+    """Start the server for a page made by `build_app`, offline, in Dutch or English, with
+    the app's own routes (web.documents).
 
     Args:
         demo: the page.
@@ -47,8 +50,10 @@ def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
-        "theme": theme(),
-        "css": CSS,
+        "theme": theme(settings),
+        "css": CSS + brand_css(settings),
+        "head": head_html(),
+        "i18n": I18N,
         "footer_links": ["api"],
         "max_file_size": f"{gradio_upload_limit(settings)}b",
         "ssr_mode": False,
@@ -57,7 +62,11 @@ def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
         "enable_monitoring": False,
         "run_history": False,
         "show_error": False,
-        "app_kwargs": {"middleware": [Middleware(DutchPageMiddleware)]},
+        "app_kwargs": {
+            "middleware": [Middleware(DutchPageMiddleware)],
+            # The viewer, the documents by id, the accessibility statement, the assets.
+            "routes": document_routes(settings, demo.ivb_app.service).routes,
+        },
     }
     options.update(kwargs)
     return demo.launch(**options)
