@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from assistant import prompts
 from assistant.answer import AnswerPipeline
+from assistant.backends import BACKEND_LABELS
 from tests.conftest import SEED_ID
 from web.assets import DutchPageMiddleware, brand_css, contrast_ratio, scope_language
 from web.documents import document_routes, pdfjs_available
@@ -119,6 +120,8 @@ def test_the_accessibility_statement(client):
 
 def test_both_languages_have_every_text():
     assert set(TEXTS["nl"]) == set(TEXTS["en"])
+    for backend, label in BACKEND_LABELS.items():  # the page's backend choice, in Dutch
+        assert TEXTS["nl"][f"backend_{backend}"] == label
     for key in TEXTS["nl"]:
         assert TEXTS["nl"][key] != TEXTS["en"][key] or key in {"download_file"}, key
     assert set(prompts.BUSY) >= {"nl", "en"}

@@ -64,6 +64,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "municipality_info": "Documenten van alle drie gemeenten tellen altijd mee.",
         "municipality_all": "Alle gemeenten",
         "backend_label": "Antwoordmodel",
+        "backend_extractive": "Alleen citaten (zonder taalmodel, snel)",
+        "backend_local": "Lokaal taalmodel (op deze server)",
+        "backend_openai": "Taalmodel via de ingestelde server",
         "page_image_label": "Bronpagina",
         "feedback_note": (
             "Bedankt! U vond antwoord {n} {verdict}. Wilt u nog iets toelichten? Dat mag, "
@@ -161,6 +164,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "municipality_info": "Documents of all three municipalities always count.",
         "municipality_all": "All municipalities",
         "backend_label": "Answer model",
+        "backend_extractive": "Quotes only (no language model, fast)",
+        "backend_local": "Local language model (on this server)",
+        "backend_openai": "Language model on the configured server",
         "page_image_label": "Source page",
         "feedback_note": (
             "Thank you! You found answer {n} {verdict}. Would you like to add a comment? You "

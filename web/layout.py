@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.backends import BACKEND_LABELS, local_model_notice
+from assistant.backends import local_model_notice
 from assistant.domain import DATE_FORMATS, DOC_TYPES, JOINT, MUNICIPALITIES
 from assistant.service import Service, get_service
 from assistant.settings import Settings
@@ -208,7 +208,7 @@ def _chat_tab(chat: ChatHandlers) -> ChatPage:
                     info=I18N("municipality_info"),
                 )
                 backend = gr.Radio(
-                    [(BACKEND_LABELS[b], b) for b in chat.backends],
+                    [(I18N(f"backend_{b}"), b) for b in chat.backends],
                     value=chat.backends[0],
                     label=I18N("backend_label"),
                     visible=len(chat.backends) > 1,
