@@ -77,6 +77,8 @@ class AnswerRun:
         generated: the model's whole text (LLM backends, after `_generate`).
         failure: why the model gave no whole answer (its process died, stalled or was not
             running), set by `_generate`.
+        notice_language: the language of the fixed texts (refusal, notices): the page's
+            interface language when one was given, else the question's.
     """
 
     asked: Question
@@ -89,6 +91,7 @@ class AnswerRun:
     timings: StageTimings = field(default_factory=StageTimings)
     generated: str = ""
     failure: FallbackReason | None = None
+    notice_language: str | None = None
 
 
 class AnswerPipeline:
@@ -150,6 +153,7 @@ class AnswerPipeline:
         k: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        notice_language: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text pieces as they are generated, then the checked Answer.
 
@@ -163,11 +167,14 @@ class AnswerPipeline:
             k: number of passages.
             date_from: only documents dated on or after this ISO date (or year).
             date_to: only documents dated on or before this ISO date (or year).
+            notice_language: the language of the refusal and notice texts (the web page's
+                interface language); the question's language when None.
         """
         filters = Filters(
             municipality=municipality, doc_type=doc_type, date_from=date_from, date_to=date_to
         )
         run = self._start(question, history, audience, backend, k, filters)
+        run.notice_language = notice_language
         if reason := self._guard(run):
             yield self._refuse(run, reason)
             return
@@ -289,7 +296,8 @@ class AnswerPipeline:
         """
         if run.failure:
             run.answer.notice = prompts.model_notice(
-                run.asked.language, failed=run.failure == FallbackReason.MODEL_FAILED
+                run.notice_language or run.asked.language,
+                failed=run.failure == FallbackReason.MODEL_FAILED,
             )
             return run.failure
         raw = run.generated
@@ -333,7 +341,7 @@ class AnswerPipeline:
         answer.refused = True
         answer.refusal_reason = reason
         answer.text = prompts.refusal_text(
-            answer.language, injection=reason == RefusalReason.INJECTION
+            run.notice_language or answer.language, injection=reason == RefusalReason.INJECTION
         )
         answer.citations = []
         return self._finish(run)

@@ -281,6 +281,24 @@ MODEL_UNAVAILABLE_NOTICE = {
 }
 
 
+# The answer when too many questions wait for the local model (web chat and API).
+BUSY = {
+    "nl": (
+        "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
+        "antwoord zonder taalmodel."
+    ),
+    "en": (
+        "It is very busy right now; please try again in a few minutes, or choose the quick "
+        "answer without a language model."
+    ),
+}
+
+
+def busy_text(language: str | None) -> str:
+    """The busy answer in a language (Dutch when there is none for it)."""
+    return BUSY.get(language or "nl", BUSY["nl"])
+
+
 def model_notice(language: str, failed: bool) -> str:
     """The notice above a quoted answer when the model failed (True) or was unavailable."""
     table = MODEL_FAILED_NOTICE if failed else MODEL_UNAVAILABLE_NOTICE

@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     login_window_s: int = 300
     audit_retention_days: int = 365
     chat_concurrency: int = 4
+    # A citation opens the document viewer (pdf.js, web.documents); False: the cited PDF
+    # page as an image and a text source's section, as before the viewer.
+    document_viewer: bool = True
+    # The page's look (NL Design System tokens, web.assets): whose site it is, its logo
+    # (an SVG, PNG or JPEG file, served by the app) and its colours (#rrggbb).
+    brand_name: str = "Gemeenten Dronten, Noordoostpolder en Urk"
+    brand_logo: Path | None = None
+    brand_color: str = Field("#154273", pattern=r"^#[0-9a-fA-F]{6}$")  # header, buttons
+    brand_accent_color: str = Field("#ffbc2c", pattern=r"^#[0-9a-fA-F]{6}$")  # focus ring
 
     # Operations: OTLP/HTTP base URL for traces of the pipeline stages (e.g.
     # http://otel-collector:4318); None = no traces, nothing leaves the machine

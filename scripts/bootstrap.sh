@@ -41,6 +41,19 @@ case "$extras" in
     .venv/bin/python -m assistant.llm_build ensure
     ;;
 esac
+# The browser assets the app serves itself (web/static/package.json, versions pinned in its
+# package-lock.json): pdf.js for the document viewer and the NL Design System CSS and
+# tokens. Without npm the app still runs: a cited PDF page is then shown as an image.
+if [ -f web/static/node_modules/pdfjs-dist/build/pdf.min.mjs ] \
+   && cmp -s web/static/package-lock.json web/static/node_modules/.ivb-installed-lock.json; then
+  echo "== pdf.js and the NL Design System assets are present"
+elif command -v npm >/dev/null 2>&1; then
+  echo "== installing pdf.js and the NL Design System assets from npm"
+  npm ci --silent --no-audit --no-fund --omit=optional --prefix web/static >/dev/null
+  cp web/static/package-lock.json web/static/node_modules/.ivb-installed-lock.json
+else
+  echo "== npm is not available: the document viewer falls back to page images (install nodejs and npm)"
+fi
 echo "== installing ivb-assistent[$extras]"
 pip_install -e ".[$extras]"
 .venv/bin/python -c "import assistant, ingest"

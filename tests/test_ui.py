@@ -506,9 +506,16 @@ def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):
     audit = read_jsonl(app.settings.audit_path)
     assert audit[-1]["id"] == turn.audit_id and audit[-1]["channel"] == "web"
 
-    panel, image, detail = app.chat.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
+    # The page image: with IVB_DOCUMENT_VIEWER=false (and where pdf.js is not installed).
+    imaged = WebApp(app.settings.model_copy(update={"document_viewer": False}), app.service)
+    panel, image, detail = imaged.chat.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
     assert "ivb-active" in panel and re.search(r"Pagina (1–)?2\b", detail)
     assert image.value is not None and image.visible is True
+    # The document viewer (the default): opened at the cited page, no page image.
+    panel, image, detail = app.chat.show_source(turns, gr.EventData(None, {"ref": "0-1"}))
+    assert "ivb-active" in panel and image.visible is False
+    assert f'src="/ivb/viewer/{SEED_ID}?page={turn.citations[0].page_index}&amp;q=' in detail
+    assert re.search(r"pagina (1–)?2\b", detail) and 'id="ivb-viewer-frame"' in detail
     assert app.chat.show_source(turns, gr.EventData(None, {"ref": "../../x"}))[0] is not None
 
     pending, box, _, _ = app.chat.rate(

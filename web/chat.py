@@ -32,10 +32,14 @@ from assistant.backends import available_backends
 from assistant.domain import MUNICIPALITIES, or_list
 from assistant.feedback import record_feedback
 from assistant.model_line import LineFull, ModelLine, Ticket
+from assistant.prompts import busy_text
 from assistant.service import Service
 from assistant.settings import Settings
 from assistant.types import Answer
+from web.documents import pdfjs_available
 from web.export import ExportSource, ExportTurn, export_file_name, render_export
+from web.i18n import request_language
+from web.i18n import text as ui_text
 from web.page_images import citation_page
 from web.render import (
     LOCAL_QUEUE_TEXT,
@@ -47,6 +51,7 @@ from web.render import (
     section_html,
     sources_html,
     streaming_html,
+    viewer_html,
 )
 from web.turns import Turn, cited_sources
 
@@ -60,10 +65,7 @@ MUNICIPALITY_CHOICES = [("Alle gemeenten", ALL)] + [(m, m) for m in MUNICIPALITI
 # this many requests per chat_concurrency slot may wait for it, past that they are refused.
 LOCAL_WAITING_PER_SLOT = 4
 LOCAL_TURN_TEXT = "Het lokale taalmodel beantwoordt uw vraag"
-BUSY_TEXT = (
-    "Het is nu erg druk; probeer het over een paar minuten opnieuw of kies het snelle "
-    "antwoord zonder taalmodel."
-)
+BUSY_TEXT = busy_text("nl")
 EXPORT_KEEP_S = 3600  # how long a conversation's export files stay on disk
 _REF_RE = re.compile(r"^(\d{1,4})-(\d{1,3})$")
 _OUTPUTS = 7  # chatbot, question box, turns, source panel, page image, detail, examples
@@ -94,6 +96,8 @@ class Prepared:
         history: the last MAX_HISTORY (question, answer) pairs.
         ticket: the place in the local model's line (None for other backends).
         busy: the answer when the local model's line is full (then there is no ticket).
+        language: the interface language of the fixed texts (refusals, notices); None:
+            the question's language (the API).
     """
 
     question: str
@@ -103,6 +107,7 @@ class Prepared:
     history: list[tuple[str, str]] = field(default_factory=list)
     ticket: Ticket | None = None
     busy: Answer | None = None
+    language: str | None = None
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments of `AnswerPipeline.ask` and `.stream` besides the question."""
@@ -111,6 +116,7 @@ class Prepared:
             "audience": self.audience,
             "municipality": self.municipality,
             "backend": self.backend,
+            "notice_language": self.language,
         }
 
     def __enter__(self) -> Self:
@@ -152,6 +158,7 @@ class ChatHandlers:
         municipality: str | None,
         backend: str | None,
         history: Sequence[tuple[str, str]],
+        language: str | None = None,
     ) -> Prepared:
         """Take a question for answering: the backend chosen, "alle" mapped, the history
         cut, and for the local model a place in its line (or the busy answer).
@@ -162,6 +169,8 @@ class ChatHandlers:
             municipality: a municipality, or "alle" / empty for all.
             backend: a backend name, or empty for this server's default.
             history: earlier (question, answer) pairs, oldest first.
+            language: the interface language of refusal and notice texts (None: the
+                question's).
 
         Raises:
             gr.Error: the backend is not available on this server.
@@ -172,6 +181,7 @@ class ChatHandlers:
             municipality=municipality_filter(municipality),
             backend=self._backend(backend),
             history=list(history)[-MAX_HISTORY:],
+            language=language,
         )
         if prepared.backend == "local":
             prepared.ticket = self._join_local_line()
@@ -205,7 +215,7 @@ class ChatHandlers:
         in the metrics as a refusal for "busy")."""
         answer = Answer(
             question=prepared.question,
-            text=BUSY_TEXT,
+            text=busy_text(prepared.language),
             refused=True,
             refusal_reason="busy",
             audience=prepared.audience or self.settings.audience,
@@ -249,9 +259,10 @@ class ChatHandlers:
             return
         turns = list(turns or [])
         history = [(t.question, t.answer) for t in turns]
-        with self.prepare(question, audience, municipality, backend, history) as prepared:
+        lang = request_language(request)
+        with self.prepare(question, audience, municipality, backend, history, lang) as prepared:
             if prepared.busy is not None:
-                shown = (question, answer_html(prepared.busy, len(turns)))
+                shown = (question, answer_html(prepared.busy, len(turns), lang))
                 yield chat_messages(turns, shown), question, *(gr.skip(),) * 5
                 return
             session = getattr(request, "session_hash", None)
@@ -262,6 +273,7 @@ class ChatHandlers:
     ) -> Iterator[tuple[Any, ...]]:
         """`respond` once the question is taken (and, for the local model, has a ticket)."""
         turn = len(turns)
+        lang = prepared.language or "nl"
         hide_image = gr.Image(value=None, visible=False)
         yield from self._wait_turn(prepared, turns)
         answer: Answer | None = None
@@ -272,24 +284,25 @@ class ChatHandlers:
                     answer = piece
                 elif prepared.backend != "extractive":
                     streamed.append(piece)
-                    shown = (prepared.question, streaming_html("".join(streamed)))
+                    shown = (prepared.question, streaming_html("".join(streamed), lang))
                     yield _chat_only(chat_messages(turns, shown))
         except Exception:
             log.exception("answering failed")
-            yield _chat_only(chat_messages(turns, (prepared.question, error_html())))
+            yield _chat_only(chat_messages(turns, (prepared.question, error_html(lang))))
             return
         assert answer is not None
         audit_id = self._audit(answer, session, prepared.municipality, "web")
-        turns.append(_turn(prepared.question, answer, turn, audit_id))
-        panel = sources_html(turns, turn, None)
+        turns.append(_turn(prepared.question, answer, turn, audit_id, lang))
+        panel = sources_html(turns, turn, None, lang)
         yield chat_messages(turns), gr.skip(), turns, panel, hide_image, "", gr.skip()
 
     def _wait_turn(self, prepared: Prepared, turns: list[Turn]) -> Iterator[tuple[Any, ...]]:
         """Show the question at once (box cleared, examples hidden), then, for the local
         model, its place in the line until the model is its own."""
         ticket = prepared.ticket
+        lang = prepared.language or "nl"
         shown_place = ticket.place() if ticket is not None else 0
-        note = queue_html(shown_place) if shown_place else streaming_html("")
+        note = queue_html(shown_place, lang) if shown_place else streaming_html("", lang)
         hide_image = gr.Image(value=None, visible=False)
         pending = chat_messages(turns, (prepared.question, note))
         yield pending, "", gr.skip(), gr.skip(), hide_image, "", gr.Column(visible=False)
@@ -302,12 +315,17 @@ class ChatHandlers:
                 yield (gr.skip(),) * _OUTPUTS
                 continue
             shown_place = place
-            yield _chat_only(chat_messages(turns, (prepared.question, queue_html(place))))
+            yield _chat_only(chat_messages(turns, (prepared.question, queue_html(place, lang))))
         if shown_place:
-            yield _chat_only(chat_messages(turns, (prepared.question, streaming_html(""))))
+            yield _chat_only(chat_messages(turns, (prepared.question, streaming_html("", lang))))
 
-    def show_source(self, turns: list[Turn], evt: gr.EventData) -> tuple[str, Any, str]:
-        """Show one citation: the panel with it chosen, the PDF page or the section text."""
+    def show_source(
+        self, turns: list[Turn], evt: gr.EventData, request: gr.Request | None = None
+    ) -> tuple[str, Any, str]:
+        """Show one citation: the panel with it chosen, and the document viewer opened at
+        the cited spot (web.documents; a text source's cited section above it). With
+        settings.document_viewer off or pdf.js not installed, a PDF's cited page as an
+        image."""
         match = _REF_RE.match(str(getattr(evt, "_data", {}).get("ref", "")))
         turns = turns or []
         if match is None or int(match.group(1)) >= len(turns):
@@ -316,23 +334,33 @@ class ChatHandlers:
         source = turns[turn].source(n)
         if source is None:
             return gr.skip(), gr.skip(), gr.skip()
-        panel = sources_html(turns, turn, n)
+        lang = request_language(request)
+        panel = sources_html(turns, turn, n, lang)
+        hidden = gr.Image(value=None, visible=False)
+        viewer = self.settings.document_viewer
+        if not str(source.source).lower().endswith(".pdf"):
+            # The cited section with the quote marked, then the whole text in the viewer.
+            detail = section_html(source, lang)
+            return panel, hidden, detail + (viewer_html(source, lang) if viewer else "")
+        if viewer and pdfjs_available():
+            return panel, hidden, viewer_html(source, lang)
         image = citation_page(source)
         if image is None:
-            return panel, gr.Image(value=None, visible=False), section_html(source)
+            return panel, hidden, section_html(source, lang)
         page, title = source.page, source.title
         shown = gr.Image(
             value=image,
             visible=True,
-            label=f"Bron [{n}]: pagina {page}",
-            alt_text=f"Pagina {page} van {title}; geciteerd: {source.quote[:200]}",
+            label=f"{ui_text('source_n', lang, n=n)}: {ui_text('page', lang)} {page}",
+            alt_text=ui_text("page_alt", lang, page=page, title=title, quote=source.quote[:200]),
         )
-        return panel, shown, page_caption(source)
+        return panel, shown, page_caption(source, lang)
 
-    def clear(self) -> tuple[Any, ...]:
+    def clear(self, request: gr.Request | None = None) -> tuple[Any, ...]:
         """A new conversation: an empty chat with the example questions."""
         empty_image = gr.Image(value=None, visible=False)
-        return [], [], sources_html([], None, None), empty_image, "", gr.Column(visible=True)
+        panel = sources_html([], None, None, request_language(request))
+        return [], [], panel, empty_image, "", gr.Column(visible=True)
 
     # -- "Gesprek opslaan" ---------------------------------------------------------------
     def export_files(self, turns: list[Turn]) -> tuple[Any, Any]:
@@ -377,11 +405,9 @@ class ChatHandlers:
         self._record_feedback(turns[turn], rating, "", request)
         if rating == "none":
             return None, gr.Column(visible=False), "", ""
-        verdict = "nuttig" if rating == "up" else "niet goed"
-        note = (
-            f"Bedankt! U vond antwoord {turn + 1} {verdict}. Wilt u nog iets toelichten? "
-            "Dat mag, maar het hoeft niet."
-        )
+        lang = request_language(request)
+        verdict = ui_text("feedback_up" if rating == "up" else "feedback_down", lang)
+        note = ui_text("feedback_note", lang, n=turn + 1, verdict=verdict)
         return {"turn": turn, "rating": rating}, gr.Column(visible=True), note, ""
 
     def comment(
@@ -395,7 +421,8 @@ class ChatHandlers:
         if not pending or not turns or pending["turn"] >= len(turns):
             return None, gr.Column(visible=False), "", ""
         self._record_feedback(turns[pending["turn"]], pending["rating"], text or "", request)
-        return None, gr.Column(visible=False), "", "Bedankt voor uw toelichting."
+        thanks = ui_text("feedback_thanks", request_language(request))
+        return None, gr.Column(visible=False), "", thanks
 
     def _record_feedback(self, entry: Turn, rating: str, comment: str, request: gr.Request) -> None:
         record_feedback(
@@ -464,7 +491,7 @@ def _chat_only(messages: list[dict[str, str]]) -> tuple[Any, ...]:
     return messages, *(gr.skip(),) * (_OUTPUTS - 1)
 
 
-def _turn(question: str, answer: Answer, turn: int, audit_id: str) -> Turn:
+def _turn(question: str, answer: Answer, turn: int, audit_id: str, lang: str = "nl") -> Turn:
     return Turn(
         asked_at=datetime.now(UTC).isoformat(timespec="seconds"),
         model=answer.model,
@@ -473,7 +500,7 @@ def _turn(question: str, answer: Answer, turn: int, audit_id: str) -> Turn:
         notice=answer.notice,
         question=question,
         answer=answer.text,
-        html=answer_html(answer, turn),
+        html=answer_html(answer, turn, lang),
         refused=answer.refused,
         audience=answer.audience,
         language=answer.language,

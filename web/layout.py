@@ -6,34 +6,31 @@ are in web.chat and web.staff; `WebApp` holds one of each for a page.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from assistant.backends import BACKEND_LABELS, local_model_notice
+from assistant.backends import local_model_notice
 from assistant.domain import DATE_FORMATS, DOC_TYPES, JOINT, MUNICIPALITIES
 from assistant.service import Service, get_service
 from assistant.settings import Settings
 from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
-from web.assets import DISPATCH_JS, SOURCES_JS
-from web.chat import ALL, MAX_QUESTION, MUNICIPALITY_CHOICES, ChatHandlers
-from web.render import sources_html
+from web.assets import DISPATCH_JS, FOLD_SETTINGS_JS, SOURCES_JS
+from web.chat import ALL, MAX_QUESTION, ChatHandlers
+from web.i18n import I18N, LANGUAGES, label, request_language, text
+from web.render import empty_sources_html
 from web.staff import StaffHandlers
 
 TITLE = "IVB-assistent"
-EXAMPLES = (
-    "Welke thema's hebben de drie gemeenten samen geprioriteerd?",
-    "Wat zijn de lokale speerpunten van Dronten?",
-    "Wanneer wordt het IVB 2024-2027 aan de gemeenteraad aangeboden?",
-)
-AUDIENCE_CHOICES = [
-    ("Raadslid: precies, met vakbegrippen", "raad"),
-    ("Inwoner: in eenvoudige taal", "inwoner"),
-]
+EXAMPLE_KEYS = ("example_1", "example_2", "example_3")
+EXAMPLES = tuple(text(key, "nl") for key in EXAMPLE_KEYS)
+AUDIENCE_CHOICES = [(I18N("audience_raad"), "raad"), (I18N("audience_inwoner"), "inwoner")]
+MUNICIPALITY_CHOICES = [(I18N("municipality_all"), ALL)] + [(m, m) for m in MUNICIPALITIES]
 DOC_MUNICIPALITIES = [
-    ("Automatisch (uit de tekst)", ""),
-    ("Gezamenlijk (alle drie)", JOINT),
+    (I18N("doc_municipality_auto"), ""),
+    (I18N("doc_municipality_joint"), JOINT),
     *((m, m) for m in MUNICIPALITIES),
 ]
 DOC_COLUMNS = [
@@ -47,20 +44,6 @@ DOC_COLUMNS = [
     "opgenomen",
     "status",
 ]
-
-INTRO_MD = """\
-# IVB-assistent
-
-Stel een vraag over het **Integraal Veiligheidsbeleid 2024-2027** van de gemeenten Dronten,
-Noordoostpolder en Urk. De assistent zoekt het antwoord in de beleidsdocumenten en noemt
-bij elk antwoord de bron: het document en de pagina. Kies een nummer zoals [1] om die
-bron te zien.
-
-**Goed om te weten.** Dit is geen juridisch advies en geen officieel standpunt van een
-gemeente. Staat het antwoord niet in de documenten, dan zegt de assistent dat. Controleer
-belangrijke informatie altijd in de bron. Vragen en antwoorden worden zonder naam of
-IP-adres bewaard om de dienst te verbeteren; deel daarom geen persoonsgegevens.
-"""
 
 
 class WebApp:
@@ -93,12 +76,14 @@ def build_app(settings: Settings, service: Service | None = None) -> gr.Blocks:
         turns = gr.State([])
         pending_feedback = gr.State(None)
         token = gr.State(None)
+        gr.HTML(header_html(settings), elem_id="ivb-header", padding=False)
         with gr.Tabs():
-            with gr.Tab("Vragen", id="chat"):
+            with gr.Tab(I18N("tab_chat"), id="chat"):
                 page = _chat_tab(app.chat)
-            with gr.Tab("Beheer", id="staff"):
+            with gr.Tab(I18N("tab_staff"), id="staff"):
                 _staff_tab(app.staff, token)
         _wire_chat(app.chat, page, turns, pending_feedback)
+        demo.load(None, None, None, js=FOLD_SETTINGS_JS, api_visibility="private", queue=False)
         # The API on a group of its own, so that API traffic never holds up the web chat;
         # its local-model questions wait in the chat's line (ChatHandlers.local_line).
         gr.api(
@@ -137,35 +122,66 @@ class ChatPage:
     source_detail: gr.HTML
 
 
+def header_html(settings: Settings) -> str:
+    """The page's header: a skip link, the municipality's logo and name, the language
+    switch and the accessibility statement, in both languages (CSS shows the page's).
+
+    Args:
+        settings: brand_name, brand_logo.
+    """
+    name = html.escape(settings.brand_name)
+    logo = (
+        f'<img src="/ivb/logo" alt="{html.escape(settings.brand_name, quote=True)}">'
+        if settings.brand_logo is not None
+        else ""
+    )
+    parts = []
+    for lang in LANGUAGES:
+        other = next(x for x in LANGUAGES if x != lang)
+        parts.append(
+            f'<div data-lang="{lang}" class="ivb-header">'
+            '<a class="utrecht-skip-link ivb-skip" href="#ivb-question">'
+            f"{text('skip_link', lang)}</a>"
+            f'<div class="ivb-brand">{logo}<span>{name}</span></div>'
+            f'<nav aria-label="{text("header_nav", lang)}">'
+            "<ul>"
+            f'<li><a class="utrecht-link ivb-lang-switch" href="?lang={other}" hreflang="{other}" '
+            f'lang="{other}">{text("switch_language", lang)}</a></li>'
+            f'<li><a class="utrecht-link" href="/ivb/toegankelijkheid?lang={lang}">'
+            f"{text('accessibility', lang)}</a></li></ul></nav></div>"
+        )
+    return "".join(parts)
+
+
 def _chat_tab(chat: ChatHandlers) -> ChatPage:
     """The chat tab: the conversation, the example questions, the settings and the source
     panel (laid out only; `_wire_chat` connects them)."""
-    gr.Markdown(INTRO_MD)
+    gr.Markdown(I18N("intro"))
     notice = local_model_notice(chat.settings)
     if notice:
         gr.Markdown(notice, elem_id="ivb-model-notice", elem_classes=["ivb-notice"])
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=320):
+        with gr.Column(scale=3, min_width=320, elem_id="ivb-main"):
             chatbot = gr.Chatbot(
-                label="Gesprek",
+                label=I18N("chat_label"),
                 height=520,
                 layout="panel",
-                placeholder="Stel hieronder uw vraag, of kies een voorbeeldvraag.",
+                placeholder=I18N("chat_placeholder"),
                 buttons=["copy"],
                 elem_id="ivb-chat",
             )
             # gradio's own chatbot examples are a role="list" without list
             # items (an axe violation); plain buttons are accessible.
             with gr.Column(elem_id="ivb-examples") as examples_box:
-                gr.Markdown("**Voorbeeldvragen**")
+                gr.Markdown(I18N("examples"))
                 with gr.Row():
                     example_buttons = [
-                        gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES
+                        gr.Button(I18N(key), size="sm", variant="secondary") for key in EXAMPLE_KEYS
                     ]
             with gr.Row():
                 question = gr.Textbox(
-                    label="Uw vraag",
-                    placeholder="Bijvoorbeeld: wat doen de gemeenten samen?",
+                    label=I18N("question_label"),
+                    placeholder=I18N("question_placeholder"),
                     lines=1,
                     max_lines=4,
                     max_length=MAX_QUESTION,
@@ -173,40 +189,41 @@ def _chat_tab(chat: ChatHandlers) -> ChatPage:
                     elem_id="ivb-question",
                 )
                 with gr.Column(scale=1, min_width=120):
-                    send = gr.Button("Vraag stellen", variant="primary")
-                    new_chat = gr.Button("Nieuw gesprek", variant="secondary")
+                    send = gr.Button(I18N("send"), variant="primary")
+                    new_chat = gr.Button(I18N("new_chat"), variant="secondary")
             with gr.Column(visible=False) as comment_box:
                 comment_note = gr.Markdown()
-                comment_text = gr.Textbox(label="Toelichting (optioneel)", lines=2, max_length=2000)
-                comment_send = gr.Button("Toelichting versturen", size="sm")
+                comment_text = gr.Textbox(label=I18N("comment_label"), lines=2, max_length=2000)
+                comment_send = gr.Button(I18N("comment_send"), size="sm")
             feedback_thanks = gr.Markdown(elem_id="ivb-feedback-result")
             save_md, save_docx = _save_buttons()
-            with gr.Accordion("Instellingen", open=True):
+            # Open on a wide screen; folded on a narrow one (SOURCES_JS).
+            with gr.Accordion(I18N("settings"), open=True, elem_id="ivb-settings"):
                 audience = gr.Radio(
                     AUDIENCE_CHOICES,
                     value=chat.settings.audience,
-                    label="Voor wie is het antwoord?",
+                    label=I18N("audience_label"),
                 )
                 municipality = gr.Dropdown(
                     MUNICIPALITY_CHOICES,
                     value=ALL,
-                    label="Gemeente",
-                    info="Documenten van alle drie gemeenten tellen altijd mee.",
+                    label=I18N("municipality_label"),
+                    info=I18N("municipality_info"),
                 )
                 backend = gr.Radio(
-                    [(BACKEND_LABELS[b], b) for b in chat.backends],
+                    [(I18N(f"backend_{b}"), b) for b in chat.backends],
                     value=chat.backends[0],
-                    label="Antwoordmodel",
+                    label=I18N("backend_label"),
                     visible=len(chat.backends) > 1,
                 )
         with gr.Column(scale=2, min_width=300, elem_id="ivb-source-panel"):
             sources = gr.HTML(
-                sources_html([], None, None),
+                empty_sources_html(),
                 js_on_load=SOURCES_JS,
                 elem_id="ivb-sources",
             )
             page_image = gr.Image(
-                label="Bronpagina",
+                label=I18N("page_image_label"),
                 type="pil",
                 format="png",
                 interactive=False,
@@ -273,9 +290,9 @@ def _wire_chat(
         ).then(chat.export_files, [turns], [page.save_md, page.save_docx], **_quiet)
     dispatch = {"fn": None, "inputs": [page.backend], "js": DISPATCH_JS}
     gr.on([page.question.submit, page.send.click], **dispatch)
-    for button, text in zip(page.example_buttons, EXAMPLES, strict=True):
+    for button, key in zip(page.example_buttons, EXAMPLE_KEYS, strict=True):
         button.click(
-            _constant(text), None, page.question, api_visibility="private", queue=False
+            _example(key), None, page.question, api_visibility="private", queue=False
         ).then(**dispatch)
     page.sources.click(
         chat.show_source,
@@ -315,28 +332,27 @@ def _save_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
     """ "Gesprek opslaan": the conversation with its sources as Markdown or Word (web.export);
     shown once there is an answer."""
     with gr.Row(elem_id="ivb-save"):
-        md = gr.DownloadButton(
-            "Gesprek opslaan (Markdown)", visible=False, size="sm", elem_id="ivb-save-md"
-        )
+        md = gr.DownloadButton(I18N("save_md"), visible=False, size="sm", elem_id="ivb-save-md")
         docx = gr.DownloadButton(
-            "Gesprek opslaan (Word)", visible=False, size="sm", elem_id="ivb-save-docx"
+            I18N("save_docx"), visible=False, size="sm", elem_id="ivb-save-docx"
         )
     return md, docx
 
 
-def _constant(value: str) -> Any:
-    """A handler that returns this value (an example question into the question box)."""
-    return lambda: value
+def _example(key: str) -> Any:
+    """A handler that puts an example question into the question box, in the page's
+    language."""
+
+    def example(request: gr.Request) -> str:
+        return text(key, request_language(request))
+
+    return example
 
 
 def _staff_tab(staff: StaffHandlers, token: gr.State) -> None:
     """The staff tab: a login form, then the documents, uploads and exports."""
     if not staff.auth.enabled:
-        gr.Markdown(
-            "## Beheer staat uit\n\nEr zijn geen inloggegevens voor medewerkers ingesteld. "
-            "Zet `IVB_STAFF_USERNAME` en `IVB_STAFF_PASSWORD_HASH` (maak de hash met "
-            "`ivb hash-password`) en start de assistent opnieuw."
-        )
+        gr.Markdown(I18N("staff_off"))
         return
     # No api_name: gradio still names every event after its function (the page itself
     # calls them), but "private" keeps them out of the API page and gradio_client. What
@@ -344,30 +360,30 @@ def _staff_tab(staff: StaffHandlers, token: gr.State) -> None:
     private = {"api_visibility": "private"}
     writes = {**private, "concurrency_limit": 1, "concurrency_id": "staff-write"}
     with gr.Column(visible=True) as login_form:
-        gr.Markdown("## Inloggen voor medewerkers")
-        username = gr.Textbox(label="Gebruikersnaam", autofocus=False)
-        password = gr.Textbox(label="Wachtwoord", type="password")
-        login_btn = gr.Button("Inloggen", variant="primary")
+        gr.Markdown(I18N("login_title"))
+        username = gr.Textbox(label=I18N("username"), autofocus=False)
+        password = gr.Textbox(label=I18N("password"), type="password")
+        login_btn = gr.Button(I18N("login"), variant="primary")
     login_msg = gr.Markdown(elem_id="ivb-login-result")
     with gr.Column(visible=False) as panel:
-        logout_btn = gr.Button("Uitloggen", size="sm")
+        logout_btn = gr.Button(I18N("logout"), size="sm")
         upload_fields = _upload_fields()
-        upload_btn = gr.Button("Opnemen in de index", variant="primary")
+        upload_btn = gr.Button(I18N("upload"), variant="primary")
         upload_msg = gr.Markdown(elem_id="ivb-upload-result")
-        gr.Markdown("## Documenten in de index")
+        gr.Markdown(I18N("documents_title"))
         table = _document_table()
         with gr.Row():
-            to_delete = gr.Dropdown([], label="Document om te verwijderen", value=None)
-            delete_btn = gr.Button("Verwijderen uit de index", variant="stop")
+            to_delete = gr.Dropdown([], label=I18N("to_delete"), value=None)
+            delete_btn = gr.Button(I18N("delete"), variant="stop")
         delete_msg = gr.Markdown(elem_id="ivb-delete-result")
-        gr.Markdown("## Corpusmap opnieuw inlezen")
-        reingest_btn = gr.Button("Corpusmap opnieuw inlezen")
+        gr.Markdown(I18N("reingest_title"))
+        reingest_btn = gr.Button(I18N("reingest"))
         reingest_msg = gr.Markdown(elem_id="ivb-reingest-result")
-        gr.Markdown("## Exporteren")
+        gr.Markdown(I18N("export_title"))
         with gr.Row():
-            audit_btn = gr.Button("Auditlog downloaden")
-            feedback_btn = gr.Button("Feedback als evaluatieset downloaden")
-        export_file = gr.File(label="Download", visible=False, interactive=False)
+            audit_btn = gr.Button(I18N("export_audit"))
+            feedback_btn = gr.Button(I18N("export_feedback"))
+        export_file = gr.File(label=I18N("download_file"), visible=False, interactive=False)
 
     doc_outputs = [table, to_delete]
     gr.on(
@@ -392,31 +408,29 @@ def _staff_tab(staff: StaffHandlers, token: gr.State) -> None:
 
 def _upload_fields() -> list[Any]:
     """The upload form: the file and its metadata, in the order of `StaffHandlers.upload`."""
-    gr.Markdown("## Document toevoegen of vervangen")
+    gr.Markdown(I18N("upload_title"))
     with gr.Row():
         file = gr.File(
-            label=f"Bestand ({UPLOAD_LABEL})",
+            label=label("file", formats=UPLOAD_LABEL),
             file_types=list(UPLOAD_TYPES),
             type="filepath",
             elem_id="ivb-upload-file",
         )
         with gr.Column():
             doc_id = gr.Textbox(
-                label="Id (optioneel)",
-                info="Leeg: een id uit de bestandsnaam. Een bestaande id vervangt dat document.",
+                label=I18N("doc_id"),
+                info=I18N("doc_id_info"),
             )
-            title = gr.Textbox(label="Titel (optioneel)", info="Leeg: uit het document.")
+            title = gr.Textbox(label=I18N("title"), info=I18N("title_info"))
             doc_municipality = gr.Dropdown(
-                DOC_MUNICIPALITIES, value="", label="Gemeente van het document"
+                DOC_MUNICIPALITIES, value="", label=I18N("doc_municipality")
             )
     with gr.Row():
         doc_type = gr.Dropdown(
-            list(DOC_TYPES), value="beleid", label="Soort document", allow_custom_value=True
+            list(DOC_TYPES), value="beleid", label=I18N("doc_type"), allow_custom_value=True
         )
-        date = gr.Textbox(label=f"Datum ({DATE_FORMATS})")
-        supersedes = gr.Textbox(
-            label="Vervangt (ids, met komma's)", info="Oudere versies die dit vervangt."
-        )
+        date = gr.Textbox(label=label("date", formats=DATE_FORMATS))
+        supersedes = gr.Textbox(label=I18N("supersedes"), info=I18N("supersedes_info"))
     return [file, doc_id, title, doc_municipality, doc_type, date, supersedes]
 
 
@@ -428,6 +442,6 @@ def _document_table() -> gr.Dataframe:
         value=[],
         interactive=False,
         wrap=True,
-        label="Documenten",
+        label=I18N("documents"),
         elem_id="ivb-documents",
     )

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from assistant.prompts import SUPERSEDED
 from assistant.types import Answer
 from ingest.uploads import RemoveResult, UploadResult
+from web.documents import document_url, viewer_url
+from web.i18n import LANGUAGES, text
 from web.page_images import excerpt
 from web.turns import CitedSource, Turn
 
@@ -23,12 +25,9 @@ if TYPE_CHECKING:
 
 DONE = "**Gelukt.** "
 FAILED = "**Niet gelukt.** "
-LOCAL_QUEUE_TEXT = "Wachtrij lokaal model: u bent nummer {place}"
+LOCAL_QUEUE_TEXT = text("queue", "nl")
 SUPERSEDED_TEXT = SUPERSEDED[:1].upper() + SUPERSEDED[1:]
-REFUSAL_HEADINGS = {
-    "injection": "Deze vraag behandel ik niet",
-    "busy": "Het taalmodel is nu bezet",
-}
+REFUSAL_HEADINGS = {"injection": "refusal_injection", "busy": "refusal_busy"}
 UPLOAD_ACTIONS = {
     "added": "toegevoegd",
     "replaced": "vervangen",
@@ -62,16 +61,18 @@ def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
     )
 
 
-def answer_html(answer: Answer, turn: int) -> str:
+def answer_html(answer: Answer, turn: int, lang: str = "nl") -> str:
     """The chat message of an answer: [n] become links to the source; a refusal is a
     clearly marked note, not an error.
 
     Args:
         answer: the checked answer.
         turn: the turn's index in the conversation (part of each link).
+        lang: the interface language ("nl" or "en").
     """
     if answer.refused:
-        heading = REFUSAL_HEADINGS.get(answer.refusal_reason, "Niet gevonden in de documenten")
+        key = REFUSAL_HEADINGS.get(answer.refusal_reason or "", "refusal_default")
+        heading = text(key, lang)
         return (
             f'<div class="ivb-refusal" role="note"><p><strong>{heading}</strong></p>'
             f"{_paragraphs(html.escape(answer.text))}</div>"
@@ -83,7 +84,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         c = by_n.get(n)
         if c is None:
             return match.group(0)
-        label = html.escape(f"Bron {n}: {c.title}, pagina {c.page}", quote=True)
+        label = html.escape(text("cite_label", lang, n=n, title=c.title, page=c.page), quote=True)
         return f'<a class="ivb-cite" href="#bron-{turn}-{n}" aria-label="{label}">[{n}]</a>'
 
     body = _CITE_RE.sub(link, html.escape(answer.text, quote=False))
@@ -92,7 +93,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         f"{html.escape(c.title)}, p. {html.escape(c.page)}</a>"
         for c in answer.citations
     )
-    tail = f'<p class="ivb-meta">Bronnen: {sources}</p>' if sources else ""
+    tail = f'<p class="ivb-meta">{text("sources_line", lang)}: {sources}</p>' if sources else ""
     # Said above the answer when the model failed or was unavailable and code quoted instead.
     notice = (
         f'<p class="ivb-notice" role="status">{html.escape(answer.notice)}</p>'
@@ -102,106 +103,129 @@ def answer_html(answer: Answer, turn: int) -> str:
     return f'<div class="ivb-answer">{notice}{_paragraphs(body)}{tail}</div>'
 
 
-def streaming_html(text: str) -> str:
+def streaming_html(answer: str, lang: str = "nl") -> str:
     """The chat message while the model is still writing (before the check)."""
     return (
-        f'<div class="ivb-answer">{_paragraphs(html.escape(text)) or "<p>…</p>"}'
-        '<p class="ivb-status">Het antwoord wordt geschreven en daarna gecontroleerd '
-        "tegen de bronnen.</p></div>"
+        f'<div class="ivb-answer">{_paragraphs(html.escape(answer)) or "<p>…</p>"}'
+        f'<p class="ivb-status">{text("writing", lang)}</p></div>'
     )
 
 
-def queue_html(place: int) -> str:
+def queue_html(place: int, lang: str = "nl") -> str:
     """The chat message while a question waits for the local model: a note, not an error."""
-    text = LOCAL_QUEUE_TEXT.format(place=place)
+    note = text("queue", lang, place=place)
     return (
-        f'<div class="ivb-answer" role="status"><p class="ivb-status">{html.escape(text)}. '
-        "Het antwoord begint zodra het taalmodel vrij is.</p></div>"
+        f'<div class="ivb-answer" role="status"><p class="ivb-status">{html.escape(note)}. '
+        f"{text('queue_tail', lang)}</p></div>"
     )
 
 
-def error_html() -> str:
+def error_html(lang: str = "nl") -> str:
     """The chat message when answering failed: try again or choose another backend."""
     return (
-        '<div class="ivb-error" role="alert"><p><strong>Er ging iets mis.</strong></p>'
-        "<p>De vraag kon niet worden beantwoord. Probeer het opnieuw, of kies een ander "
-        "antwoordmodel.</p></div>"
+        f'<div class="ivb-error" role="alert"><p><strong>{text("error_title", lang)}</strong>'
+        f"</p><p>{text('error_body', lang)}</p></div>"
     )
 
 
-def sources_html(turns: Sequence[Turn], turn: int | None, active: int | None) -> str:
+def sources_html(
+    turns: Sequence[Turn], turn: int | None, active: int | None, lang: str = "nl"
+) -> str:
     """The source panel: the cited passages of one turn, the chosen one highlighted.
 
     Args:
         turns: the conversation so far.
         turn: which turn's sources (None: nothing asked yet).
         active: the chosen citation number, if any.
+        lang: the interface language.
     """
+    name = text("sources", lang)
     if turn is None or not (0 <= turn < len(turns)):
         return (
-            '<section class="ivb-sources" aria-label="Bronnen"><p class="ivb-h">Bronnen</p>'
-            "<p>Hier ziet u de bronnen van het antwoord: het document, de pagina en het "
-            "geciteerde stuk.</p></section>"
+            f'<section class="ivb-sources" aria-label="{name}"><p class="ivb-h">{name}</p>'
+            f"<p>{text('sources_empty', lang)}</p></section>"
         )
     entry = turns[turn]
-    heading = f'<p class="ivb-h">Bronnen bij vraag {turn + 1}</p>'
+    heading = f'<p class="ivb-h">{text("sources_of", lang, n=turn + 1)}</p>'
     if not entry.citations:
-        note = (
-            "Bij dit antwoord zijn geen bronnen gebruikt, omdat het antwoord niet in de "
-            "documenten staat."
-            if entry.refused
-            else "Bij dit antwoord zijn geen bronnen gebruikt."
-        )
-        return f'<section class="ivb-sources" aria-label="Bronnen">{heading}<p>{note}</p></section>'
-    items = "".join(_source_item(c, turn, c.n == active) for c in entry.citations)
-    hint = "<p>Kies een bron om de pagina te zien.</p>" if active is None else ""
+        note = text("sources_none_refused" if entry.refused else "sources_none", lang)
+        return f'<section class="ivb-sources" aria-label="{name}">{heading}<p>{note}</p></section>'
+    items = "".join(_source_item(c, turn, c.n == active, lang) for c in entry.citations)
+    hint = f"<p>{text('sources_hint', lang)}</p>" if active is None else ""
     return (
-        f'<section class="ivb-sources" aria-label="Bronnen">{heading}{hint}'
+        f'<section class="ivb-sources" aria-label="{name}">{heading}{hint}'
         f"<ol>{items}</ol></section>"
     )
 
 
-def _source_item(c: CitedSource, turn: int, is_active: bool) -> str:
+def empty_sources_html() -> str:
+    """The empty source panel in every interface language (the page shows its own)."""
+    return "".join(
+        f'<div data-lang="{lang}">{sources_html([], None, None, lang)}</div>' for lang in LANGUAGES
+    )
+
+
+def _source_item(c: CitedSource, turn: int, is_active: bool, lang: str = "nl") -> str:
     """One source in the panel: its title and page as a link, where it is from, the quote."""
-    meta = f"Gemeente: {html.escape(c.municipality)}"
+    meta = f"{text('municipality', lang)}: {html.escape(c.municipality)}"
     if c.section:
         meta += f" · {html.escape(c.section)}"
     if c.superseded:
-        meta += f' · <strong class="ivb-superseded">{SUPERSEDED_TEXT}</strong>'
+        meta += f' · <strong class="ivb-superseded">{text("superseded", lang)}</strong>'
     current = ' aria-current="true"' if is_active else ""
     return (
         f'<li class="ivb-source{" ivb-active" if is_active else ""}">'
         f'<p class="ivb-source-title"><a class="ivb-source-link" '
         f'href="#bron-{turn}-{c.n}"{current}>'
-        f"[{c.n}] {html.escape(c.title)}, pagina {html.escape(c.page)}</a></p>"
+        f"[{c.n}] {html.escape(c.title)}, {text('page', lang)} {html.escape(c.page)}</a></p>"
         f'<p class="ivb-meta">{meta}</p>'
         f'<blockquote class="ivb-quote">{mark_quote(c.context, c.quote)}</blockquote>'
         "</li>"
     )
 
 
-def _superseded_note(source: CitedSource) -> str:
+def _superseded_note(source: CitedSource, lang: str = "nl") -> str:
     if not source.superseded:
         return ""
-    return f'<p class="ivb-superseded">{SUPERSEDED_TEXT}: controleer de actuele versie.</p>'
-
-
-def page_caption(source: CitedSource) -> str:
-    """The text under a cited PDF page: which page of which document, and the yellow box."""
     return (
-        f'<p class="ivb-meta">Pagina {html.escape(source.page)} van '
-        f"{html.escape(source.title)}. Het geciteerde stuk is geel omlijnd.</p>"
-        f"{_superseded_note(source)}"
+        f'<p class="ivb-superseded">{text("superseded", lang)}: '
+        f"{text('superseded_check', lang)}.</p>"
     )
 
 
-def section_html(source: CitedSource) -> str:
-    """A cited source that is not a PDF page: its section with the quote marked."""
+def page_caption(source: CitedSource, lang: str = "nl") -> str:
+    """The text under a cited PDF page: which page of which document, and the yellow box."""
+    caption = text("page_caption", lang, page=source.page, title=source.title)
+    return f'<p class="ivb-meta">{html.escape(caption)}</p>{_superseded_note(source, lang)}'
+
+
+def section_html(source: CitedSource, lang: str = "nl") -> str:
+    """A cited source shown without the viewer: its section with the quote marked."""
     section = html.escape(source.section or source.title)
     body = mark_quote(source.context, source.quote, window=None)
     return (
-        f'<div class="ivb-section-box"><p class="ivb-h">Bron [{source.n}]: {section}</p>'
-        f'{_superseded_note(source)}<div class="ivb-section">{body}</div></div>'
+        f'<div class="ivb-section-box"><p class="ivb-h">{text("source_n", lang, n=source.n)}: '
+        f"{section}</p>"
+        f'{_superseded_note(source, lang)}<div class="ivb-section">{body}</div></div>'
+    )
+
+
+def viewer_html(source: CitedSource, lang: str = "nl") -> str:
+    """A cited source in the document viewer (web.documents), opened at the cited page with
+    the quote marked, with links to open it in its own window and to download it."""
+    url = viewer_url(source.doc_id, source.page_index, source.quote, source.n, source.page)
+    url = html.escape(f"{url}&lang={lang}", quote=True)
+    title = text("viewer_title", lang, n=source.n, title=source.title, page=source.page)
+    frame = text("viewer_frame", lang, title=source.title, page=source.page)
+    download = html.escape(document_url(source.doc_id, download=True), quote=True)
+    return (
+        f'<div class="ivb-viewer-box"><p class="ivb-h">{html.escape(title)}</p>'
+        f"{_superseded_note(source, lang)}"
+        f'<p class="ivb-viewer-links"><a class="ivb-source-link" href="{url}" target="_blank" '
+        f'rel="noopener">{text("open_new", lang)}</a>'
+        f'<a class="ivb-source-link" href="{download}" download>{text("download", lang)}</a></p>'
+        f'<iframe class="ivb-viewer-frame" id="ivb-viewer-frame" src="{url}" '
+        f'title="{html.escape(frame, quote=True)}"></iframe></div>'
     )
 
 

@@ -21,7 +21,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from assistant.settings import Settings
-from web.assets import CSS, DutchPageMiddleware, theme
+from web.assets import CSS, DutchPageMiddleware, brand_css, head_html, theme
+from web.i18n import I18N
 
 log = logging.getLogger("ivb.server")
 
@@ -57,8 +58,10 @@ def page_options(settings: Settings) -> dict[str, Any]:
     return {
         "server_name": settings.host,
         "server_port": settings.port,
-        "theme": theme(),
-        "css": CSS,
+        "theme": theme(settings),
+        "css": CSS + brand_css(settings),
+        "head": head_html(),
+        "i18n": I18N,
         "footer_links": ["api"],
         "max_file_size": f"{gradio_upload_limit(settings)}b",
         "ssr_mode": False,
@@ -85,6 +88,7 @@ def create_app(
         A FastAPI app for any ASGI server; its OpenAPI schema is at OPENAPI_URL.
     """
     from web.api import api_router, install_error_handlers
+    from web.documents import document_routes
     from web.ops import install_ops
 
     app = FastAPI(
@@ -105,6 +109,8 @@ def create_app(
     # /healthz, /readyz, /metrics and the request metrics (web.ops), before the page's mount.
     install_ops(app, web.settings, web.service, web.chat.local_line)
     install_error_handlers(app, settings)
+    # The viewer, the documents by id, the accessibility statement, the npm assets.
+    app.include_router(document_routes(settings, web.service))
     # The page last: a mount at / matches every path the routes above leave.
     gr.mount_gradio_app(app, demo, path=PAGE_PATH, **(options or page_options(settings)))
     # As Blocks.launch does: the page knows the app that serves it, so that demo.close()

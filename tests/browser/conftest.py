@@ -120,7 +120,8 @@ def openai_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp
 
 @pytest.fixture
 def browser_page(chromium) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    # A Dutch visitor (Accept-Language nl-NL): the page follows the browser's language.
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
     page = context.new_page()
     page.set_default_timeout(60_000)
     recorded = Page(page)
@@ -163,8 +164,8 @@ def _screenshot(page: Any, name: str) -> Path:
 
 @pytest.fixture
 def axe_violations() -> Any:
-    """``axe_violations(page)``: axe-core's WCAG 2.1 A/AA violations of serious or critical
-    impact on the page as it is now."""
+    """``axe_violations(page, impacts=("serious", "critical"))``: axe-core's WCAG 2.1 A/AA
+    violations of those impacts on the page as it is now."""
     return _axe_violations
 
 

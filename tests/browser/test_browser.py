@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 THEMES_LINK = re.compile(r"pagina (1–)?2\b")
-THEMES_PAGE = re.compile(r"Pagina (1–)?2\b")
+THEMES_PAGE = re.compile(r"[Pp]agina (1–)?2\b")
 FACT = "De Urker vismijn opent op 14 maart 2031 een nieuw cyberlab."
 FACT_QUESTION = "Wanneer opent de Urker vismijn een nieuw cyberlab?"
 FACT_ID = "urk-vismijn-cyberlab"
@@ -84,14 +84,13 @@ def test_chat_cites_page_two_and_shows_the_page(
     screenshot(page, "chat.png")
 
     source.click()
-    image = page.locator("#ivb-page-image img")
-    image.wait_for()
-    page.wait_for_function(
-        "() => { const i = document.querySelector('#ivb-page-image img');"
-        " return i && i.complete && i.naturalWidth > 500; }"
-    )
+    # The cited PDF opens in the document viewer (pdf.js) at the cited page: its title
+    # names the page, and the page is drawn (tests/browser/test_viewer.py checks the mark).
+    viewer = page.locator("#ivb-viewer-frame")
+    viewer.wait_for()
+    page.frame_locator("#ivb-viewer-frame").locator("body[data-ready]").wait_for()
     assert THEMES_PAGE.search(page.locator("#ivb-source-detail").inner_text())
-    assert THEMES_PAGE.search(image.get_attribute("alt") or "")
+    assert THEMES_PAGE.search(viewer.get_attribute("title") or "")
     _settled(page)
     screenshot(page, "source.png")
     # The source panel and the detail are live regions: a screen reader hears the change.
@@ -111,7 +110,7 @@ def test_citation_link_and_feedback_with_a_comment(running_app, browser_page):
     cite.focus()
     page.keyboard.press("Enter")
     page.locator("#ivb-sources .ivb-active").wait_for()
-    page.locator("#ivb-page-image img").wait_for()
+    page.locator("#ivb-viewer-frame").wait_for()
 
     page.locator("#ivb-chat").get_by_role("button", name="Vind ik leuk", exact=True).last.click()
     comment = page.get_by_label("Toelichting (optioneel)")
@@ -226,7 +225,12 @@ def test_staff_uploads_a_document_that_is_then_cited_and_deleted(
 ANONYMOUS_UPLOAD_JS = """
 async ({pdf, name, label}) => {
   const config = await (await fetch('config')).json();
-  const labels = Object.fromEntries(config.components.map((c) => [c.id, c.props?.value]));
+  // A label is its text, or its I18N key (web.i18n) as "__i18n__{...}".
+  const text = (v) => {
+    if (typeof v === 'string' && v.startsWith('__i18n__')) return JSON.parse(v.slice(8)).key;
+    return (v && typeof v === 'object' && v.key) ? v.key : v;
+  };
+  const labels = Object.fromEntries(config.components.map((c) => [c.id, text(c.props?.value)]));
   const event = config.dependencies.find(
     (d) => d.targets.some(([id]) => labels[id] === label));
   const bytes = Uint8Array.from(atob(pdf), (c) => c.charCodeAt(0));
@@ -271,7 +275,7 @@ def test_an_anonymous_upload_is_refused(running_app, browser_page, tmp_path):
         {
             "pdf": base64.b64encode(pdf.read_bytes()).decode(),
             "name": pdf.name,
-            "label": "Opnemen in de index",
+            "label": "ivb_upload",  # the I18N key of "Opnemen in de index" (web.i18n)
         },
     )
     assert called["apiName"] and not called["apiName"].startswith("staff")

@@ -1,0 +1,181 @@
+"""The app's own routes (web.documents) over a real seeded store, through FastAPI's test
+client, and the interface languages (web.i18n, web.assets): which documents are served,
+the viewer's page, the accessibility statement, the language of a request.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant import prompts
+from assistant.answer import AnswerPipeline
+from assistant.backends import BACKEND_LABELS
+from tests.conftest import SEED_ID
+from web.assets import DutchPageMiddleware, brand_css, contrast_ratio, scope_language
+from web.documents import document_routes, pdfjs_available
+from web.i18n import TEXTS, pick_language, text
+
+THEMES_QUOTE = "cybercrime en digitale veiligheid"
+
+
+@pytest.fixture(scope="module")
+def client(seeded_settings, seeded_service, tmp_path_factory):
+    """The routes over the seeded store, plus one Markdown document."""
+    from ingest.pipeline import ingest_paths
+
+    folder = tmp_path_factory.mktemp("md")
+    path = folder / "wijkteam-urk.md"
+    path.write_text(
+        "# Wijkteam Urk\n\nHet wijkteam van Urk houdt elke dinsdag spreekuur in het "
+        "dorpshuis.\n\nInwoners kunnen daar zonder afspraak terecht.\n",
+        encoding="utf-8",
+    )
+    report = ingest_paths([path], seeded_settings, store=seeded_service.store)
+    assert report.ok, report.failed
+    app = FastAPI()
+    app.include_router(document_routes(seeded_settings, seeded_service))
+    with TestClient(app) as test_client:
+        test_client.md_path = path
+        yield test_client
+    seeded_service.store.remove("wijkteam-urk")
+
+
+def test_only_indexed_documents_are_served(client, seeded_service):
+    record = seeded_service.store.document(SEED_ID)
+    response = client.get(f"/ivb/document/{SEED_ID}")
+    assert response.status_code == 200 and response.content[:5] == b"%PDF-"
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("inline")
+    download = client.get(f"/ivb/document/{SEED_ID}?download=1")
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert download.content == Path(record.source).read_bytes()
+    for path in (
+        "/ivb/document/onbekend",
+        "/ivb/document/..%2F..%2Fetc%2Fpasswd",
+        "/ivb/document/%2Fetc%2Fpasswd",
+        f"/ivb/page/{SEED_ID}/999.png",
+        "/ivb/page/wijkteam-urk/0.png",  # not a PDF
+        "/ivb/static/..%2F..%2Fpyproject.toml",
+        "/ivb/vendor/..%2F..%2F..%2Fpyproject.toml",
+        "/ivb/logo",  # none configured
+    ):
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_changed_file_is_not_served(client, tmp_path):
+    """A file changed since it was indexed is not what the answer cited: 404."""
+    saved = tmp_path / "saved.md"
+    shutil.copy(client.md_path, saved)
+    try:
+        client.md_path.write_text("Iets heel anders.\n", encoding="utf-8")
+        assert client.get("/ivb/document/wijkteam-urk").status_code == 404
+        assert client.get("/ivb/viewer/wijkteam-urk").status_code == 404
+    finally:
+        shutil.copy(saved, client.md_path)
+    assert client.get("/ivb/document/wijkteam-urk").status_code == 200
+
+
+def test_the_page_image_fallback(client):
+    response = client.get(f"/ivb/page/{SEED_ID}/1.png", params={"q": THEMES_QUOTE})
+    assert response.status_code == 200 and response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_viewer_page_for_a_pdf(client):
+    quote = "</script><script>alert(1)</script>"
+    response = client.get(f"/ivb/viewer/{SEED_ID}", params={"page": 0, "q": quote, "n": 2})
+    assert response.status_code == 200
+    body = response.text
+    assert '<html lang="nl" class="voorbeeld-theme">' in body
+    assert "<script>alert(1)" not in body  # the quote is data, never markup
+    if pdfjs_available():
+        assert 'src="/ivb/static/viewer.js"' in body and '"page": 0' in body
+    assert f"/ivb/document/{SEED_ID}?download=1" in body
+    english = client.get(f"/ivb/viewer/{SEED_ID}", params={"lang": "en"}).text
+    assert '<html lang="en"' in english and "Download the original document" in english
+    # Out-of-range pages are clamped, not an error.
+    assert client.get(f"/ivb/viewer/{SEED_ID}", params={"page": 999}).status_code == 200
+
+
+def test_the_viewer_page_for_a_markdown_source(client):
+    response = client.get("/ivb/viewer/wijkteam-urk", params={"q": "houdt elke dinsdag spreekuur"})
+    assert response.status_code == 200
+    assert '<mark id="ivb-hit" class="ivb-hit">houdt elke dinsdag spreekuur</mark>' in response.text
+    assert "Inwoners kunnen daar zonder afspraak terecht." in response.text
+    missing = client.get("/ivb/viewer/wijkteam-urk", params={"q": "staat er niet in"})
+    assert text("viewer_not_found", "nl") in missing.text and "<mark" not in missing.text
+
+
+def test_the_accessibility_statement(client):
+    dutch = client.get("/ivb/toegankelijkheid").text
+    assert "<h1" in dutch and "Toegankelijkheidsverklaring" in dutch and "WCAG 2.1" in dutch
+    assert "Gemeenten Dronten, Noordoostpolder en Urk" in dutch
+    english = client.get("/ivb/toegankelijkheid", headers={"Accept-Language": "en-GB"}).text
+    assert "Accessibility statement" in english
+
+
+def test_both_languages_have_every_text():
+    assert set(TEXTS["nl"]) == set(TEXTS["en"])
+    for backend, label in BACKEND_LABELS.items():  # the page's backend choice, in Dutch
+        assert TEXTS["nl"][f"backend_{backend}"] == label
+    for key in TEXTS["nl"]:
+        assert TEXTS["nl"][key] != TEXTS["en"][key] or key in {"download_file"}, key
+    assert set(prompts.BUSY) >= {"nl", "en"}
+    assert set(prompts.MODEL_FAILED_NOTICE) >= {"nl", "en"}
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept", "expected"),
+    [
+        (None, None, "nl"),
+        (None, "en-GB,en;q=0.9", "en"),
+        (None, "de-DE,de;q=0.9,en;q=0.8,nl;q=0.7", "en"),
+        (None, "en;q=0.5,nl;q=0.9", "nl"),
+        (None, "fr-FR", "nl"),
+        ("en", "nl-NL", "en"),
+        ("nl", "en-US", "nl"),
+        ("xx", "en-US", "en"),
+        (None, "en;q=abc", "nl"),
+    ],
+)
+def test_pick_language(cookie, accept, expected):
+    assert pick_language(cookie, accept) == expected
+
+
+def test_the_page_is_served_in_the_chosen_language():
+    def scope(query: bytes = b"", **headers: str) -> dict:
+        raw = [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+        return {"type": "http", "query_string": query, "headers": raw}
+
+    assert scope_language(scope(b"lang=en")) == ("en", True)
+    assert scope_language(scope(cookie="ivb_lang=en")) == ("en", False)
+    assert scope_language(scope(accept_language="en-US")) == ("en", False)
+    assert scope_language(scope(cookie='kapot="', accept_language="nl")) == ("nl", False)
+    page = b'<!doctype html><html lang="en"><head></head><body></body></html>'
+    dutch = DutchPageMiddleware.rewrite(page, "nl")
+    assert b'lang="nl"' in dutch and b'class="voorbeeld-theme"' in dutch
+    assert b"navigator,'language',{get:()=>'nl'}" in dutch
+    assert b"get:()=>'en'" in DutchPageMiddleware.rewrite(page, "en")
+
+
+def test_brand_colours(seeded_settings):
+    branded = seeded_settings.model_copy(update={"brand_color": "#00689e"})
+    assert "--ivb-brand: #00689e" in brand_css(branded)
+    assert contrast_ratio("#ffffff", "#154273") > 10  # the default: AA for any text size
+    assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+
+
+def test_refusals_follow_the_interface_language(seeded_service):
+    pipeline = AnswerPipeline(seeded_service)
+    question = "Wat is de hoofdstad van Frankrijk?"
+    dutch = pipeline.ask(question, backend="extractive")
+    english = pipeline.ask(question, backend="extractive", notice_language="en")
+    assert dutch.refused and english.refused
+    assert dutch.text == prompts.refusal_text("nl")
+    assert english.text == prompts.refusal_text("en")
+    assert english.language == "nl"  # the question's language is still recorded

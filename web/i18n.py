@@ -1,0 +1,383 @@
+"""The interface's texts in Dutch and English, and which language a visitor gets.
+
+One catalogue (`TEXTS`): the page's labels go to gradio as `I18N` (gradio translates them
+in the browser, by the page's language), and the HTML the server writes (answers, sources,
+the viewer, the accessibility statement) takes its texts from `text(key, lang)`. The texts
+of answers, refusals and notices themselves are in assistant/prompts.py.
+
+The language: the ``ivb_lang`` cookie (set by the switch on the page, ``?lang=en``), else
+the browser's Accept-Language, else Dutch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import gradio as gr
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+COOKIE = "ivb_lang"
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nl": {
+        # page and header
+        "skip_link": "Direct naar de vraag",
+        "header_nav": "Taal en toegankelijkheid",
+        "switch_language": "Switch to English",
+        "accessibility": "Toegankelijkheidsverklaring",
+        "tab_chat": "Vragen",
+        "tab_staff": "Beheer",
+        "intro": (
+            "# IVB-assistent\n\n"
+            "Stel een vraag over het **Integraal Veiligheidsbeleid 2024-2027** van de gemeenten "
+            "Dronten, Noordoostpolder en Urk. De assistent zoekt het antwoord in de "
+            "beleidsdocumenten en noemt bij elk antwoord de bron: het document en de pagina. "
+            "Kies een nummer zoals [1] om die bron te zien.\n\n"
+            "**Goed om te weten.** Dit is geen juridisch advies en geen officieel standpunt van "
+            "een gemeente. Staat het antwoord niet in de documenten, dan zegt de assistent dat. "
+            "Controleer belangrijke informatie altijd in de bron. Vragen en antwoorden worden "
+            "zonder naam of IP-adres bewaard om de dienst te verbeteren; deel daarom geen "
+            "persoonsgegevens."
+        ),
+        # chat
+        "chat_label": "Gesprek",
+        "chat_placeholder": "Stel hieronder uw vraag, of kies een voorbeeldvraag.",
+        "examples": "**Voorbeeldvragen**",
+        "example_1": "Welke thema's hebben de drie gemeenten samen geprioriteerd?",
+        "example_2": "Wat zijn de lokale speerpunten van Dronten?",
+        "example_3": "Wanneer wordt het IVB 2024-2027 aan de gemeenteraad aangeboden?",
+        "question_label": "Uw vraag",
+        "question_placeholder": "Bijvoorbeeld: wat doen de gemeenten samen?",
+        "send": "Vraag stellen",
+        "new_chat": "Nieuw gesprek",
+        "save_md": "Gesprek opslaan (Markdown)",
+        "save_docx": "Gesprek opslaan (Word)",
+        "comment_label": "Toelichting (optioneel)",
+        "comment_send": "Toelichting versturen",
+        "settings": "Instellingen",
+        "audience_label": "Voor wie is het antwoord?",
+        "audience_raad": "Raadslid: precies, met vakbegrippen",
+        "audience_inwoner": "Inwoner: in eenvoudige taal",
+        "municipality_label": "Gemeente",
+        "municipality_info": "Documenten van alle drie gemeenten tellen altijd mee.",
+        "municipality_all": "Alle gemeenten",
+        "backend_label": "Antwoordmodel",
+        "backend_extractive": "Alleen citaten (zonder taalmodel, snel)",
+        "backend_local": "Lokaal taalmodel (op deze server)",
+        "backend_openai": "Taalmodel via de ingestelde server",
+        "page_image_label": "Bronpagina",
+        "feedback_note": (
+            "Bedankt! U vond antwoord {n} {verdict}. Wilt u nog iets toelichten? Dat mag, "
+            "maar het hoeft niet."
+        ),
+        "feedback_up": "nuttig",
+        "feedback_down": "niet goed",
+        "feedback_thanks": "Bedankt voor uw toelichting.",
+        # answers and sources (web.render)
+        "refusal_injection": "Deze vraag behandel ik niet",
+        "refusal_busy": "Het taalmodel is nu bezet",
+        "refusal_default": "Niet gevonden in de documenten",
+        "cite_label": "Bron {n}: {title}, pagina {page}",
+        "sources_line": "Bronnen",
+        "writing": "Het antwoord wordt geschreven en daarna gecontroleerd tegen de bronnen.",
+        "queue": "Wachtrij lokaal model: u bent nummer {place}",
+        "queue_tail": "Het antwoord begint zodra het taalmodel vrij is.",
+        "error_title": "Er ging iets mis.",
+        "error_body": (
+            "De vraag kon niet worden beantwoord. Probeer het opnieuw, of kies een ander "
+            "antwoordmodel."
+        ),
+        "sources": "Bronnen",
+        "sources_empty": (
+            "Hier ziet u de bronnen van het antwoord: het document, de pagina en het "
+            "geciteerde stuk."
+        ),
+        "sources_of": "Bronnen bij vraag {n}",
+        "sources_none_refused": (
+            "Bij dit antwoord zijn geen bronnen gebruikt, omdat het antwoord niet in de "
+            "documenten staat."
+        ),
+        "sources_none": "Bij dit antwoord zijn geen bronnen gebruikt.",
+        "sources_hint": "Kies een bron om het document op die plek te openen.",
+        "municipality": "Gemeente",
+        "page": "pagina",
+        "page_caption": "Pagina {page} van {title}. Het geciteerde stuk is geel omlijnd.",
+        "superseded": "Vervangen door een nieuwere versie",
+        "superseded_check": "controleer de actuele versie",
+        "source_n": "Bron [{n}]",
+        # viewer
+        "viewer_title": "Bron [{n}]: {title}, pagina {page}",
+        "viewer_frame": "Document {title}, geopend op pagina {page}",
+        "download": "Download het originele document",
+        "open_new": "Open in een nieuw venster",
+        "viewer_loading": "Het document wordt geladen…",
+        "viewer_failed": (
+            "Het document kan hier niet worden getoond. Hieronder staat de geciteerde pagina "
+            "als afbeelding; het geciteerde stuk is geel omlijnd."
+        ),
+        "viewer_not_found": "Het geciteerde stuk is op deze pagina niet gevonden.",
+        "viewer_found": "Het geciteerde stuk is geel gemarkeerd op pagina {pages}.",
+        "viewer_page": "Pagina {n}",
+        "viewer_gone": "Dit document staat niet (meer) in de index.",
+        "viewer_text_found": "Het geciteerde stuk is geel gemarkeerd.",
+        "page_alt": "Pagina {page} van {title}; geciteerd: {quote}",
+    },
+    "en": {
+        "skip_link": "Skip to the question",
+        "header_nav": "Language and accessibility",
+        "switch_language": "Nederlands",
+        "accessibility": "Accessibility statement (in Dutch: toegankelijkheidsverklaring)",
+        "tab_chat": "Ask",
+        "tab_staff": "Staff",
+        "intro": (
+            "# IVB assistant\n\n"
+            "Ask a question about the **Integral Safety Policy 2024-2027** (Integraal "
+            "Veiligheidsbeleid, IVB) of the municipalities of Dronten, Noordoostpolder and Urk. "
+            "The assistant looks for the answer in the policy documents and names the source of "
+            "every answer: the document and the page. Choose a number such as [1] to see that "
+            "source.\n\n"
+            "**Good to know.** This is not legal advice and not an official position of a "
+            "municipality. When the documents do not say it, the assistant says so. Always check "
+            "important information in the source. Questions and answers are kept without name or "
+            "IP address to improve the service; please do not share personal data. The documents "
+            "are in Dutch, so quotes are in Dutch."
+        ),
+        "chat_label": "Conversation",
+        "chat_placeholder": "Ask your question below, or choose an example question.",
+        "examples": "**Example questions**",
+        "example_1": "Which themes have the three municipalities prioritised together?",
+        "example_2": "What are the local priorities of Dronten?",
+        "example_3": "When will the IVB 2024-2027 be presented to the municipal council?",
+        "question_label": "Your question",
+        "question_placeholder": "For example: what do the municipalities do together?",
+        "send": "Ask",
+        "new_chat": "New conversation",
+        "save_md": "Save conversation (Markdown)",
+        "save_docx": "Save conversation (Word)",
+        "comment_label": "Comment (optional)",
+        "comment_send": "Send comment",
+        "settings": "Settings",
+        "audience_label": "Who is the answer for?",
+        "audience_raad": "Council member: precise, with technical terms",
+        "audience_inwoner": "Resident: in plain language",
+        "municipality_label": "Municipality",
+        "municipality_info": "Documents of all three municipalities always count.",
+        "municipality_all": "All municipalities",
+        "backend_label": "Answer model",
+        "backend_extractive": "Quotes only (no language model, fast)",
+        "backend_local": "Local language model (on this server)",
+        "backend_openai": "Language model on the configured server",
+        "page_image_label": "Source page",
+        "feedback_note": (
+            "Thank you! You found answer {n} {verdict}. Would you like to add a comment? You "
+            "may, but you don't have to."
+        ),
+        "feedback_up": "useful",
+        "feedback_down": "not good",
+        "feedback_thanks": "Thank you for your comment.",
+        "refusal_injection": "I do not handle this question",
+        "refusal_busy": "The language model is busy now",
+        "refusal_default": "Not found in the documents",
+        "cite_label": "Source {n}: {title}, page {page}",
+        "sources_line": "Sources",
+        "writing": "The answer is being written and will then be checked against the sources.",
+        "queue": "Queue for the local model: you are number {place}",
+        "queue_tail": "The answer starts as soon as the language model is free.",
+        "error_title": "Something went wrong.",
+        "error_body": "The question could not be answered. Try again, or choose another model.",
+        "sources": "Sources",
+        "sources_empty": (
+            "Here you see the sources of the answer: the document, the page and the quoted part."
+        ),
+        "sources_of": "Sources of question {n}",
+        "sources_none_refused": (
+            "No sources were used for this answer, because the documents do not say it."
+        ),
+        "sources_none": "No sources were used for this answer.",
+        "sources_hint": "Choose a source to open the document at that spot.",
+        "municipality": "Municipality",
+        "page": "page",
+        "page_caption": "Page {page} of {title}. The quoted part is outlined in yellow.",
+        "superseded": "Replaced by a newer version",
+        "superseded_check": "check the current version",
+        "source_n": "Source [{n}]",
+        "viewer_title": "Source [{n}]: {title}, page {page}",
+        "viewer_frame": "Document {title}, opened at page {page}",
+        "download": "Download the original document",
+        "open_new": "Open in a new window",
+        "viewer_loading": "Loading the document…",
+        "viewer_failed": (
+            "The document cannot be shown here. Below is the cited page as an image; the "
+            "quoted part is outlined in yellow."
+        ),
+        "viewer_not_found": "The quoted part was not found on this page.",
+        "viewer_found": "The quoted part is marked in yellow on page {pages}.",
+        "viewer_page": "Page {n}",
+        "viewer_gone": "This document is not (or no longer) in the index.",
+        "viewer_text_found": "The quoted part is marked in yellow.",
+        "page_alt": "Page {page} of {title}; quoted: {quote}",
+    },
+}
+
+# The staff page's labels (gradio translates them; its result messages stay Dutch).
+TEXTS["nl"].update(
+    {
+        "staff_off": (
+            "## Beheer staat uit\n\nEr zijn geen inloggegevens voor medewerkers ingesteld. "
+            "Zet `IVB_STAFF_USERNAME` en `IVB_STAFF_PASSWORD_HASH` (maak de hash met "
+            "`ivb hash-password`) en start de assistent opnieuw."
+        ),
+        "login_title": "## Inloggen voor medewerkers",
+        "username": "Gebruikersnaam",
+        "password": "Wachtwoord",
+        "login": "Inloggen",
+        "logout": "Uitloggen",
+        "upload": "Opnemen in de index",
+        "documents_title": "## Documenten in de index",
+        "documents": "Documenten",
+        "to_delete": "Document om te verwijderen",
+        "delete": "Verwijderen uit de index",
+        "reingest_title": "## Corpusmap opnieuw inlezen",
+        "reingest": "Corpusmap opnieuw inlezen",
+        "export_title": "## Exporteren",
+        "export_audit": "Auditlog downloaden",
+        "export_feedback": "Feedback als evaluatieset downloaden",
+        "download_file": "Download",
+        "upload_title": "## Document toevoegen of vervangen",
+        "file": "Bestand ({formats})",
+        "doc_id": "Id (optioneel)",
+        "doc_id_info": "Leeg: een id uit de bestandsnaam. Een bestaande id vervangt dat document.",
+        "title": "Titel (optioneel)",
+        "title_info": "Leeg: uit het document.",
+        "doc_municipality": "Gemeente van het document",
+        "doc_municipality_auto": "Automatisch (uit de tekst)",
+        "doc_municipality_joint": "Gezamenlijk (alle drie)",
+        "doc_type": "Soort document",
+        "date": "Datum ({formats})",
+        "supersedes": "Vervangt (ids, met komma's)",
+        "supersedes_info": "Oudere versies die dit vervangt.",
+    }
+)
+TEXTS["en"].update(
+    {
+        "staff_off": (
+            "## Staff page is off\n\nNo staff login is configured. Set `IVB_STAFF_USERNAME` "
+            "and `IVB_STAFF_PASSWORD_HASH` (make the hash with `ivb hash-password`) and "
+            "restart the assistant."
+        ),
+        "login_title": "## Staff login",
+        "username": "User name",
+        "password": "Password",
+        "login": "Log in",
+        "logout": "Log out",
+        "upload": "Add to the index",
+        "documents_title": "## Documents in the index",
+        "documents": "Documents",
+        "to_delete": "Document to remove",
+        "delete": "Remove from the index",
+        "reingest_title": "## Re-read the corpus folder",
+        "reingest": "Re-read the corpus folder",
+        "export_title": "## Export",
+        "export_audit": "Download the audit log",
+        "export_feedback": "Download feedback as an evaluation set",
+        "download_file": "Download",
+        "upload_title": "## Add or replace a document",
+        "file": "File ({formats})",
+        "doc_id": "Id (optional)",
+        "doc_id_info": "Empty: an id from the file name. An existing id replaces that document.",
+        "title": "Title (optional)",
+        "title_info": "Empty: from the document.",
+        "doc_municipality": "Municipality of the document",
+        "doc_municipality_auto": "Automatic (from the text)",
+        "doc_municipality_joint": "Joint (all three)",
+        "doc_type": "Type of document",
+        "date": "Date ({formats})",
+        "supersedes": "Replaces (ids, comma-separated)",
+        "supersedes_info": "Older versions this one replaces.",
+    }
+)
+
+
+# gradio's own catalogue has namespaces such as "upload" and "login"; ours are kept apart
+# by this prefix (and hold no dots, which gradio reads as a path).
+PREFIX = "ivb_"
+
+
+class _Catalogue(gr.I18n):
+    """gr.I18n over `TEXTS`, each key with `PREFIX` in front."""
+
+    def __call__(self, key: str) -> Any:
+        return super().__call__(PREFIX + key)
+
+
+I18N = _Catalogue(
+    **{lang: {PREFIX + key: value for key, value in texts.items()} for lang, texts in TEXTS.items()}
+)
+
+
+def label(key: str, **values: Any) -> Any:
+    """A label gradio shows in the page's language: `I18N(key)`, or, with ``values``
+    (placeholders to fill), a catalogue entry of its own with them filled in.
+
+    Args:
+        key: a key of `TEXTS`.
+        values: placeholder values.
+    """
+    if not values:
+        return I18N(key)
+    filled = {lang: TEXTS[lang][key].format(**values) for lang in LANGUAGES}
+    name = f"{key}_{hashlib.sha1(filled['nl'].encode()).hexdigest()[:10]}"
+    for lang in LANGUAGES:
+        I18N.translations_dict[lang][PREFIX + name] = filled[lang]
+    return I18N(name)
+
+
+def text(key: str, lang: str | None = None, **values: Any) -> str:
+    """A text of the catalogue in a language (Dutch when unknown), placeholders filled.
+
+    Args:
+        key: a key of `TEXTS`.
+        lang: "nl" or "en".
+        values: the placeholders' values.
+    """
+    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
+    template = table.get(key, TEXTS[DEFAULT_LANGUAGE][key])
+    return template.format(**values) if values else template
+
+
+def pick_language(cookie: str | None = None, accept_language: str | None = None) -> str:
+    """The interface language: the cookie's when it names one, else the first language
+    of Accept-Language that the page has, else Dutch.
+
+    Args:
+        cookie: the ``ivb_lang`` cookie.
+        accept_language: the Accept-Language header, e.g. "en-GB,en;q=0.9,nl;q=0.8".
+    """
+    if cookie in LANGUAGES:
+        return str(cookie)
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, i, primary))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def request_language(request: Any) -> str:
+    """The interface language of a gradio or Starlette request (Dutch without one)."""
+    if request is None:
+        return DEFAULT_LANGUAGE
+    cookies: Mapping[str, str] = getattr(request, "cookies", None) or {}
+    headers: Mapping[str, str] = getattr(request, "headers", None) or {}
+    return pick_language(cookies.get(COOKIE), headers.get("accept-language"))
