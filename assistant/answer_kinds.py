@@ -175,10 +175,9 @@ def answers_kind(question: str | Question, texts: Sequence[str]) -> bool:
 
 # -- attachment: is the value about what was asked? ---------------------------------------
 
-# Kinds whose answer must hold a value attached to the question's subject. A person
-# question is left out: "Wie ...?" is mostly answered by a role ("de burgemeester"),
-# which has no form a pattern can tell from any other noun.
-ATTACHED: frozenset[AnswerKind] = frozenset({"money", "number", "contact", "date", "time"})
+# Which questions need an attached value: `needs_attachment`. A person question does not:
+# "Wie ...?" is mostly answered by a role ("de burgemeester"), which has no form a pattern
+# can tell from any other noun.
 WINDOW = 12  # words on either side of a value that name what it is about
 FOCUS_WINDOW = 3  # words on either side that may be a count's own noun
 CONTEXT_WEIGHT = 0.5  # a subject word only in the heading or the sentence before
@@ -204,6 +203,33 @@ _CUE_TERMS = frozenset(
     )
 )
 _SMALL_WORDS = frozenset(analyse("er zijn is was waren worden wordt de het een", compounds=False))
+
+
+# A date or time question is held to an attached value only when it asks for one in so
+# many words: "Wanneer mag ik Nedersaksisch gebruiken?" asks in which cases, not on which day.
+_EXPLICIT_DATE = re.compile(
+    r"\b(welke datum|op welke dag|in welk jaar|welk jaar|sinds wanneer|vanaf wanneer|"
+    r"tot wanneer|per wanneer|what date|what year|since when)\b",
+    re.IGNORECASE,
+)
+_EXPLICIT_TIME = re.compile(r"\b(hoe laat|om hoeveel uur|what time)\b", re.IGNORECASE)
+_DURATION_UNIT = re.compile(
+    r"^\s*(seconden|minuten|minuut|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren)\b",
+    re.IGNORECASE,
+)
+
+
+def needs_attachment(question: Question) -> bool:
+    """Whether an answer to this question must hold a value attached to its subject: an
+    amount, a quantity or contact details; a date or a clock time only when asked for in
+    so many words."""
+    if question.kind in {"money", "number", "contact"}:
+        return True
+    if question.kind == "date":
+        return bool(_EXPLICIT_DATE.search(question.text))
+    if question.kind == "time":
+        return bool(_EXPLICIT_TIME.search(question.text))
+    return False
 
 
 def covered(term: str, seen: set[str] | frozenset[str]) -> bool:
@@ -300,6 +326,8 @@ def _focus_ok(
         return False
     if not focus:
         return True
+    if set(focus) & {"tijd", "lang"}:  # "hoeveel tijd": any duration counts
+        return bool(_DURATION_UNIT.match(text[span[1] :]))
     idx = [i for i, (s, e, _) in enumerate(tokens) if s < span[1] and e > span[0]]
     if not idx:
         return False
@@ -335,7 +363,7 @@ def attachment(
         weights: weight per analysed subject term (e.g. the index's IDF); equal without.
     """
     kind = question.kind
-    if kind not in ATTACHED:
+    if not needs_attachment(question):
         return 1.0
     spans = value_spans(text, kind, question.text)
     if not spans:
@@ -387,7 +415,7 @@ def is_attached(
         min_attachment: the least `attachment` that answers (settings.min_attachment).
         weights: weight per analysed subject term (the index's IDF), equal without.
     """
-    if question.kind not in ATTACHED:
+    if not needs_attachment(question):
         return True
     ctxs = contexts or [""] * len(texts)
     return any(

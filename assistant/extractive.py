@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analysis import analyse, fold, words
-from assistant.answer_kinds import ATTACHED, attachment, has_kind
+from assistant.answer_kinds import attachment, has_kind, needs_attachment
 from assistant.letterhead import content_bounds, repeated_lines
 from assistant.prompts import EXTRACTIVE_INTRO
 from assistant.question import Question
@@ -91,7 +91,7 @@ def select_sentences(
         # A question of time, number, date or person is answered by a sentence that
         # holds one (for amounts, quantities, contact details, dates and times: one about
         # the question's subject); the others are kept, ranked down.
-        if question.kind in ATTACHED:
+        if needs_attachment(question):
             fit = TYPE_MISMATCH + (1.0 - TYPE_MISMATCH) * c.attached
         else:
             fit = 1.0 if has_kind(c.span.text, question.kind, question.text) else TYPE_MISMATCH
@@ -107,7 +107,7 @@ def select_sentences(
             chosen.append(c)
     # The sentence whose value is best attached to the question's subject is always
     # quoted: an answer carries what was asked (the pipeline refuses on `best_attachment`).
-    if question.kind in ATTACHED:
+    if needs_attachment(question):
         most = max(cands, key=lambda c: c.attached)
         if most.attached > max(c.attached for c in chosen):
             chosen = [*chosen[: max_sentences - 1], most]
@@ -132,7 +132,7 @@ def best_attachment(
     """
     if isinstance(question, str):
         question = Question.read(question)
-    if question.kind not in ATTACHED:
+    if not needs_attachment(question):
         return 1.0
     cands = _candidates(question, passages)
     if not cands:
@@ -176,7 +176,7 @@ def _attach(
     the sentence before it); return the question terms' weights."""
     qterms = list(question.terms)
     weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
-    if question.kind in ATTACHED:
+    if needs_attachment(question):
         for c in cands:
             p = passages[c.passage]
             context = f"{p.chunk.title} {_last_heading(p)} {_previous(p, c.span)}"
