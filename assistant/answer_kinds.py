@@ -222,7 +222,10 @@ _DURATION_UNIT = re.compile(
 def needs_attachment(question: Question) -> bool:
     """Whether an answer to this question must hold a value attached to its subject: an
     amount, a quantity or contact details; a date or a clock time only when asked for in
-    so many words."""
+    so many words. Only for Dutch questions: the words of another language cannot be
+    compared with Dutch text (there the plain answer-kind rule, `answers_kind`, decides)."""
+    if question.language != "nl":
+        return False
     if question.kind in {"money", "number", "contact"}:
         return True
     if question.kind == "date":
@@ -351,9 +354,9 @@ def attachment(
     weights: dict[str, float] | None = None,
 ) -> float:
     """How well the best value of the question's kind in a sentence is attached to the
-    question's subject, in [0, 1]: 1.0 for a question of no attached kind (or not in
-    Dutch: its words cannot be compared with Dutch text), 0.0 for a sentence without a
-    value of the kind or whose values count something else.
+    question's subject, in [0, 1]: 1.0 for a question that needs no attachment
+    (`needs_attachment`), 0.0 for a sentence without a value of the kind or whose values
+    count something else.
 
     Args:
         question: the question as read (its kind, language, content terms).
@@ -368,8 +371,6 @@ def attachment(
     spans = value_spans(text, kind, question.text)
     if not spans:
         return 0.0
-    if question.language != "nl":
-        return 1.0
     focus = count_focus(question.text) if kind == "number" else ()
     subject = subject_terms(question)
     tokens = _tokens(text)

@@ -61,7 +61,7 @@ def questions(dataset: Path) -> list[dict]:
     """The questions the evidence decides: follow-ups and injection attempts left out."""
     rows = []
     for item in load_dataset(dataset):
-        if item.history or item.injection:
+        if item.history or item.is_injection:
             continue
         tags = item.tags
         collection = next((t.split(":", 1)[1] for t in tags if t.startswith("collection:")), "-")

@@ -101,9 +101,8 @@ def test_the_counted_noun_and_what_the_documents_hold_instead():
 
 def test_questions_of_other_kinds_and_languages_are_not_judged():
     assert attached("Welke thema's zijn geprioriteerd?", "Geen getal hier.") == 1.0
-    # An English question shares no words with Dutch text: only the kind counts.
-    assert attached("How many street coaches are active in Emmeloord?", COACHES) == 1.0
-    assert attached("How many street coaches are active in Emmeloord?", "Geen getal.") == 0.0
+    # An English question shares no words with Dutch text: the plain kind rule decides.
+    assert attached("How many street coaches are active in Emmeloord?", "Geen getal.") == 1.0
 
 
 # -- letterhead: real lines of the real PDFs --------------------------------------------------
