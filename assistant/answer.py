@@ -23,10 +23,10 @@ from langchain_core.runnables import RunnableGenerator
 
 from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
-from assistant.answer_kinds import answers_kind
+from assistant.answer_kinds import answers_kind, is_attached, kind_gap
 from assistant.answerability import assess
 from assistant.citations import CitationChecker, citation_for
-from assistant.extractive import render_extractive, select_sentences
+from assistant.extractive import best_attachment, render_extractive, select_sentences
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.model_files import ModelError
 from assistant.question import Question
@@ -79,6 +79,8 @@ class AnswerRun:
             running), set by `_generate`.
         notice_language: the language of the fixed texts (refusal, notices): the page's
             interface language when one was given, else the question's.
+        gap: what the documents say instead of the count or amount asked for ("De
+            documenten noemen het aantal camera's, maar geen aantal boa's."), set by `_quote`.
     """
 
     asked: Question
@@ -92,6 +94,7 @@ class AnswerRun:
     generated: str = ""
     failure: FallbackReason | None = None
     notice_language: str | None = None
+    gap: str = ""
 
 
 class AnswerPipeline:
@@ -249,7 +252,7 @@ class AnswerPipeline:
         """The extractive backend: quote the sentences that answer the question as asked
         (retrieval used the standalone question; a follow-up names what it is about now)."""
         t = time.perf_counter()
-        reason = self._quote(run.answer, run.asked)
+        reason = self._quote(run, run.asked)
         run.timings["generate"] = time.perf_counter() - t
         return reason
 
@@ -313,7 +316,7 @@ class AnswerPipeline:
         )
         text, sentences, citations = checker.check(raw, run.answer.passages, run.asked.language)
         run.timings["cite"] = time.perf_counter() - t
-        if _unanswered(run.standalone, sentences):
+        if _unanswered(run.standalone, sentences, self.settings.min_attachment):
             return FallbackReason.UNSUPPORTED
         run.answer.text, run.answer.sentences, run.answer.citations = text, sentences, citations
         return None
@@ -321,7 +324,7 @@ class AnswerPipeline:
     def _fall_back(self, run: AnswerRun, fallback: FallbackReason) -> RefusalReason | None:
         """Quote the supporting sentences instead of the model's text (which may still
         refuse, for the same reasons as the extractive backend)."""
-        reason = self._quote(run.answer, run.asked)
+        reason = self._quote(run, run.asked)
         run.answer.backend = f"{run.backend}+extractive"
         run.answer.fallback = fallback
         return reason
@@ -343,6 +346,8 @@ class AnswerPipeline:
         answer.text = prompts.refusal_text(
             run.notice_language or answer.language, injection=reason == RefusalReason.INJECTION
         )
+        if reason == RefusalReason.UNSUPPORTED and run.gap:
+            answer.text = f"{run.gap}\n\n{answer.text}"
         answer.citations = []
         return self._finish(run)
 
@@ -369,15 +374,27 @@ class AnswerPipeline:
             return f"{question} ({last_question})"
         return question
 
-    def _quote(self, answer: Answer, question: Question) -> RefusalReason | None:
+    def _quote(self, run: AnswerRun, question: Question) -> RefusalReason | None:
         """Fill the answer with the passages' best sentences for the question, each cited;
-        or the reason none answers it (the answer is then left as it was)."""
+        or the reason none answers it (the answer is then left as it was, and ``run.gap``
+        says what the documents hold instead where that helps)."""
+        answer = run.answer
         passages = answer.passages
         chosen = select_sentences(
             question, passages, self.service.retriever.embedder, idf=self.service.store.idf
         )
-        if reason := _unanswered(question, [AnswerSentence(text=c.span.text) for c in chosen]):
+        texts = [c.span.text for c in chosen]
+        if reason := _unanswered(question, [AnswerSentence(text=t) for t in texts]):
             return reason
+        floor = self.settings.min_attachment
+        if floor > 0 and best_attachment(question, passages, self.service.store.idf) < floor:
+            found = kind_gap(question, texts)
+            run.gap = (
+                prompts.kind_gap_text(run.notice_language or question.language, *found)
+                if found
+                else ""
+            )
+            return RefusalReason.UNSUPPORTED
         citations: dict[str, Citation] = {}
         sentences = []
         for c in chosen:
@@ -397,10 +414,15 @@ class AnswerPipeline:
         return None
 
 
-def _unanswered(question: Question, sentences: Sequence[AnswerSentence]) -> RefusalReason | None:
+def _unanswered(
+    question: Question, sentences: Sequence[AnswerSentence], min_attachment: float = 0.0
+) -> RefusalReason | None:
     """UNSUPPORTED unless at least one supported sentence holds an amount, a quantity or
-    contact details where the question asks for one."""
+    contact details where the question asks for one (and, with ``min_attachment`` > 0, one
+    about the question's subject: answer_kinds.is_attached)."""
     supported = [s.text for s in sentences if s.supported]
-    if supported and answers_kind(question, supported):
-        return None
-    return RefusalReason.UNSUPPORTED
+    if not supported or not answers_kind(question, supported):
+        return RefusalReason.UNSUPPORTED
+    if min_attachment > 0 and not is_attached(question, supported, None, min_attachment):
+        return RefusalReason.UNSUPPORTED
+    return None

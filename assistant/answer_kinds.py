@@ -1,4 +1,5 @@
-"""Expected answer kinds: what a sentence must hold to answer a question of that kind.
+"""Expected answer kinds: what a sentence must hold to answer a question of that kind,
+and whether the value it holds is about what was asked (attachment).
 
 "Hoeveel geld is er begroot?" is only answered by a sentence with an amount of money,
 "Wat is het telefoonnummer van ...?" only by one with a phone number or address. The
@@ -7,6 +8,19 @@ and share its words; what they lack is the kind of thing asked for. The extracti
 sentence picker and the prompt focusing prefer sentences of the expected kind, and for
 the strict kinds (amounts, quantities, contact details) an answer without one is
 refused.
+
+A value of the right kind is not yet an answer: "Hoeveel boa's zet Urk in?" is not
+answered by "Urk reserveert 60.000 euro voor de inzet van boa's" (an amount, not a count
+of boa's), nor "Hoeveel kost e-KS?" by "Abacus heeft een budget van € 7 miljoen". A value
+is *attached* to the question's subject when the words around it name that subject:
+`attachment` scores a sentence by its best value, as the share of the question's subject
+words (the analysed stems of its content words, the kind's own cue words left out) that
+stand within a window of the value, words found only in the sentence's context (its
+heading, the sentence before, a table row's header) counting half. For a count the
+counted noun ("boa's" in "hoeveel boa's") must be the value's own noun: next to it
+("vier straatcoaches", "Woninginbraken 2023: 37"), or named as what the sentence counts
+("het aantal fietsendiefstallen ... 58"), and a percentage or an amount of money counts
+nothing but percent or money.
 """
 
 from __future__ import annotations
@@ -14,6 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
+
+from assistant.analysis import analyse, fold
 
 if TYPE_CHECKING:
     from assistant.question import Question
@@ -155,3 +171,285 @@ def answers_kind(question: str | Question, texts: Sequence[str]) -> bool:
     if kind not in STRICT:
         return True
     return any(has_kind(t, kind, text) for t in texts)
+
+
+# -- attachment: is the value about what was asked? ---------------------------------------
+
+# Which questions need an attached value: `needs_attachment`. A person question does not:
+# "Wie ...?" is mostly answered by a role ("de burgemeester"), which has no form a pattern
+# can tell from any other noun.
+WINDOW = 12  # words on either side of a value that name what it is about
+FOCUS_WINDOW = 3  # words on either side that may be a count's own noun
+CONTEXT_WEIGHT = 0.5  # a subject word only in the heading or the sentence before
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_COUNT_CUE = re.compile(
+    r"\b(?:hoeveel|how many|how much|welk aantal|het aantal|aantal)\s+"
+    r"((?:[^\W\d_]+['’]?s?\s*){1,3})",
+    re.IGNORECASE,
+)
+_PERCENT_UNIT = re.compile(r"^\s*(%|procent|percent|procentpunt)", re.IGNORECASE)
+_MONEY_UNIT = re.compile(r"^\s*(miljoen|miljard|duizend)?\s*(euro|eur)\b", re.IGNORECASE)
+_MONEY_BEFORE = re.compile(r"€\s*$")
+# The question's own cue words for a kind say what is asked, not about what.
+_CUE_TERMS = frozenset(
+    analyse(
+        "hoeveel aantal getal geld bedrag bedragen budget begroot begroting kosten kost kostte "
+        "euro uitgegeven besteed beschikbaar gereserveerd telefoonnummer nummer e-mailadres "
+        "emailadres mailadres adres contact bereikbaar datum dag jaar welk wanneer tijd hoe laat "
+        "uur totaal ongeveer precies percentage procent how many much money cost phone email "
+        "date year when",
+        compounds=False,
+    )
+)
+_SMALL_WORDS = frozenset(analyse("er zijn is was waren worden wordt de het een", compounds=False))
+
+
+# A date or time question is held to an attached value only when it asks for one in so
+# many words: "Wanneer mag ik Nedersaksisch gebruiken?" asks in which cases, not on which day.
+_EXPLICIT_DATE = re.compile(
+    r"\b(welke datum|op welke dag|in welk jaar|welk jaar|sinds wanneer|vanaf wanneer|"
+    r"tot wanneer|per wanneer|what date|what year|since when)\b",
+    re.IGNORECASE,
+)
+_EXPLICIT_TIME = re.compile(r"\b(hoe laat|om hoeveel uur|what time)\b", re.IGNORECASE)
+_DURATION_UNIT = re.compile(
+    r"^\s*(seconden|minuten|minuut|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren)\b",
+    re.IGNORECASE,
+)
+
+
+def needs_attachment(question: Question) -> bool:
+    """Whether an answer to this question must hold a value attached to its subject: an
+    amount, a quantity or contact details; a date or a clock time only when asked for in
+    so many words. Only for Dutch questions: the words of another language cannot be
+    compared with Dutch text (there the plain answer-kind rule, `answers_kind`, decides)."""
+    if question.language != "nl":
+        return False
+    if question.kind in {"money", "number", "contact"}:
+        return True
+    if question.kind == "date":
+        return bool(_EXPLICIT_DATE.search(question.text))
+    if question.kind == "time":
+        return bool(_EXPLICIT_TIME.search(question.text))
+    return False
+
+
+def covered(term: str, seen: set[str] | frozenset[str]) -> bool:
+    """Whether an analysed term stands in a set of analysed words: the same stem, or a word
+    it begins or is part of ('camera' ~ 'cameratoezicht', 'sluit' ~ 'afsluiting')."""
+    if term in seen:
+        return True
+    if len(term) < 4 or term.isdigit():
+        return False
+    stem = term[:5] if len(term) >= 6 else term
+    return any(stem in word for word in seen if len(word) >= len(stem))
+
+
+def count_focus(question: str) -> tuple[str, ...]:
+    """The analysed counted noun of a count question ("Hoeveel boa's zet Urk in?" →
+    ("boas",)): the first word after the cue, and the one after it when the first is an
+    adjective ("externe specialisten", "mislukte inlogpogingen"); empty when none."""
+    found = _COUNT_CUE.search(question)
+    if not found:
+        return ()
+    terms: list[str] = []
+    for w in found.group(1).split():
+        stems = analyse(w, compounds=False)
+        if not stems:
+            break  # a stop word ("zijn", "er") ends the noun phrase
+        terms.extend(stems)
+        if not (fold(w).endswith("e") and len(w) > 4):
+            break
+    return tuple(dict.fromkeys(terms))
+
+
+def subject_terms(question: Question) -> tuple[str, ...]:
+    """The question's content stems that say what it is about (its kind's cue words and its
+    counted noun left out)."""
+    focus = set(count_focus(question.text)) if question.kind == "number" else set()
+    return tuple(t for t in question.content_terms if t not in _CUE_TERMS and t not in focus)
+
+
+def value_spans(text: str, kind: AnswerKind | None, question: str = "") -> list[tuple[int, int]]:
+    """Character spans of the values of a kind in a sentence (see `has_kind` for which
+    values count), in order."""
+    if kind is None:
+        return []
+    if kind == "number":
+        spans = [m.span() for m in _NUMBER_WORDS.finditer(text)]
+        asked = set(_NUMBER.findall(question))
+        years_count = bool(_YEAR_QUESTION.search(question))
+        clocks = [m.span() for m in _CLOCK.finditer(text)]
+        for m in _NUMBER.finditer(text):
+            number, bare = m.group(), m.group().rstrip("%")
+            if any(a <= m.start() < b for a, b in clocks) or bare in asked or number in asked:
+                continue
+            if not years_count and all(_YEAR.match(p) for p in re.split(r"[.,]", bare)):
+                continue
+            spans.append(m.span())
+        return sorted(spans)
+    pattern = {
+        "money": _MONEY,
+        "contact": _CONTACT,
+        "time": _TIME,
+        "date": _DATE,
+        "person": _PERSON,
+    }[kind]
+    source = _DAY.sub(lambda m: " " * len(m.group()), text) if kind == "contact" else text
+    return [m.span() for m in pattern.finditer(source)]
+
+
+def _tokens(text: str) -> list[tuple[int, int, list[str]]]:
+    """(start, end, analysed stems) of each word of a text."""
+    return [(m.start(), m.end(), analyse(m.group())) for m in _WORD.finditer(text)]
+
+
+def _unit_of(text: str, start: int, end: int) -> str:
+    """'percent', 'money' or '' for the value at text[start:end]."""
+    after, before = text[end:], text[:start]
+    if _PERCENT_UNIT.match(after) or text[start:end].endswith("%"):
+        return "percent"
+    if _MONEY_UNIT.match(after) or _MONEY_BEFORE.search(before):
+        return "money"
+    return ""
+
+
+def _focus_ok(
+    text: str, span: tuple[int, int], tokens: list, focus: Sequence[str], question: str
+) -> bool:
+    """Whether a number counts the question's counted noun."""
+    unit = _unit_of(text, *span)
+    asks_percent = bool(re.search(r"procent|percent|%", question, re.IGNORECASE))
+    if unit == "percent" and not asks_percent:
+        return False
+    if unit == "money":
+        return False  # a count question is not answered by an amount of money
+    if asks_percent and unit != "percent":
+        return False
+    if not focus:
+        return True
+    if set(focus) & {"tijd", "lang"}:  # "hoeveel tijd": any duration counts
+        return bool(_DURATION_UNIT.match(text[span[1] :]))
+    idx = [i for i, (s, e, _) in enumerate(tokens) if s < span[1] and e > span[0]]
+    if not idx:
+        return False
+    lo, hi = max(0, idx[0] - FOCUS_WINDOW), idx[-1] + FOCUS_WINDOW + 1
+    near = {t for _, _, stems in tokens[lo:hi] for t in stems}
+    if any(covered(f, near) for f in focus):
+        return True
+    # "Het aantal fietsendiefstallen ... daalde naar 58": the sentence names what it counts.
+    for i, (_, _, stems) in enumerate(tokens):
+        if stems and stems[0] == "aantal":
+            named = {t for _, _, st in tokens[i + 1 : i + 3] for t in st}
+            if any(covered(f, named) for f in focus):
+                return True
+    return False
+
+
+def attachment(
+    question: Question,
+    text: str,
+    context: str = "",
+    weights: dict[str, float] | None = None,
+) -> float:
+    """How well the best value of the question's kind in a sentence is attached to the
+    question's subject, in [0, 1]: 1.0 for a question that needs no attachment
+    (`needs_attachment`), 0.0 for a sentence without a value of the kind or whose values
+    count something else.
+
+    Args:
+        question: the question as read (its kind, language, content terms).
+        text: one sentence (or table row).
+        context: the sentence's heading, the sentence before it and the like: subject
+            words found only there count at CONTEXT_WEIGHT.
+        weights: weight per analysed subject term (e.g. the index's IDF); equal without.
+    """
+    kind = question.kind
+    if not needs_attachment(question):
+        return 1.0
+    spans = value_spans(text, kind, question.text)
+    if not spans:
+        return 0.0
+    focus = count_focus(question.text) if kind == "number" else ()
+    subject = subject_terms(question)
+    tokens = _tokens(text)
+    ctx = set(analyse(context)) if context else set()
+    w = {t: (weights or {}).get(t, 1.0) or 1.0 for t in subject}
+    total = sum(w.values())
+    best = 0.0
+    for span in spans:
+        if kind == "number" and not _focus_ok(text, span, tokens, focus, question.text):
+            continue
+        if not subject:
+            return 1.0
+        idx = [i for i, (s, e, _) in enumerate(tokens) if s < span[1] and e > span[0]]
+        centre = idx[0] if idx else 0
+        lo, hi = max(0, centre - WINDOW), centre + WINDOW + 1
+        near = {t for _, _, stems in tokens[lo:hi] for t in stems}
+        # A number the question names (a year, an article) identifies its subject: a
+        # value whose surroundings lack it is about another year or article.
+        if any(t.isdigit() and t not in near and t not in ctx for t in subject):
+            continue
+        score = sum(
+            w[t] if covered(t, near) else CONTEXT_WEIGHT * w[t] if covered(t, ctx) else 0.0
+            for t in subject
+        )
+        best = max(best, score / total)
+    return best
+
+
+def is_attached(
+    question: Question,
+    texts: Sequence[str],
+    contexts: Sequence[str] | None = None,
+    min_attachment: float = 0.5,
+    weights: dict[str, float] | None = None,
+) -> bool:
+    """Whether some sentence holds a value of the question's kind about its subject
+    (always True for a question of no attached kind).
+
+    Args:
+        question: the question as read.
+        texts: the answer's sentences.
+        contexts: for each sentence, its heading and the sentence before (or "").
+        min_attachment: the least `attachment` that answers (settings.min_attachment).
+        weights: weight per analysed subject term (the index's IDF), equal without.
+    """
+    if not needs_attachment(question):
+        return True
+    ctxs = contexts or [""] * len(texts)
+    return any(
+        attachment(question, t, c, weights) >= min_attachment
+        for t, c in zip(texts, ctxs, strict=True)
+    )
+
+
+def kind_gap(question: Question, texts: Sequence[str]) -> tuple[str, str] | None:
+    """What the documents do hold where a count or amount was asked: (found, asked), e.g.
+    ("een bedrag (60.000 euro)", "boa's") or ("het aantal camera's", "boa's"), from the
+    first sentence with a value of the kind; None when there is nothing to say."""
+    if question.kind not in {"number", "money"} or question.language != "nl":
+        return None
+    focus_words = _COUNT_CUE.search(question.text)
+    asked = ""
+    if question.kind == "number" and focus_words:
+        asked = " ".join(
+            w for w in focus_words.group(1).split() if analyse(w, compounds=False)
+        ).strip(" ?")
+        asked = re.split(r"\s+(?=\b(?:zet|zijn|is|werd|worden|wordt|heeft|hebben|telt)\b)", asked)[
+            0
+        ]
+    for text in texts:
+        for start, end in value_spans(text, "number", question.text):
+            unit = _unit_of(text, start, end)
+            if unit == "money":
+                tail = _MONEY_UNIT.match(text[end:])
+                value = text[start : end + (tail.end() if tail else 0)].strip()
+                return f"een bedrag ({value})", asked
+            if unit == "percent":
+                return "een percentage", asked
+            noun = _WORD.search(text[end:])
+            if noun and question.kind == "number" and asked and fold(noun.group()) != fold(asked):
+                return f"het aantal {noun.group()}", asked
+    return None

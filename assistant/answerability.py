@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.analysis import analyse
+from assistant.answer_kinds import covered
 from assistant.question import Question, content_terms
 from assistant.settings import Settings
 from assistant.types import Passage, RefusalReason
@@ -44,19 +45,8 @@ def coverage(question: str | Question, passages: Sequence[Passage]) -> tuple[flo
     for p in passages[:TOP_PASSAGES]:
         c = p.chunk
         seen.update(analyse(f"{c.title} {c.section} {c.text}", compounds=True))
-    missing = [t for t in terms if not _covered(t, seen)]
+    missing = [t for t in terms if not covered(t, seen)]
     return 1.0 - len(missing) / len(terms), missing
-
-
-def _covered(term: str, seen: set[str]) -> bool:
-    """A term is covered by the same stem, or by a word it begins or is part of
-    ('open' ~ 'opening', 'sluit' ~ 'afsluiting', 'eind' ~ 'einde')."""
-    if term in seen:
-        return True
-    if len(term) < 4:
-        return False
-    stem = term[:5] if len(term) >= 6 else term
-    return any(stem in word for word in seen if len(word) >= len(stem))
 
 
 def unknown_terms(

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.analysis import analyse, fold, words
-from assistant.answer_kinds import has_kind
+from assistant.answer_kinds import attachment, has_kind, needs_attachment
+from assistant.letterhead import content_bounds, repeated_lines
 from assistant.prompts import EXTRACTIVE_INTRO
 from assistant.question import Question
 from assistant.sentences import Span, split_spans
@@ -25,9 +26,20 @@ TYPE_MISMATCH = 0.6  # weight of a sentence without the kind of answer asked for
 
 @dataclass
 class Candidate:
+    """A sentence of a passage, with its score for the question.
+
+    Attributes:
+        passage: index of its passage in the list given to `select_sentences`.
+        span: the sentence, verbatim, and where it stands in the passage's text.
+        score: how well it answers (higher is better).
+        attached: `answer_kinds.attachment` of the sentence (1.0 for a question of no
+            attached kind): whether its value of the asked kind is about the subject.
+    """
+
     passage: int
     span: Span
     score: float
+    attached: float = 1.0
 
 
 def select_sentences(
@@ -47,17 +59,11 @@ def select_sentences(
         idf: inverse document frequency of analysed terms over the whole index (the
             store's); without it, frequency over the candidate sentences is used.
     """
-    cands: list[Candidate] = []
-    for i, p in enumerate(passages[:MAX_PASSAGES]):
-        headings = fold(f"{p.chunk.title} > {p.chunk.section}")
-        for span in split_spans(p.chunk.text):
-            # A heading names a topic; it does not answer a question about it.
-            if len(words(span.text)) >= 2 and fold(span.text) not in headings:
-                cands.append(Candidate(i, span, 0.0))
-    if not cands:
-        return []
     if isinstance(question, str):
         question = Question.read(question)
+    cands = _candidates(question, passages)
+    if not cands:
+        return []
     qvec = embedder.encode_queries([question.text])[0]
     # A sentence is read with its heading ("19:30 uur Opening" under "Agenda
     # beeldvormende vergadering 5 oktober" is about that meeting, at half weight), and a
@@ -75,8 +81,7 @@ def select_sentences(
         )
         for c in cands
     ]
-    qterms = list(question.terms)
-    weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
+    weights = _attach(question, passages, cands, idf, cand_terms)
     total = sum(weights.values()) or 1.0
     for c, sim, terms, heads in zip(cands, sims, cand_terms, head_terms, strict=True):
         overlap = (
@@ -84,8 +89,12 @@ def select_sentences(
             / total
         )
         # A question of time, number, date or person is answered by a sentence that
-        # holds one; the others are kept, ranked down.
-        fit = 1.0 if has_kind(c.span.text, question.kind, question.text) else TYPE_MISMATCH
+        # holds one (for amounts, quantities, contact details, dates and times: one about
+        # the question's subject); the others are kept, ranked down.
+        if needs_attachment(question):
+            fit = TYPE_MISMATCH + (1.0 - TYPE_MISMATCH) * c.attached
+        else:
+            fit = 1.0 if has_kind(c.span.text, question.kind, question.text) else TYPE_MISMATCH
         rank_prior = 1.0 - 0.05 * c.passage  # trust the retriever's order a little
         c.score = float((0.5 * sim + 0.5 * overlap) * fit * rank_prior)
     cands.sort(key=lambda c: c.score, reverse=True)
@@ -96,8 +105,95 @@ def select_sentences(
             break
         if c.passage == best.passage or c.score >= 0.95 * best.score:
             chosen.append(c)
+    # The sentence whose value is best attached to the question's subject is always
+    # quoted: an answer carries what was asked (the pipeline refuses on `best_attachment`).
+    if needs_attachment(question):
+        most = max(cands, key=lambda c: c.attached)
+        if most.attached > max(c.attached for c in chosen):
+            chosen = [*chosen[: max_sentences - 1], most]
     # Read in document order: by passage rank, then position in the chunk.
     return sorted(chosen, key=lambda c: (c.passage, c.span.start))
+
+
+def best_attachment(
+    question: str | Question,
+    passages: Sequence[Passage],
+    idf: Callable[[Sequence[str]], dict[str, float]] | None = None,
+) -> float:
+    """The best `answer_kinds.attachment` among the sentences `select_sentences` weighs
+    (1.0 for a question of no attached kind; 0.0 when no sentence holds a value of its
+    kind about its subject). No model is needed: the pipeline refuses below
+    settings.min_attachment, and the calibration grades exactly this number.
+
+    Args:
+        question: the question (a plain string is read here).
+        passages: retrieved passages, best first.
+        idf: as for `select_sentences`.
+    """
+    if isinstance(question, str):
+        question = Question.read(question)
+    if not needs_attachment(question):
+        return 1.0
+    cands = _candidates(question, passages)
+    if not cands:
+        return 0.0
+    terms = [set(analyse(_with_context(passages[c.passage], c.span))) for c in cands]
+    _attach(question, passages, cands, idf, terms)
+    return max(c.attached for c in cands)
+
+
+def _candidates(question: Question, passages: Sequence[Passage]) -> list[Candidate]:
+    """The sentences of the top passages that could answer: letterhead cut off."""
+    top = passages[:MAX_PASSAGES]
+    repeated = _running_lines(top)
+    cands: list[Candidate] = []
+    for i, p in enumerate(top):
+        headings = fold(f"{p.chunk.title} > {p.chunk.section}")
+        text = p.chunk.text
+        for span in split_spans(text):
+            # Letterhead (a title, heading, running header or footer, page number,
+            # table-of-contents entry) is cut off a sentence, and never quoted alone.
+            bounds = content_bounds(
+                text, span.start, span.end, question.kind == "contact", repeated[p.chunk.doc_id]
+            )
+            if bounds is None:
+                continue
+            span = Span(text[bounds[0] : bounds[1]], *bounds)
+            # A heading names a topic; it does not answer a question about it.
+            if len(words(span.text)) >= 2 and fold(span.text) not in headings:
+                cands.append(Candidate(i, span, 0.0))
+    return cands
+
+
+def _attach(
+    question: Question,
+    passages: Sequence[Passage],
+    cands: Sequence[Candidate],
+    idf: Callable[[Sequence[str]], dict[str, float]] | None,
+    cand_terms: Sequence[set[str]],
+) -> dict[str, float]:
+    """Set each candidate's attachment (read with its document's title, its heading and
+    the sentence before it); return the question terms' weights."""
+    qterms = list(question.terms)
+    weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
+    if needs_attachment(question):
+        for c in cands:
+            p = passages[c.passage]
+            context = f"{p.chunk.title} {_last_heading(p)} {_previous(p, c.span)}"
+            c.attached = attachment(question, c.span.text, context, weights)
+    return weights
+
+
+def _running_lines(passages: Sequence[Passage]) -> dict[str, set[str]]:
+    """Per document, the lines that stand on more than one page of its passages."""
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for p in passages:
+        pages.setdefault(p.chunk.doc_id, []).append((_page_key(p), p.chunk.text))
+    return {doc: repeated_lines(texts) for doc, texts in pages.items()}
+
+
+def _page_key(passage: Passage) -> str:
+    return f"{passage.chunk.page_start}-{passage.chunk.page_end}"
 
 
 def _with_context(passage: Passage, span: Span) -> str:

@@ -299,6 +299,38 @@ def busy_text(language: str | None) -> str:
     return BUSY.get(language or "nl", BUSY["nl"])
 
 
+# What the documents do say when a count or an amount about the asked subject is missing
+# (answer_kinds.kind_gap): "De documenten noemen het aantal camera's, maar geen aantal boa's."
+KIND_GAP = {
+    "nl": {
+        "count": "De documenten noemen {found}, maar geen aantal {asked}.",
+        "amount": "De documenten noemen {found}, maar niet voor wat u vraagt.",
+    },
+    "en": {
+        "count": "The documents give {found}, but no number of {asked}.",
+        "amount": "The documents give {found}, but not for what you ask about.",
+    },
+}
+_FOUND_EN = {
+    "een bedrag": "an amount",
+    "een percentage": "a percentage",
+    "het aantal": "the number of",
+}
+
+
+def kind_gap_text(language: str, found: str, asked: str) -> str:
+    """One sentence after a refusal saying what the documents hold instead (Dutch or
+    English; "" in other languages or when there is nothing to say)."""
+    table = KIND_GAP.get(language)
+    if not table or not found:
+        return ""
+    if language == "en":
+        for nl, en in _FOUND_EN.items():
+            found = found.replace(nl, en)
+    key = "count" if asked else "amount"
+    return table[key].format(found=found, asked=asked)
+
+
 def model_notice(language: str, failed: bool) -> str:
     """The notice above a quoted answer when the model failed (True) or was unavailable."""
     table = MODEL_FAILED_NOTICE if failed else MODEL_UNAVAILABLE_NOTICE

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     # ... only in an index of at least this many chunks: a small index lacks too many
     # ordinary words (on the 10-chunk IVB store the rule refused 5 answerable questions).
     unknown_terms_min_chunks: int = 200
+    # An answer to a question of amount, quantity, contact details, date or time must hold
+    # such a value whose surrounding words name the question's subject at least this much
+    # (answer_kinds.attachment; 0 switches the rule off).
+    min_attachment: float = 0.5
     support_threshold: float = 0.5
     # A generated sentence no passage supports: "drop" it from the answer, or "flag" it
     # (kept, marked "[niet onderbouwd]", supported=False in the answer object).

@@ -1,99 +1,210 @@
-"""Calibrate the refusal thresholds on dev material (retrieval only, no generation).
+"""Calibrate the refusal thresholds on the mixed dev set, by cross-validation.
 
-One store holds the IVB corpus and the Rijksoverheid FAQ corpus. Answerable: the
-FAQ dev questions and the answerable IVB gold questions. Unanswerable: the IVB gold
-set's unanswerable questions and the statute questions (no statute is in this store).
-For every question the best passage's similarity and the content-word coverage are
-computed once; a grid search then picks (refusal_threshold, confident_threshold,
-min_coverage) with the best balanced accuracy. Usage:
+One store mixes the IVB briefing, the real PDFs, six statutes and the FAQ
+(eval/make_mixed_store.sh); eval/mixed-dev.jsonl asks about all of them, with 87
+unanswerable questions, 66 of them of the hard kind (the topic is in the documents, the
+asked-for value is not). For every question (follow-ups and injection attempts left out:
+the guard and the condensing decide those) the evidence is computed once, exactly as the
+pipeline computes it: the best passage's similarity and the content-word coverage
+(answerability.py), the words no chunk holds, whether the quoted sentences hold the kind of
+value asked (answer_kinds.answers_kind, over the top passages' sentences: with the
+attachment floor above 0 the attachment rule decides, and the best-attached sentence is
+always among those quoted) and how well that value is attached to the question's subject
+(extractive.best_attachment, exactly what the pipeline refuses on).
 
-    python benchmarks/calibrate_refusal.py [--out benchmarks/results]
+The rule that picks a setting is the one this script always used: at most 5% false
+refusals, then the most unanswerable questions refused, each setting judged by its worst
+neighbour (similarity thresholds moved by 0.04, the attachment floor by 0.1), so that a
+point at the edge of a cliff is passed over. It is applied by 5-fold cross-validation
+(folds stratified by collection and answerability): each fold is decided by the setting
+chosen on the other four, and the held-out decisions are reported per question kind and
+per collection. The shipped setting is the one the rule chooses on all questions. Usage:
+
+    eval/make_mixed_store.sh /tmp/mixed-store
+    python benchmarks/calibrate_refusal.py --store /tmp/mixed-store [--reuse]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
-import tempfile
+from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.answer_kinds import answers_kind
 from assistant.answerability import coverage, refusal_reason, unknown_terms
 from assistant.evaluation.dataset import load_dataset
-from assistant.guard import is_injection
-from assistant.language import detect
-from assistant.service import get_service
+from assistant.extractive import best_attachment
+from assistant.question import Question
+from assistant.sentences import split_spans
 from assistant.settings import REPO_ROOT, Settings
-from ingest.pipeline import ingest_paths
 
 EVAL = REPO_ROOT / "eval"
 MAX_FALSE_REFUSAL = 0.05
-STEP = 0.04  # how far a neighbouring setting lies, for the robustness check
+STEP = 0.04  # how far a neighbouring similarity threshold lies
+ATTACH_STEP = 0.1  # how far a neighbouring attachment floor lies
+FOLDS = 5
 CURRENT = Settings()
+GRID_LOW = [x / 100 for x in range(20, 56, 4)]
+GRID_CONFIDENT = [x / 100 for x in range(48, 81, 4)]
+GRID_COVERAGE = [x / 10 for x in range(3, 10)]
+GRID_ATTACH = [x / 10 for x in range(0, 9)]
 
 
-def questions() -> list[tuple[str, bool, str]]:
-    """(question, answerable, set name); follow-ups and injections left out."""
-    out = []
-    for item in load_dataset(EVAL / "faq-dev.jsonl"):
-        out.append((item.question, True, "faq"))
-    for item in load_dataset(EVAL / "ivb-gold.jsonl"):
-        if item.history or is_injection(item.question):
-            continue
-        out.append((item.question, item.answerable, "ivb"))
-    for item in load_dataset(EVAL / "wetten-burgemeester.jsonl"):
-        out.append((item.question, False, "statutes-absent"))
-    return out
-
-
-def features(store_dir: Path) -> list[dict]:
-    settings = Settings(store_dir=store_dir)
-    report = ingest_paths([REPO_ROOT / "corpus", EVAL / "faq"], settings)
-    assert report.ok, report.failed
-    service = get_service(settings)
+def questions(dataset: Path) -> list[dict]:
+    """The questions the evidence decides: follow-ups and injection attempts left out."""
     rows = []
-    for question, answerable, name in questions():
-        passages = service.retriever.search(question, k=5)
-        language = detect(question)
-        dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
-        unknown = unknown_terms(missing, service.store.document_frequency)
-        rows.append({"question": question, "answerable": answerable, "set": name,
-                     "dense": dense, "coverage": cov, "missing": missing,
-                     "unknown": unknown})  # fmt: skip
+    for item in load_dataset(dataset):
+        if item.history or item.is_injection:
+            continue
+        tags = item.tags
+        collection = next((t.split(":", 1)[1] for t in tags if t.startswith("collection:")), "-")
+        rows.append({"id": item.id, "question": item.question, "answerable": item.answerable,
+                     "collection": collection,
+                     "hard": "unanswerable-hard" in tags})  # fmt: skip
     return rows
 
 
-def decide(row: dict, settings: Settings, unknown: bool = True) -> bool:
-    """True when the question is answered: answerability.refusal_reason on the saved
-    features (without the unknown-word rule when `unknown` is False)."""
-    words = row["unknown"] if unknown else []
-    return not refusal_reason(row["dense"], row["coverage"], words, settings)
+def features(rows: list[dict], store_dir: Path) -> list[dict]:
+    """The evidence of each question on the store (retrieval and sentence choice only)."""
+    from assistant.service import get_service
+
+    service = get_service(Settings(store_dir=store_dir))
+    for row in rows:
+        q = Question.read(row["question"])
+        passages = service.retriever.search(q, k=CURRENT.top_k)
+        dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        cov, missing = coverage(q, passages) if q.language == "nl" else (1.0, [])
+        # Without the embedding model: the best attachment is what the pipeline decides on,
+        # and the sentence that has it is always quoted (extractive.select_sentences).
+        texts = [s.text for p in passages[:3] for s in split_spans(p.chunk.text)]
+        row.update(
+            kind=q.kind or "-",
+            language=q.language,
+            dense=dense,
+            coverage=cov,
+            missing=missing,
+            unknown=unknown_terms(missing, service.store.document_frequency),
+            kind_ok=answers_kind(q, texts),
+            attached=best_attachment(q, passages, service.store.idf),
+        )
+    return rows
 
 
-def evaluate(
-    rows: list[dict], low: float, confident: float, min_cov: float, unknown: bool = True
-) -> dict:
-    settings = CURRENT.model_copy(
-        update={"refusal_threshold": low, "confident_threshold": confident,
-                "min_coverage": min_cov}
-    )  # fmt: skip
-    pos = [r for r in rows if r["answerable"]]
-    neg = [r for r in rows if not r["answerable"]]
-    answered_pos = sum(decide(r, settings, unknown) for r in pos)
-    refused_neg = sum(not decide(r, settings, unknown) for r in neg)
+def decide(row: dict, setting: tuple[float, float, float, float]) -> bool:
+    """True when the question is answered under (refusal, confident, coverage, attachment):
+    answerability.refusal_reason on the saved evidence, then the answer-kind rules."""
+    low, confident, min_cov, min_attach = setting
+    settings = SimpleNamespace(
+        refusal_threshold=low,
+        confident_threshold=confident,
+        min_coverage=min_cov,
+        unknown_term_threshold=CURRENT.unknown_term_threshold,
+        unknown_terms_threshold=CURRENT.unknown_terms_threshold,
+    )  # fmt: skip  (a Settings copy per decision would dominate the grid search)
+    if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings):
+        return False
+    if not row["kind_ok"]:
+        return False
+    return not (min_attach > 0 and row["attached"] < min_attach)
+
+
+def rates(rows: list[dict], answered: list[bool]) -> dict:
+    pos = [a for r, a in zip(rows, answered, strict=True) if r["answerable"]]
+    neg = [a for r, a in zip(rows, answered, strict=True) if not r["answerable"]]
     return {
-        "refusal_accuracy": refused_neg / len(neg),
-        "false_refusal_rate": 1 - answered_pos / len(pos),
-        "balanced_accuracy": (refused_neg / len(neg) + answered_pos / len(pos)) / 2,
+        "refusal_accuracy": (sum(not a for a in neg) / len(neg)) if neg else None,
+        "false_refusal_rate": (sum(not a for a in pos) / len(pos)) if pos else None,
+        "unanswerable": len(neg),
+        "answerable": len(pos),
+    }
+
+
+def choose(rows: list[dict]) -> tuple[tuple[float, float, float, float], dict]:
+    """The setting the worst-neighbour rule picks on these questions, and its rates."""
+    cache: dict[tuple, dict] = {}
+
+    def score(g: tuple) -> dict:
+        g = tuple(round(x, 2) for x in g)
+        if g not in cache:
+            cache[g] = rates(rows, [decide(r, g) for r in rows])
+        return cache[g]
+
+    def neighbourhood(g: tuple) -> list[dict]:
+        low, conf, cov, att = g
+        return [
+            score((low + a, conf + b, cov, max(0.0, att + c)))
+            for a in (-STEP, 0.0, STEP)
+            for b in (-STEP, 0.0, STEP)
+            for c in (-ATTACH_STEP, 0.0, ATTACH_STEP)
+        ]
+
+    grid = list(itertools.product(GRID_LOW, GRID_CONFIDENT, GRID_COVERAGE, GRID_ATTACH))
+    allowed = [g for g in grid if score(g)["false_refusal_rate"] <= MAX_FALSE_REFUSAL]
+    # Ties: fewer false refusals, then the higher minimum similarity (off-topic questions),
+    # then the lower confident threshold, then the lower attachment floor.
+    best = max(
+        allowed or grid,
+        key=lambda g: (
+            round(min(r["refusal_accuracy"] for r in neighbourhood(g)), 4),
+            -round(max(r["false_refusal_rate"] for r in neighbourhood(g)), 4),
+            round(score(g)["refusal_accuracy"], 4),
+            -round(score(g)["false_refusal_rate"], 4),
+            g[0],
+            -g[1],
+            -g[3],
+        ),
+    )
+    return best, score(best)
+
+
+def fold_of(row: dict) -> str:
+    """A fixed pseudo-random order of the questions (their ids' hash)."""
+    return hashlib.sha256(row["id"].encode()).hexdigest()
+
+
+def cross_validate(rows: list[dict]) -> tuple[list[bool], list[dict]]:
+    """Held-out decisions: each fold decided by the setting chosen on the others."""
+    strata: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        strata[(r["collection"], r["answerable"])].append(r)
+    fold = {}
+    for group in strata.values():  # deal each stratum round the folds, in a fixed order
+        for i, r in enumerate(sorted(group, key=fold_of)):
+            fold[r["id"]] = i % FOLDS
+    answered = {}
+    chosen = []
+    for k in range(FOLDS):
+        train = [r for r in rows if fold[r["id"]] != k]
+        test = [r for r in rows if fold[r["id"]] == k]
+        setting, train_rates = choose(train)
+        chosen.append({"fold": k, "setting": setting, "train": train_rates,
+                       "held_out": rates(test, [decide(r, setting) for r in test])})  # fmt: skip
+        for r in test:
+            answered[r["id"]] = decide(r, setting)
+    return [answered[r["id"]] for r in rows], chosen
+
+
+def breakdown(rows: list[dict], answered: list[bool], key: str) -> dict:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[str(r[key])].append(i)
+    return {
+        name: rates([rows[i] for i in idx], [answered[i] for i in idx])
+        for name, idx in sorted(groups.items())
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="the mixed store (eval/make_mixed_store.sh)")
+    parser.add_argument("--set", type=Path, default=EVAL / "mixed-dev.jsonl")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     parser.add_argument("--reuse", action="store_true", help="reuse the saved features")
     args = parser.parse_args()
@@ -101,115 +212,76 @@ def main() -> None:
     if args.reuse and cache.exists():
         rows = json.loads(cache.read_text())
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows = features(Path(tmp) / "store")
+        if not args.store:
+            parser.error("--store is needed (build it with eval/make_mixed_store.sh)")
+        rows = features(questions(args.set), args.store)
         args.out.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-    grid = list(
-        itertools.product(
-            [x / 100 for x in range(20, 56, 2)],
-            [x / 100 for x in range(50, 81, 2)],
-            [x / 10 for x in range(3, 10)],
-        )
-    )
-    # A council member who is refused an answer the documents hold loses trust fastest:
-    # among settings that refuse at most 5% of answerable questions, take the one that
-    # refuses the most unanswerable ones. 176 questions leave wide plateaus, so a setting
-    # is judged by its worst neighbour (each threshold moved by 0.04): a point at the edge
-    # of a cliff is passed over. Ties: fewer false refusals, then the higher minimum
-    # similarity (off-topic questions), then the lower confident threshold.
-    scores = {g: evaluate(rows, *g) for g in grid}
-
-    def neighbourhood(g: tuple[float, float, float]) -> list[dict]:
-        low, conf, cov = g
-        return [
-            scores.get((round(low + a, 2), round(conf + b, 2), cov))
-            or evaluate(rows, round(low + a, 2), round(conf + b, 2), cov)
-            for a in (-STEP, 0.0, STEP)
-            for b in (-STEP, 0.0, STEP)
-        ]
-
-    allowed = [g for g, r in scores.items() if r["false_refusal_rate"] <= MAX_FALSE_REFUSAL]
-    best_g = max(
-        allowed or list(scores),
-        key=lambda g: (
-            round(min(r["refusal_accuracy"] for r in neighbourhood(g)), 4),
-            -round(max(r["false_refusal_rate"] for r in neighbourhood(g)), 4),
-            round(scores[g]["refusal_accuracy"], 4),
-            -round(scores[g]["false_refusal_rate"], 4),
-            g[0],
-            -g[1],
-        ),
-    )
-    best = (scores[best_g], best_g)
-    low, confident, min_cov = best[1]
-    chosen = CURRENT.model_copy(
-        update={"refusal_threshold": low, "confident_threshold": confident,
-                "min_coverage": min_cov}
-    )  # fmt: skip
-    current = Settings()
+    held_out, folds = cross_validate(rows)
+    setting, in_sample = choose(rows)
+    current = (CURRENT.refusal_threshold, CURRENT.confident_threshold, CURRENT.min_coverage,
+               CURRENT.min_attachment)  # fmt: skip
+    before = (0.28, 0.56, 0.6, 0.0)  # main before issue 14: no attachment rule
     result = {
         "questions": {
             "answerable": sum(r["answerable"] for r in rows),
             "unanswerable": sum(not r["answerable"] for r in rows),
+            "hard_unanswerable": sum(r["hard"] for r in rows),
         },
-        "chosen": {
-            "refusal_threshold": low,
-            "confident_threshold": confident,
-            "min_coverage": min_cov,
-            **evaluate(rows, low, confident, min_cov),
-        },
-        "current_without_unknown_terms": {
-            **evaluate(
-                rows,
-                current.refusal_threshold,
-                current.confident_threshold,
-                current.min_coverage,
-                unknown=False,
+        "chosen": dict(
+            zip(
+                ("refusal_threshold", "confident_threshold", "min_coverage", "min_attachment"),
+                setting,
+                strict=True,
+            )
+        )
+        | in_sample,
+        "cross_validated": {
+            "overall": rates(rows, held_out),
+            "hard_unanswerable": rates(
+                [r for r in rows if r["hard"]],
+                [a for r, a in zip(rows, held_out, strict=True) if r["hard"]],
             ),
+            "per_kind": breakdown(rows, held_out, "kind"),
+            "per_collection": breakdown(rows, held_out, "collection"),
+            "folds": folds,
         },
         "current_settings": {
-            "refusal_threshold": current.refusal_threshold,
-            "confident_threshold": current.confident_threshold,
-            "min_coverage": current.min_coverage,
-            **evaluate(
-                rows,
-                current.refusal_threshold,
-                current.confident_threshold,
-                current.min_coverage,
-            ),
+            "setting": current,
+            **rates(rows, [decide(r, current) for r in rows]),
         },
-        "dense_only": max(
-            (
-                {"refusal_threshold": t, **evaluate(rows, t, 0.0, 0.0, unknown=False)}
-                for t in [x / 100 for x in range(20, 70)]
-            ),
-            key=lambda r: r["balanced_accuracy"],
-        ),
-        "errors_at_chosen": [
+        "before_issue_14": {
+            "setting": before,
+            **rates(rows, [decide(r, before) for r in rows]),
+            "per_collection": breakdown(rows, [decide(r, before) for r in rows], "collection"),
+        },
+        "errors_held_out": [
             {
                 k: r[k]
                 for k in (
-                    "set",
+                    "id",
+                    "collection",
+                    "kind",
                     "question",
                     "answerable",
                     "dense",
                     "coverage",
-                    "missing",
-                    "unknown",
+                    "attached",
                 )
             }
-            for r in rows
-            if decide(r, chosen) != r["answerable"]
+            for r, a in zip(rows, held_out, strict=True)
+            if a != r["answerable"]
         ],
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "refusal_calibration.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "errors_at_chosen"}, indent=2))
-    for e in result["errors_at_chosen"]:
+    (args.out / "refusal_calibration.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "errors_held_out"}, indent=1))
+    for e in result["errors_held_out"]:
         verdict = "refused" if e["answerable"] else "answered"
-        print(f"  {verdict:8} {e['set']:16} dense={e['dense']:.3f} cov={e['coverage']:.2f} "
-              f"{e['question'][:80]}")  # fmt: skip
+        print(f"  {verdict:8} {e['collection']:9} {e['kind']:7} dense={e['dense']:.3f} "
+              f"cov={e['coverage']:.2f} att={e['attached']:.2f} {e['question'][:70]}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ DESCRIPTIONS = {
     "strict_faithfulness": "idem, strenge letterlijke toets (woorden en getallen in de bron)",
     "judge_correctness": "juistheid volgens de LLM-beoordelaar (0-1)",
     "judge_faithfulness": "onderbouwing volgens de LLM-beoordelaar (0-1)",
+    "flesch_douma": "leesgemak (Flesch–Douma) van antwoorden aan inwoners; hoger is makkelijker",
+    "sentence_length": "gemiddeld aantal woorden per zin in antwoorden aan inwoners",
+    "b1": "deel van de antwoorden aan inwoners op B1 (Douma ≥ 60 en ≤ 15 woorden per zin)",
     "pass_rate": "deel van de vragen zonder enige foutoorzaak",
     "refusal_accuracy": "deel van de onbeantwoordbare vragen dat geweigerd is",
     "false_refusal_rate": "deel van de beantwoordbare vragen dat ten onrechte geweigerd is",
@@ -224,10 +227,17 @@ def _pyplot():
     return plt
 
 
+UNBOUNDED = frozenset({"flesch_douma", "sentence_length"})  # not on the 0-1 scale of the plot
+
+
 def plot_metrics(summary: dict[str, Any], path: Path) -> None:
     """Horizontal bars of every metric that applied (and the earlier run's, if compared)."""
     plt = _pyplot()
-    entries = [(n, e["value"]) for n, e in summary["metrics"].items() if e["value"] is not None]
+    entries = [
+        (n, e["value"])
+        for n, e in summary["metrics"].items()
+        if e["value"] is not None and n not in UNBOUNDED
+    ]
     names = [n + (" ↓" if n in LOWER_IS_BETTER else "") for n, _ in entries][::-1]
     values = [v for _, v in entries][::-1]
     comp = summary.get("compare")

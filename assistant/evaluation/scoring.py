@@ -11,6 +11,8 @@ from assistant.citations import CitationChecker
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.judge import Judge
+from assistant.evaluation.readability import readability
+from assistant.prompts import EXTRACTIVE_INTRO
 from assistant.types import Answer, Passage, RefusalReason
 
 RANK_KS = (1, 3, 5, 10)
@@ -58,6 +60,14 @@ def score_answer(
     )
     s["faithfulness"] = m.faithfulness(claims, checker, answer.language)
     s["strict_faithfulness"] = m.strict_faithfulness(claims)
+    # Plain language is asked of answers to residents in Dutch (B1).
+    resident = answer.audience == "inwoner" and answer.language == "nl" and not answer.refused
+    intro = EXTRACTIVE_INTRO.get(answer.language, "")
+    s.update(
+        readability(answer.text, intro)
+        if resident
+        else {"flesch_douma": None, "sentence_length": None, "b1": None}
+    )
     return s
 
 

@@ -27,6 +27,9 @@ ANSWER_METRICS = (
     "strict_faithfulness",
     "judge_correctness",
     "judge_faithfulness",
+    "flesch_douma",
+    "sentence_length",
+    "b1",
 )
 RATE_METRICS = (
     "pass_rate",
@@ -35,7 +38,7 @@ RATE_METRICS = (
     "injection_refusal_rate",
     "injection_flagged_rate",
 )
-LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "sentence_length"})
 
 
 def metric_names(k: int) -> list[str]:

@@ -1,0 +1,194 @@
+"""The answer carries what was asked, about what was asked (issue 14, items 1 and 2).
+
+Attachment: a value of the asked kind counts only when the words around it name the
+question's subject (real sentences from ../shared's PDFs). Letterhead: lines that frame a
+document are never quoted (real lines read from ../shared's PDFs with pypdf). The
+pipeline refuses a count of X when the documents only count Y, on a store of the real case
+PDFs and the real embedding model.
+"""
+
+from __future__ import annotations
+
+import pypdf
+import pytest
+
+from assistant.answer_kinds import attachment, count_focus, kind_gap
+from assistant.letterhead import content_bounds, is_letterhead, repeated_lines
+from assistant.question import Question
+from tests.conftest import SHARED
+
+REAL = SHARED / "corpora" / "real-pdfs"
+CASES = SHARED / "cases"
+FLOOR = 0.5  # the shipped settings.min_attachment is checked in its own test
+
+
+def attached(question: str, sentence: str, context: str = "") -> float:
+    return attachment(Question.read(question), sentence, context)
+
+
+# -- attachment: sentences as the real PDFs print them --------------------------------------
+URK = (
+    "De financiële gevolgen van het veiligheidsbeleid voor Urk zijn beperkt: de gemeente "
+    "reserveert 60.000 euro per jaar voor een flexibele inzet van boa's."
+)
+HAVEN = "Het aantal fietsendiefstallen bij de haven daalde in 2023 naar 58 meldingen."
+EMMELOORD = "Het aantal woninginbraken in Emmeloord daalde in 2024 met twaalf procent."
+COACHES = "In Emmeloord zijn vanaf 2025 vier straatcoaches actief in de avonduren."
+ABACUS = (
+    "Het project heeft een doorlooptijd van drie en een half jaar en een budget van € 7 miljoen."
+)
+KIESRAAD = (
+    "De Kiesraad bestaat uit zeven leden en wordt ondersteund door een bureau met ongeveer 45 "
+    "medewerkers."
+)
+DRONTEN_ROW = "Dronten – Fietsendiefstal 2023: 340"
+DAARVOOR = "Daarvoor is 45.000 euro beschikbaar."
+MOTIE = (
+    "De raad besluit in meerderheid (16 stemmen voor en 14 stemmen tegen) er bij het college "
+    "van burgemeester en wethouders op aan te dringen dat de niet wettelijke taken, die thans "
+    "bij de burgemeester zijn ondergebracht, worden herverdeeld onder de wethouders."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "context"),
+    [
+        ("Hoeveel straatcoaches zijn er actief in Emmeloord?", COACHES, ""),
+        ("Met hoeveel procent daalde het aantal woninginbraken in Emmeloord?", EMMELOORD, ""),
+        # "het aantal X ... naar 58": the sentence names what it counts.
+        ("Hoeveel fietsendiefstallen werden er in 2023 bij de haven van Urk gemeld?", HAVEN, URK),
+        ("Hoeveel woninginbraken waren er in 2023 in Urk?", "Urk – Woninginbraken 2023: 37", ""),
+        ("Hoeveel leden telt de Kiesraad?", KIESRAAD, ""),
+        ("Wat is het budget van het project Abacus?", ABACUS, "Met het project Abacus ontwikkelt"),
+        # The amount stands in the sentence after the one that names the subject.
+        (
+            "Hoeveel geld is er beschikbaar voor cameratoezicht in Urk?",
+            DAARVOOR,
+            "De gemeente Urk investeert in 2025 extra in cameratoezicht op het haventerrein.",
+        ),
+    ],
+)  # fmt: skip
+def test_a_value_about_the_subject_is_attached(question, sentence, context):
+    assert attached(question, sentence, context) >= FLOOR
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("Hoeveel boa's zet Urk in?", URK),  # an amount of money, not a count of boa's
+        ("Hoeveel woninginbraken waren er in 2024 in Emmeloord?", EMMELOORD),  # a percentage
+        ("Hoeveel fietsendiefstallen waren er in 2022 in Dronten?", DRONTEN_ROW),
+        ("Hoeveel medewerkers telt het IT-team Data en Technologie van de Kiesraad?", KIESRAAD),
+        ("Hoeveel kost het project voor het elektronisch kandidaatstellingssysteem e-KS?", ABACUS),
+        ("Hoeveel raadsleden stemden voor het onderzoeksvoorstel over Visser?", MOTIE),
+        ("Hoeveel camera's hangen er op het haventerrein van Urk?", DAARVOOR),
+    ],
+)  # fmt: skip
+def test_a_value_near_the_topic_is_not_attached(question, sentence):
+    assert attached(question, sentence) < FLOOR
+
+
+def test_the_counted_noun_and_what_the_documents_hold_instead():
+    assert count_focus("Hoeveel boa's zet Urk in?") == ("boas",)
+    assert count_focus("Hoeveel externe specialisten zitten in het team?") == (
+        "extern",
+        "specialist",
+    )
+    boas = Question.read("Hoeveel boa's zijn er in Urk?")
+    assert kind_gap(boas, ["In Urk hangen 12 camera's."]) == ("het aantal camera's", "boa's")
+    assert kind_gap(boas, [URK]) == ("een bedrag (60.000 euro)", "boa's")
+
+
+def test_questions_of_other_kinds_and_languages_are_not_judged():
+    assert attached("Welke thema's zijn geprioriteerd?", "Geen getal hier.") == 1.0
+    # An English question shares no words with Dutch text: the plain kind rule decides.
+    assert attached("How many street coaches are active in Emmeloord?", "Geen getal.") == 1.0
+
+
+# -- letterhead: real lines of the real PDFs --------------------------------------------------
+def pdf_lines(path, page: int) -> list[str]:
+    text = pypdf.PdfReader(path).pages[page].extract_text()
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def test_letterhead_lines_of_real_pdfs():
+    nop = pdf_lines(CASES / "07-headers-footers" / "uitvoeringsplan-nop.pdf", 1)
+    acict = pdf_lines(REAL / "acict-advies-abacus-2025.pdf", 1)
+    toc = pdf_lines(REAL / "vws-wcag-onderzoek-open-minvws-2025.pdf", 1)
+    head = [
+        next(x for x in nop if x.startswith("Gemeente Noordoostpolder |")),
+        next(x for x in nop if x.startswith("Pagina 2 van 4")),
+        next(x for x in acict if x.startswith("2 van 7")),
+        next(x for x in acict if x == "Kenmerk"),
+        next(x for x in toc if x.startswith("Richtlijn 1.1")),  # dotted leaders
+        next(x for x in toc if x.startswith("Cardan, Burgemeester")),  # the footer's address
+    ]
+    for line in head:
+        assert is_letterhead(line), line
+    body = [
+        next(x for x in nop if x.startswith("Het aantal woninginbraken")),
+        next(x for x in acict if x.startswith("De Kiesraad bestaat uit")),
+        "Urk – Woninginbraken 2023: 37",  # a table row as the reader writes it
+        "Dronten 212 187 340",
+        "Contactpersoon: L. Jonker",
+        "19:30 uur Opening, welkom en introductie door burgemeester Gebben",
+        "• het invoeren van de papieren processen-verbaal (PV)",
+    ]
+    for line in body:
+        assert not is_letterhead(line), line
+    # A question for contact details may quote the footer's contact line.
+    phone = next(x for x in toc if "@cardan.com" in x)
+    assert is_letterhead(phone) and not is_letterhead(phone, keep_contact=True)
+
+
+def test_headings_are_cut_off_a_sentence_and_a_wrapped_line_is_kept():
+    text = "2 Middelen\nHet college wil de aanpak de komende jaren versterken."
+    a, b = content_bounds(text, 0, len(text))
+    assert text[a:b] == "Het college wil de aanpak de komende jaren versterken."
+    assert content_bounds("Pagina 3 van 4 - Vertrouwelijk", 0, 30) is None
+    wrapped = "De gemeente Urk investeert in 2025\nextra in cameratoezicht op het haventerrein."
+    assert content_bounds(wrapped, 0, len(wrapped)) == (0, len(wrapped))
+
+
+def test_a_line_on_several_pages_is_a_running_header():
+    pages = [("1", "Nieuwsbrief Urk 2025\nEerste zin."), ("2", "Nieuwsbrief Urk 2025\nTweede.")]
+    assert repeated_lines(pages) == {"nieuwsbrief urk 2025"}
+
+
+# -- the pipeline on the real case PDFs ------------------------------------------------------
+@pytest.fixture(scope="module")
+def cases_pipeline(tmp_path_factory, base_settings, embedder):
+    from assistant.answer import AnswerPipeline
+    from assistant.service import Service
+    from ingest.pipeline import ingest_paths
+
+    settings = base_settings.model_copy(update={"store_dir": tmp_path_factory.mktemp("cases")})
+    pdfs = [
+        CASES / "02-ligatures" / "financiele-paragraaf-urk.pdf",
+        CASES / "07-headers-footers" / "uitvoeringsplan-nop.pdf",
+        CASES / "08-two-columns" / "nieuwsbrief-voorjaar.pdf",
+        CASES / "09-table" / "veiligheidscijfers.pdf",
+    ]
+    report = ingest_paths(pdfs, settings, embedder=embedder)
+    assert report.ok, report.failed
+    return AnswerPipeline(Service(settings, embedder))
+
+
+def test_a_count_of_x_is_refused_where_only_y_is_counted(cases_pipeline):
+    answer = cases_pipeline.ask("Hoeveel boa's zet Urk in?", backend="extractive")
+    assert answer.refused and answer.refusal_reason == "unsupported"
+    assert "geen aantal boa's" in answer.text  # and says what the documents do hold
+    answer = cases_pipeline.ask(
+        "Hoeveel camera's hangen er op het haventerrein van Urk?", backend="extractive"
+    )
+    assert answer.refused
+
+
+def test_the_value_about_the_subject_is_quoted(cases_pipeline):
+    ask = cases_pipeline.ask
+    answer = ask("Hoeveel straatcoaches zijn er actief in Emmeloord?", backend="extractive")
+    assert not answer.refused and "vier straatcoaches" in answer.text
+    answer = ask("Met hoeveel procent daalde het aantal woninginbraken in Emmeloord in 2024?",
+                 backend="extractive")  # fmt: skip
+    assert not answer.refused and "twaalf procent" in answer.text
+    assert "Pagina" not in answer.text and "CONCEPT" not in answer.text  # no letterhead
