@@ -46,6 +46,7 @@ log = logging.getLogger("ivb.answer")
 
 History = Sequence[tuple[str, str]]
 _MARKERS = re.compile(r"\[\d+\]")
+PHRASE_TOKENS_SPARE = 48  # tokens a phrasing may use beyond its sources' length
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
 
 
@@ -259,7 +260,12 @@ class AnswerPipeline:
         pieces: list[str] = []
         first_token = None
         try:
-            for chunk in self.chat_model(run.backend).stream(messages):
+            # A phrasing is about as long as what it phrases: a cap on its tokens keeps a
+            # model that runs on from holding the one model line (≈3.5 characters a token).
+            chars = sum(len(c.span.text) for c in run.chosen)
+            cap = min(self.settings.llm_max_tokens, chars // 3 + PHRASE_TOKENS_SPARE)
+            stream = self.chat_model(run.backend).stream(messages, extra_body={"max_tokens": cap})
+            for chunk in stream:
                 piece = getattr(chunk, "content", chunk)
                 if not isinstance(piece, str) or not piece:
                     continue
