@@ -317,7 +317,11 @@ class AnswerPipeline:
         text, sentences, citations = checker.check(raw, sources, language)
         if language == "nl":
             # The model rewords, it does not add: a Dutch sentence keeps its sources' words.
-            quoted = {c.n: c.quote for c in citations}
+            # (one citation per chunk: its source is every chosen sentence of that chunk)
+            chosen_in: dict[str, list[str]] = {}
+            for src in sources:
+                chosen_in.setdefault(src.chunk.id, []).append(src.chunk.text)
+            quoted = {c.n: " ".join(chosen_in.get(c.chunk_id, [c.quote])) for c in citations}
             chunks = {p.chunk.id: p.chunk.text for p in run.answer.passages}
             around = {c.n: chunks.get(c.chunk_id, "") for c in citations}
             for s in sentences:
