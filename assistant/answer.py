@@ -1,13 +1,14 @@
 """The answer pipeline, in stages read top to bottom by `AnswerPipeline.stream`:
 
-guard → condense → retrieve → assess → generate (LLM) or extract (no LLM) → check
-citations → finish.
+guard → condense → retrieve → assess → choose sentences → phrase them (LLM) or quote them
+(no LLM) → check citations → finish.
 
-What is known is decided by retrieval (a similarity threshold), what is said is checked
-by code (citations.py). The LLM only phrases; when it is absent, or gives nothing the
-checks accept, the extractive backend quotes the best sentences instead. The checks
-(guard, answerability, answer kinds) report a `RefusalReason`; this module alone decides
-to refuse.
+What is known is decided by retrieval (a similarity threshold), what answers is chosen by
+code (the extractive sentence selection), and what is said is checked by code
+(citations.py). The LLM only phrases the chosen sentences; when it is absent, or gives
+nothing the checks accept, the chosen sentences are quoted instead. The checks (guard,
+answerability, answer kinds) report a `RefusalReason`; this module alone decides to
+refuse, before any model is called.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
 from assistant.answer_kinds import answers_kind, is_attached, kind_gap
 from assistant.answerability import assess
-from assistant.citations import CitationChecker, citation_for
-from assistant.extractive import best_attachment, render_extractive, select_sentences
+from assistant.citations import CitationChecker, citation_for, dropped_tokens, literal_support
+from assistant.extractive import Candidate, best_attachment, render_extractive, select_sentences
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.model_files import ModelError
 from assistant.question import Question
@@ -37,6 +38,7 @@ from assistant.types import (
     AnswerSentence,
     Citation,
     FallbackReason,
+    Passage,
     RefusalReason,
 )
 
@@ -44,6 +46,7 @@ log = logging.getLogger("ivb.answer")
 
 History = Sequence[tuple[str, str]]
 _MARKERS = re.compile(r"\[\d+\]")
+PHRASE_TOKENS_SPARE = 48  # tokens a phrasing may use beyond its sources' length
 _FOLLOW_UP_STARTS = ("en ", "ook ", "wat ", "die ", "dat ", "and ", "what about", "en?", "hoe zit")
 
 
@@ -74,6 +77,8 @@ class AnswerRun:
         answer: the answer being built (passages, text, citations, refusal).
         started: perf_counter() at the start, for the total time.
         timings: seconds per stage, in the order the stages ran.
+        chosen: the sentences that answer, chosen by code (after `_choose`), in reading
+            order; the LLM backends phrase only these.
         generated: the model's whole text (LLM backends, after `_generate`).
         failure: why the model gave no whole answer (its process died, stalled or was not
             running), set by `_generate`.
@@ -91,6 +96,7 @@ class AnswerRun:
     answer: Answer
     started: float
     timings: StageTimings = field(default_factory=StageTimings)
+    chosen: list[Candidate] = field(default_factory=list)
     generated: str = ""
     failure: FallbackReason | None = None
     notice_language: str | None = None
@@ -186,17 +192,16 @@ class AnswerPipeline:
         if reason := self._assess(run):
             yield self._refuse(run, reason)
             return
+        if reason := self._choose(run):
+            yield self._refuse(run, reason)  # decided by code: no model is asked
+            return
         if run.backend == "extractive":
-            if reason := self._extract(run):
-                yield self._refuse(run, reason)
-                return
+            self._extract(run)
             yield run.answer.text
         else:
             yield from self._generate(run)
-            fallback = self._check_citations(run)
-            if fallback and (reason := self._fall_back(run, fallback)):
-                yield self._refuse(run, reason)
-                return
+            if fallback := self._check_citations(run):
+                self._fall_back(run, fallback)
         yield self._finish(run)
 
     # -- the stages, in order ---------------------------------------------------------
@@ -248,26 +253,59 @@ class AnswerPipeline:
         )  # fmt: skip
         return verdict.reason
 
-    def _extract(self, run: AnswerRun) -> RefusalReason | None:
-        """The extractive backend: quote the sentences that answer the question as asked
-        (retrieval used the standalone question; a follow-up names what it is about now)."""
+    def _choose(self, run: AnswerRun) -> RefusalReason | None:
+        """Choose the sentences that answer the question as asked (retrieval used the
+        standalone question; a follow-up names what it is about now), or the reason none
+        does: then every backend refuses, and no model is asked."""
         t = time.perf_counter()
-        reason = self._quote(run, run.asked)
+        run.chosen = select_sentences(
+            run.asked, run.answer.passages, self.service.retriever.embedder,
+            idf=self.service.store.idf,
+        )  # fmt: skip
+        run.timings["choose"] = time.perf_counter() - t
+        texts = [c.span.text for c in run.chosen]
+        if reason := _unanswered(run.asked, [AnswerSentence(text=t) for t in texts]):
+            return reason
+        return self._attachment_gap(run, texts)
+
+    def _attachment_gap(self, run: AnswerRun, texts: list[str]) -> RefusalReason | None:
+        """UNSUPPORTED when no passage holds a value of the asked kind about the asked
+        subject (below settings.min_attachment); ``run.gap`` then says what the chosen
+        sentences hold instead, where that helps."""
+        question, floor = run.asked, self.settings.min_attachment
+        passages = run.answer.passages
+        if floor <= 0 or best_attachment(question, passages, self.service.store.idf) >= floor:
+            return None
+        found = kind_gap(question, texts)
+        language = run.notice_language or question.language
+        run.gap = prompts.kind_gap_text(language, *found) if found else ""
+        return RefusalReason.UNSUPPORTED
+
+    def _extract(self, run: AnswerRun) -> None:
+        """The extractive backend: quote the chosen sentences."""
+        t = time.perf_counter()
+        self._quote(run.answer, run.chosen)
         run.timings["generate"] = time.perf_counter() - t
-        return reason
 
     def _generate(self, run: AnswerRun) -> Iterator[str]:
-        """The LLM stage: stream the model's answer to the focused passages, piece by
+        """The LLM stage: stream the model's phrasing of the chosen sentences, piece by
         piece; its whole text is kept in ``run.generated`` for the citation check."""
         t = time.perf_counter()
-        messages = prompts.answer_messages(
-            run.standalone, run.answer.passages, run.answer.audience, run.asked.language,
-            self.settings.llm_passage_chars, self.service.store.idf,
+        passages = run.answer.passages
+        messages = prompts.phrase_messages(
+            run.standalone.text,
+            [(c.span.text, passages[c.passage].chunk.page_label) for c in run.chosen],
+            run.answer.audience, run.asked.language,
         )  # fmt: skip
         pieces: list[str] = []
         first_token = None
         try:
-            for chunk in self.chat_model(run.backend).stream(messages):
+            # A phrasing is about as long as what it phrases: a cap on its tokens keeps a
+            # model that runs on from holding the one model line (≈3.5 characters a token).
+            chars = sum(len(c.span.text) for c in run.chosen)
+            cap = min(self.settings.llm_max_tokens, chars // 3 + PHRASE_TOKENS_SPARE)
+            stream = self.chat_model(run.backend).stream(messages, extra_body={"max_tokens": cap})
+            for chunk in stream:
                 piece = getattr(chunk, "content", chunk)
                 if not isinstance(piece, str) or not piece:
                     continue
@@ -289,13 +327,14 @@ class AnswerPipeline:
         run.generated = "".join(pieces).strip()
 
     def _check_citations(self, run: AnswerRun) -> FallbackReason | None:
-        """Keep the model's sentences that the passages support, with checked citations;
-        or say why the code must quote instead.
+        """Keep the model's sentences that the chosen sentences support, with checked
+        citations of those sentences' pages; or say why the code must quote instead.
 
-        Retrieval has already decided that the documents speak to the question. When the
-        model gives nothing usable (a bare "[1]"), declines anyway (the 1.5B model
-        declined 15 of 52 answerable gold questions), or writes sentences the citation
-        check cannot support, the code quotes the supporting sentences itself.
+        Code has already decided that the chosen sentences answer. So when the model gives
+        nothing usable (a bare "[1]"), declines anyway, writes a Dutch sentence in words
+        its sources do not use, or leaves out a number, date or name the chosen sentences
+        hold, the code quotes the chosen sentences: the answer is then exactly the
+        extractive backend's, never worse.
         """
         if run.failure:
             run.answer.notice = prompts.model_notice(
@@ -314,20 +353,41 @@ class AnswerPipeline:
             self.settings.support_threshold,
             self.settings.unsupported_sentences,
         )
-        text, sentences, citations = checker.check(raw, run.answer.passages, run.asked.language)
+        sources = _sentence_passages(run.answer.passages, run.chosen)
+        language = run.asked.language
+        text, sentences, citations = checker.check(raw, sources, language)
+        if language == "nl":
+            # The model rewords, it does not add: a Dutch sentence keeps its sources' words.
+            # (one citation per chunk: its source is every chosen sentence of that chunk)
+            chosen_in: dict[str, list[str]] = {}
+            for src in sources:
+                chosen_in.setdefault(src.chunk.id, []).append(src.chunk.text)
+            quoted = {c.n: " ".join(chosen_in.get(c.chunk_id, [c.quote])) for c in citations}
+            chunks = {p.chunk.id: p.chunk.text for p in run.answer.passages}
+            around = {c.n: chunks.get(c.chunk_id, "") for c in citations}
+            for s in sentences:
+                source = " ".join(quoted[n] for n in s.citations)
+                context = " ".join(around[n] for n in s.citations)
+                if s.supported and not literal_support(s.text, source, context):
+                    s.supported, s.citations = False, []
+            text = checker.render(sentences)
+            used = {n for s in sentences for n in s.citations}
+            citations = [c for c in citations if c.n in used]
         run.timings["cite"] = time.perf_counter() - t
-        if _unanswered(run.standalone, sentences, self.settings.min_attachment):
+        if _unanswered(run.asked, sentences, self.settings.min_attachment):
             return FallbackReason.UNSUPPORTED
+        kept = " ".join(s.text for s in sentences if s.supported)
+        if dropped := dropped_tokens(kept, [c.span.text for c in run.chosen], language):
+            log.info("phrasing dropped %s: quoting instead", sorted(dropped))
+            return FallbackReason.KEY_FACT_DROPPED
         run.answer.text, run.answer.sentences, run.answer.citations = text, sentences, citations
         return None
 
-    def _fall_back(self, run: AnswerRun, fallback: FallbackReason) -> RefusalReason | None:
-        """Quote the supporting sentences instead of the model's text (which may still
-        refuse, for the same reasons as the extractive backend)."""
-        reason = self._quote(run, run.asked)
+    def _fall_back(self, run: AnswerRun, fallback: FallbackReason) -> None:
+        """Quote the chosen sentences instead of the model's text."""
+        self._quote(run.answer, run.chosen)
         run.answer.backend = f"{run.backend}+extractive"
         run.answer.fallback = fallback
-        return reason
 
     def _finish(self, run: AnswerRun) -> Answer:
         """The answer with its total time, counted in the metrics and traced (when
@@ -374,27 +434,9 @@ class AnswerPipeline:
             return f"{question} ({last_question})"
         return question
 
-    def _quote(self, run: AnswerRun, question: Question) -> RefusalReason | None:
-        """Fill the answer with the passages' best sentences for the question, each cited;
-        or the reason none answers it (the answer is then left as it was, and ``run.gap``
-        says what the documents hold instead where that helps)."""
-        answer = run.answer
+    def _quote(self, answer: Answer, chosen: Sequence[Candidate]) -> None:
+        """Fill the answer with the chosen sentences, quoted verbatim, each cited."""
         passages = answer.passages
-        chosen = select_sentences(
-            question, passages, self.service.retriever.embedder, idf=self.service.store.idf
-        )
-        texts = [c.span.text for c in chosen]
-        if reason := _unanswered(question, [AnswerSentence(text=t) for t in texts]):
-            return reason
-        floor = self.settings.min_attachment
-        if floor > 0 and best_attachment(question, passages, self.service.store.idf) < floor:
-            found = kind_gap(question, texts)
-            run.gap = (
-                prompts.kind_gap_text(run.notice_language or question.language, *found)
-                if found
-                else ""
-            )
-            return RefusalReason.UNSUPPORTED
         citations: dict[str, Citation] = {}
         sentences = []
         for c in chosen:
@@ -411,7 +453,18 @@ class AnswerPipeline:
         answer.text = render_extractive(
             [(s.text, s.citations[0]) for s in sentences], answer.language
         )
-        return None
+
+
+def _sentence_passages(passages: Sequence[Passage], chosen: Sequence[Candidate]) -> list[Passage]:
+    """Each chosen sentence as a passage of its own (numbered as in the prompt): its
+    chunk's id, document and page, with only the sentence as text. The citation check
+    then supports an answer sentence only by a chosen sentence, and cites its page."""
+    out = []
+    for c in chosen:
+        p = passages[c.passage]
+        chunk = p.chunk.model_copy(update={"text": c.span.text})
+        out.append(p.model_copy(update={"chunk": chunk, "context_before": "", "context_after": ""}))
+    return out
 
 
 def _unanswered(

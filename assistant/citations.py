@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 from assistant.analysis import analyse, words
 from assistant.sentences import Span, sentence_units, split_spans, strip_markers
@@ -182,6 +183,117 @@ class CitationChecker:
             else:
                 parts.append(f"{text} {marks}")
         return " ".join(parts).strip()
+
+
+# -- The literal rule for phrased answers -------------------------------------------------
+# A model that phrases chosen sentences may reorder and shorten them, not bring in words
+# of its own: in a Dutch answer every content word of a sentence stands in the sentences
+# it cites (or the same word with an inflection of at most two letters: thema/thema's,
+# geprioriteerd/geprioriteerde), and most of its words do. Written here rather than
+# taken from the evaluation, whose strict check must stay independent of the pipeline.
+_STOP_WORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
+LITERAL_CONTAINMENT = 0.8
+_ITEM_START = re.compile(r"(?:^|\n|:|\d[.)]|[-•*▪·–])\s*$")
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+")
+_DATE_WORDS = frozenset(
+    [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+        "voorjaar",
+        "zomer",
+        "najaar",
+        "winter",
+    ]
+)
+
+
+def _inflected_in(word: str, vocabulary: set[str]) -> bool:
+    if word in vocabulary:
+        return True
+    if len(word) < 5:
+        return False
+    return any(
+        abs(len(v) - len(word)) <= 2 and (v.startswith(word) or word.startswith(v))
+        for v in vocabulary
+        if len(v) >= 5
+    )
+
+
+def literal_support(sentence: str, source: str, context: str = "") -> bool:
+    """Whether a sentence says only what its source says, in the source's own words.
+
+    Args:
+        sentence: one answer sentence without markers.
+        source: the text of the sentences it cites.
+        context: the chunks those sentences stand in; their small words ("de", "is",
+            "om") may join the source's words.
+
+    Returns:
+        True when every number and every content word (no stop word, 3+ letters) of the
+        sentence is in the source (a content word allowing a 2-letter inflection), and at
+        least 80% of all its words are in the source or its context.
+    """
+    tokens = words(sentence)
+    if not tokens or not numbers(sentence) <= numbers(source):
+        return False
+    vocabulary = set(words(source))
+    content = [t for t in tokens if t not in _STOP_WORDS and len(t) >= 3 and not t.isdigit()]
+    if not all(_inflected_in(t, vocabulary) for t in content):
+        return False
+    vocabulary |= set(words(context))
+    return sum(_inflected_in(t, vocabulary) for t in tokens) / len(tokens) >= LITERAL_CONTAINMENT
+
+
+def key_tokens(sentence: str, language: str = "nl") -> set[str]:
+    """What a phrasing of a sentence must keep: its numbers, its capitalised words after
+    the first (names, places, and in Dutch also capitalised list items) and, in Dutch,
+    its months and seasons. Folded, as `words` gives them.
+
+    Args:
+        sentence: a chosen source sentence.
+        language: the answer's language (months and seasons are only kept in Dutch).
+    """
+    keep = set(numbers(sentence))
+    tokens = words(sentence)
+    # The first word (after a leading time or number: "19:40 uur Toelichting …") is
+    # capitalised because it comes first.
+    first = next((t for t in tokens if not t.isdigit() and t != "uur"), "")
+    for match in _CAPITALISED.finditer(sentence):
+        # In a translation, a list item ("2. Ondermijning") is translated; a name is not.
+        if language != "nl" and _ITEM_START.search(sentence[: match.start()]):
+            continue
+        for word in words(match.group()):
+            if word != first and word not in _STOP_WORDS and len(word) >= 2:
+                keep.add(word)
+    if language == "nl":
+        keep |= {t for t in tokens if t in _DATE_WORDS}
+    return keep
+
+
+def dropped_tokens(answer: str, sentences: Sequence[str], language: str = "nl") -> set[str]:
+    """The key tokens of the source sentences that a phrased answer leaves out.
+
+    Args:
+        answer: the answer text (markers may stay in).
+        sentences: the chosen sentences it was phrased from.
+        language: the answer's language.
+    """
+    needed: set[str] = set()
+    for sentence in sentences:
+        needed |= key_tokens(sentence, language)
+    answer = re.sub(r"\[\d+\]", " ", answer)
+    present, stated = set(words(answer)), numbers(answer)
+    return {t for t in needed if t not in stated and not _inflected_in(t, present)}
 
 
 def citation_for(n: int, passage: Passage, quote: str) -> Citation:
