@@ -41,8 +41,12 @@ def test_section_article_is_the_last_article_of_the_heading_path():
         ("Wat zegt art. 11 Politiewet?", "Politiewet 2012", 2),
         ("Wat regelt artikel 5 van de Wet veiligheidsregio's?", "Wet veiligheidsregio’s", 2),
         ("Wat zegt art. 3 Wom?", "Wet openbare manifestaties", 2),
-        ("Wat regelt art. 13b Opiumwet?", "Wet van 12 mei 1928, tot vaststelling van "
-         "bepalingen betreffende het opium en andere verdoovende middelen", 1),  # fmt: skip
+        (
+            "Wat regelt art. 13b Opiumwet?",
+            "Wet van 12 mei 1928, tot vaststelling van "
+            "bepalingen betreffende het opium en andere verdoovende middelen",
+            1,
+        ),
         ("Wat regelt artikel 5 van de Gemeentewet?", "Wet openbare manifestaties", 0),
         ("Wat zegt art. 3 Wom?", "Gemeentewet", 0),
         ("Wat regelt artikel 5?", "Gemeentewet", 0),
