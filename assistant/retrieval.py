@@ -20,7 +20,6 @@ from pydantic import ConfigDict
 
 from assistant.article_refs import analysed_reference, law_match, named_articles, section_article
 from assistant.question import Question
-from assistant.sentences import split_spans
 from assistant.settings import Settings
 from assistant.store import Filters, Store
 from assistant.types import Chunk, Passage
@@ -44,16 +43,11 @@ class Fusion:
         keyword: the BM25 list's weight (the dense list's is 1).
         keyword_reference: the BM25 list's weight when the question names an article.
         reference: the weight of the list of the named article's chunks.
-        sentence_top: how many of the best passages are rescored by their best sentence
-            (0: none).
-        sentence_weight: the weight of the best-sentence order in that rescoring.
     """
 
     keyword: float
     keyword_reference: float
     reference: float
-    sentence_top: int = 0
-    sentence_weight: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Fusion:
@@ -62,8 +56,6 @@ class Fusion:
             keyword=settings.keyword_weight,
             keyword_reference=settings.keyword_weight_reference,
             reference=settings.reference_weight,
-            sentence_top=settings.sentence_rerank_top,
-            sentence_weight=settings.sentence_rerank_weight,
         )
 
 
@@ -224,7 +216,7 @@ class Retriever:
         """All candidate passages, best first: the lists fused by reciprocal rank (dense
         weight 1; BM25 ``fusion.keyword``, or ``fusion.keyword_reference`` when the
         question names an article; the named article's chunks ``fusion.reference``),
-        superseded documents ranked down, then the optional rerankers; a text that
+        superseded documents ranked down, then the optional cross-encoder; a text that
         stands twice is kept once.
 
         Args:
@@ -251,30 +243,7 @@ class Retriever:
                 p.superseded = True
                 p.score *= SUPERSEDED_PENALTY
         passages = sorted(by_id.values(), key=lambda p: p.score, reverse=True)
-        if fusion.sentence_top > 0 and fusion.sentence_weight > 0:
-            passages = self._rerank_sentences(found, passages, fusion)
         return distinct_passages(self._rerank(found.query, passages))
-
-    def _rerank_sentences(
-        self, found: Candidates, passages: list[Passage], fusion: Fusion
-    ) -> list[Passage]:
-        """Rescore the top passages by their best sentence: a passage's place in the
-        fused list and its place by its best sentence's similarity to the question,
-        fused by reciprocal rank (the sentence order weighs ``fusion.sentence_weight``)."""
-        top = passages[: fusion.sentence_top]
-        best = []
-        for p in top:
-            units = [s.text for s in split_spans(p.chunk.text)] or [p.chunk.text]
-            vectors = self.embedder.encode_documents(units)
-            best.append(float(np.max(vectors @ found.qvec)))
-        order = sorted(range(len(top)), key=lambda i: best[i], reverse=True)
-        place = {i: r for r, i in enumerate(order, start=1)}
-        scored = [
-            (1.0 / (RRF_K + i + 1) + fusion.sentence_weight / (RRF_K + place[i]), p)
-            for i, p in enumerate(top)
-        ]
-        scored.sort(key=lambda pair: pair[0], reverse=True)
-        return [p for _, p in scored] + passages[fusion.sentence_top :]
 
     def _add_context(self, passage: Passage) -> None:
         """Where a chunk starts or ends mid-sentence (a page break, a size split), add

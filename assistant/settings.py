@@ -112,9 +112,6 @@ class Settings(BaseSettings):
     # The list of the chunks of the article a question names ("artikel 13b van de
     # Opiumwet": that article of the law named, or of every law when none is named).
     reference_weight: float = 1.0
-    # Rescore the best passages by their best sentence (embedding similarity); 0 = off.
-    sentence_rerank_top: int = 0
-    sentence_rerank_weight: float = 1.0
     candidates: int = 30
     # Calibrated with benchmarks/calibrate_refusal.py (README "Refusal").
     refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage

@@ -105,6 +105,7 @@ def store_settings(work: Path, corpus: str, size: int, precision: str) -> Settin
         store_dir=work / "stores" / f"{corpus}-{size}-{precision}",
         chunk_size=size,
         embedding_precision=precision,
+        ingest_batch_chunks=32,  # the cache fills as it goes: an interrupted build loses little
     )
 
 
@@ -150,28 +151,20 @@ def first_hit(passages: list[Passage], item: EvalItem, level: str, depth: int = 
     return 0
 
 
-def fusion_grid(sentences: bool) -> list[Fusion]:
-    """The fusion settings tried: BM25 weight, BM25 weight when an article is named, the
-    named article's list weight, and (optionally) best-sentence rescoring of the top 5."""
-    grid = [
+def fusion_grid() -> list[Fusion]:
+    """The fusion settings tried: the BM25 list's weight, its weight when the question
+    names an article, and the weight of the named article's list."""
+    return [
         Fusion(keyword=kw, keyword_reference=kr, reference=ref)
         for kw in (0.0, 0.25, 0.5, 1.0)
         for kr in (0.25, 1.0, 2.0, 4.0)
         for ref in (0.0, 1.0, 2.0, 4.0)
     ]
-    if sentences:
-        grid += [
-            Fusion(f.keyword, f.keyword_reference, f.reference, 5, w)
-            for f in grid
-            for w in (0.5, 1.0)
-        ]
-    return grid
 
 
 def label(size: int, precision: str, f: Fusion) -> str:
-    rerank = f"+sent{f.sentence_top}x{f.sentence_weight:g}" if f.sentence_top else ""
     return (f"chunk={size} {precision} bm25={f.keyword:g} bm25_ref={f.keyword_reference:g} "
-            f"ref={f.reference:g}{rerank}")  # fmt: skip
+            f"ref={f.reference:g}")  # fmt: skip
 
 
 def rank_table(
@@ -179,13 +172,12 @@ def rank_table(
     sets: list[EvalSet],
     items: dict[str, list[EvalItem]],
     configs: list[tuple[int, str]],
-    sentences: bool,
 ) -> tuple[dict[str, dict[str, list[int]]], dict[str, list[int]]]:
     """First-hit ranks per configuration label and set (one per question), and those of
     the dense fp32 baseline."""
     table: dict[str, dict[str, list[int]]] = {}
     baseline: dict[str, list[int]] = {}
-    grid = fusion_grid(sentences)
+    grid = fusion_grid()
     for size, precision in configs:
         embedder = CachedEmbedder(
             Settings(embedding_precision=precision), work / "embeddings.sqlite"
@@ -286,7 +278,7 @@ def cross_validate(
 
 def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[int, str]]) -> dict:
     items = {s.name: load_items(s) for s in sets}
-    table, baseline = rank_table(args.work, sets, items, configs, args.sentences)
+    table, baseline = rank_table(args.work, sets, items, configs)
     folds = folds_of(items)
     result = cross_validate(table, baseline, folds)
     everything = {n: [True] * len(v) for n, v in items.items()}
@@ -315,7 +307,6 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,int8")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-build", action="store_true", help="rank the stores already built")
-    parser.add_argument("--sentences", action="store_true", help="also try sentence rescoring")
     parser.add_argument("--order", default="", help="build order of size:precision pairs")
     args = parser.parse_args()
     sets = [s for s in SETS if s.name in args.sets.split(",")]
