@@ -2,6 +2,7 @@
 several processes can fill it side by side before `retrieval_cv.py` builds its stores.
 
     python benchmarks/warm_embeddings.py CORPUS SIZE PRECISION PART PARTS
+    python benchmarks/warm_embeddings.py queries PRECISION SET[,SET...]
 """
 
 from __future__ import annotations
@@ -21,7 +22,24 @@ from ingest.pipeline import _embedded, version_hash, versioned_chunks
 from ingest.sandbox import ParserPool
 
 
+def warm_queries(precision: str, names: list[str]) -> None:
+    """Embed every benchmark question of these sets (query prompt) into the cache."""
+    from assistant.settings import Settings
+    from benchmarks.retrieval_cv import SETS, load_items
+
+    questions = [i.question for s in SETS if s.name in names for i in load_items(s)]
+    embedder = CachedEmbedder(
+        Settings(embedding_precision=precision), Path("/tmp/ivb-retrieval-cv/embeddings.sqlite")
+    )
+    for start in range(0, len(questions), 16):
+        embedder.encode_queries(questions[start : start + 16])
+    print(f"queries {precision}: {len(questions)}, {embedder.computed} embedded", flush=True)
+
+
 def main() -> None:
+    if sys.argv[1] == "queries":
+        warm_queries(sys.argv[2], sys.argv[3].split(","))
+        return
     corpus, size, precision, part, parts = sys.argv[1:6]
     work = Path("/tmp/ivb-retrieval-cv")
     settings = store_settings(work, corpus, int(size), precision)
