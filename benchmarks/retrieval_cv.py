@@ -56,11 +56,13 @@ SEED = 14
 FOLDS = 5
 BASELINE = (1000, "fp32")
 DISTRACTORS = 0
-# Laws above this size are left out of the statute corpus (and their questions with
-# them): on the shared 2-core machine an int8 vector took ~8 s of wall time, so the
-# Gemeentewet (236 kB), Wet veiligheidsregio's (74 kB) and Politiewet 2012 (59 kB) could not
-# be embedded in the time there was. Raise it to run the full set.
-MAX_LAW_BYTES = 52_000
+# On the shared 2-core machine (load average 20-25) an int8 vector took ~8 s of wall
+# time, so the statute corpus of this run holds only the small laws (up to 12.5 kB) the
+# questions are about, plus the Opiumwet, whose vectors the test suite had already made.
+# The Gemeentewet (236 kB) and the other larger laws, and their questions, are left out.
+# Raise MAX_LAW_BYTES (and empty ALWAYS) to run the full set on a machine with time.
+MAX_LAW_BYTES = 12_500
+ALWAYS = ("BWBR0001941",)
 
 
 def distractor_laws(count: int = DISTRACTORS) -> list[str]:
@@ -76,9 +78,11 @@ def distractor_laws(count: int = DISTRACTORS) -> list[str]:
 
 def statute_laws() -> list[str]:
     """The statutes of the statute corpus: the laws the questions are about, without the
-    ones over MAX_LAW_BYTES, plus the distractors."""
+    ones over MAX_LAW_BYTES (except ALWAYS), plus the distractors."""
     laws = [
-        law for law in chosen_laws() if (STATUTES / f"{law}.md").stat().st_size <= MAX_LAW_BYTES
+        law
+        for law in chosen_laws()
+        if law in ALWAYS or (STATUTES / f"{law}.md").stat().st_size <= MAX_LAW_BYTES
     ]
     return laws + distractor_laws()
 
@@ -400,3 +404,7 @@ def print_summary(result: dict) -> None:
                 print(f"{name:18} {who:15} {m['mrr']:6.3f} {m['recall@1']:6.3f} "
                       f"{m['recall@5']:6.3f}")  # fmt: skip
     print("\ndense baselines:", result["dense_baseline"])
+
+
+if __name__ == "__main__":
+    main()
