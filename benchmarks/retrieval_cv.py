@@ -310,6 +310,9 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
     """
     items = {s.name: load_items(s) for s in sets}
     table, dense = rank_table(args.work, sets, items, configs)
+    missing = [s.name for s in sets if not any(s.name in d for d in dense.values())]
+    sets = [s for s in sets if s.name not in missing]  # no finished store: not measured
+    items = {s.name: items[s.name] for s in sets}
     folds = folds_of(items)
     baseline: dict[str, list[int]] = {}
     baseline_kind: dict[str, str] = {}
@@ -320,7 +323,7 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
                 baseline_kind[s.name] = f"dense {config[1]}, {config[0]}-character chunks"
                 break
     result: dict = {"questions": {n: len(v) for n, v in items.items()},
-                    "dense_baseline": baseline_kind}  # fmt: skip
+                    "dense_baseline": baseline_kind, "not_measured": missing}  # fmt: skip
     full = {k: v for k, v in table.items() if all(s.name in v for s in sets)}
     stage = cross_validate(full, baseline, folds)
     everything = {n: [True] * len(v) for n, v in items.items()}
