@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     keyword_weight_reference: float = 4.0
     # The list of the chunks of the article a question names ("artikel 13b van de
     # Opiumwet": that article of the law named, or of every law when none is named).
-    reference_weight: float = 1.0
+    # 0 (off) until benchmarks/retrieval_cv.py has chosen a weight on held-out folds.
+    reference_weight: float = 0.0
     candidates: int = 30
     # Calibrated with benchmarks/calibrate_refusal.py (README "Refusal").
     refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage
