@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # ... for a question that names an article ("artikel 13b"): an exact reference is a
     # lexical signal the embedding hardly carries.
     keyword_weight_reference: float = 4.0
+    # The list of the chunks of the article a question names ("artikel 13b van de
+    # Opiumwet": that article of the law named, or of every law when none is named).
+    # 0 (off) until benchmarks/retrieval_cv.py has chosen a weight on held-out folds.
+    reference_weight: float = 0.0
     candidates: int = 30
     # Calibrated with benchmarks/calibrate_refusal.py (README "Refusal").
     refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage

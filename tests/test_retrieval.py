@@ -159,6 +159,19 @@ def test_a_question_naming_an_article_finds_it(settings, embedder):
         top = service.retriever.search(question, k=3)[0]
         assert top.chunk.doc_id == doc_id, (question, top.chunk.section)
         assert top.chunk.section.endswith(f"Artikel {article}"), (question, top.chunk.section)
+    # With the named article's list on (IVB_REFERENCE_WEIGHT), other ways to write the
+    # reference find it too: the law's initials, a member, a spaced letter, an article
+    # number both laws have.
+    named = Service(settings.model_copy(update={"reference_weight": 1.0}), embedder)
+    for question, doc_id, article in [
+        ("Wat staat er in artikel 5 van de Wet openbare manifestaties?", "BWBR0004318", "5"),
+        ("Wat zegt art 7, tweede lid, Wom?", "BWBR0004318", "7"),
+        ("Wat regelt artikel 13 b van de Opiumwet?", "BWBR0001941", "13b"),
+        ("Wat staat er in artikel 5 van de Opiumwet?", "BWBR0001941", "5"),
+    ]:
+        top = named.retriever.search(question, k=3)[0]
+        assert top.chunk.doc_id == doc_id, (question, top.chunk.section)
+        assert top.chunk.section.endswith(f"Artikel {article}"), (question, top.chunk.section)
 
 
 @pytest.mark.both_stores

@@ -205,6 +205,12 @@ class Store:
         """BM25 over Dutch-stemmed terms of current chunks; higher score is better."""
         return self.keywords.search(query, k, filters)
 
+    def chunks_with_term(
+        self, term: str, limit: int = 2000, filters: Filters | None = None
+    ) -> list[Chunk]:
+        """Current chunks whose keyword terms hold this exact term ("artikel13b"), unranked."""
+        return self.keywords.with_term(term, limit, filters)
+
     def reindex_keywords(self) -> int:
         """Rebuild the keyword index from the stored chunk texts; returns the chunk count."""
         return self.keywords.reindex()
