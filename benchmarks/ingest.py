@@ -8,6 +8,7 @@ size). Then, on the store of `--reingest-size` documents, an unchanged re-ingest
 the store of `--change-size` documents, a re-ingest after one document changed.
 
     python benchmarks/ingest.py [--sizes 10,100[,1000]] [--change-size 100] [--quick]
+        [--pdfs DIR]   # also the text PDFs in DIR (e.g. ../shared/corpora/real-pdfs)
 
 Goals: ingest time ≤ 1.15 × embedding time; unchanged re-ingest of 100 documents embeds
 nothing and takes ≤ 2 s.
@@ -156,6 +157,7 @@ def run(
     seed: int,
     repeat: int = 1,
     store_max_doc_kb: float = 5.0,
+    pdfs: Path | None = None,
 ) -> dict[str, Any]:
     sizes = sorted(set(sizes))
     store_only = sorted({reingest_size, change_size} - set(sizes))
@@ -203,18 +205,7 @@ def run(
                 f"  ingest {row['ingest_s']:.1f} s, embedding alone {row['embed_only_s']:.1f} s, "
                 f"ratio {row['ratio']}; {row['chunks_written']} chunks, stages {row['stage_s']}"
             )
-            figures.append(
-                figure(
-                    f"ingest time / embedding-only time, {n} statutes "
-                    f"({row['chunks_embedded']} chunks)",
-                    row["ingest_s"],
-                    row["embed_only_s"],
-                    unit="s",
-                    goal=f"ratio ≤ {RATIO_GOAL}",
-                    met=row["ratio"] is not None and row["ratio"] <= RATIO_GOAL,
-                    baseline_name="embedding alone",
-                )
-            )
+            figures.append(ratio_figure(f"{n} statutes ({row['chunks_embedded']} chunks)", row))
             figures.append(
                 figure(
                     f"ingest throughput, {n} statutes",
@@ -234,6 +225,9 @@ def run(
                     baseline_name="embedding alone",
                 )
             )
+
+        if pdfs is not None:
+            figures += measure_pdfs(pdfs, root / "pdfs", embedder, repeat, result)
 
         for n in store_only:
             print(f"\n[{n} documents ≤ {store_max_doc_kb:g} KB] building a store ...", flush=True)
@@ -300,6 +294,39 @@ def run(
         )
     result["figures"] = figures
     return result
+
+
+def measure_pdfs(
+    folder: Path, root: Path, embedder: Any, repeat: int, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The ingest/embedding ratio on the PDFs in `folder` (the reader's layout work, OCR
+    of pages without text included), added to result["pdfs"]; returns its figures."""
+    files = sorted(folder.glob("*.pdf"))
+    print(f"\n[{len(files)} PDFs from {folder}] embedding alone, then ingest_paths ...", flush=True)
+    root.mkdir(parents=True, exist_ok=True)
+    row, _corpus, _settings = measure_size(len(files), files, root, embedder, repeat)
+    row["folder"] = str(folder)
+    result["pdfs"] = row
+    print(
+        f"  ingest {row['ingest_s']:.1f} s, embedding alone {row['embed_only_s']:.1f} s, "
+        f"ratio {row['ratio']}; {row['pages']} pages, stages {row['stage_s']}"
+    )
+    what = f"{len(files)} PDFs ({row['pages']} pages, {row['chunks_embedded']} chunks)"
+    return [ratio_figure(what, row, note=f"{row['pages_per_s']} pages/s")]
+
+
+def ratio_figure(what: str, row: dict[str, Any], note: str = "") -> dict[str, Any]:
+    """The goal figure of one measured corpus: ingest time against embedding alone."""
+    return figure(
+        f"ingest time / embedding-only time, {what}",
+        row["ingest_s"],
+        row["embed_only_s"],
+        unit="s",
+        goal=f"ratio ≤ {RATIO_GOAL}",
+        met=row["ratio"] is not None and row["ratio"] <= RATIO_GOAL,
+        baseline_name="embedding alone",
+        note=note,
+    )
 
 
 def details(result: dict[str, Any]) -> dict[str, Any]:
@@ -381,6 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         default=5.0,
         help="statute size limit for a re-ingest/change store not in --sizes (default 5)",
     )
+    parser.add_argument(
+        "--pdfs",
+        type=Path,
+        default=None,
+        help="also measure the PDFs in this folder (e.g. ../shared/corpora/real-pdfs)",
+    )
     args = parser.parse_args(argv)
     default_sizes, default_small = ([2, 5], 5) if args.quick else ([10, 100], 100)
     result = run(
@@ -391,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         repeat=args.repeat,
         store_max_doc_kb=args.store_max_doc_kb,
+        pdfs=args.pdfs,
     )
     result["quick"] = args.quick
     table = details(result)
