@@ -80,11 +80,7 @@ class LocalProcessChat(BaseChatModel):
             LocalModelStartError: The process did not pass its self-test in time.
         """
         self.process.start()
-        if not self.process.wait(self.start_wait_s or self.process.startup_timeout_s):
-            raise LocalModelStartError(
-                f"het lokale taalmodel start niet: {self.process.reason or 'geen antwoord'}"
-            )
-        return self.process
+        return _wait_ready(self.process, self.start_wait_s or self.process.startup_timeout_s)
 
     def _ready_client(self) -> BaseChatModel:
         if not self.process.ready and self.start_wait_s > 0:
@@ -152,11 +148,19 @@ def start_local_model(settings: Settings, wait_s: float | None = None) -> Any:
     if missing:
         raise LLMConfigError(missing)
     process = local_model_process(settings)
-    if not process.wait(settings.llm_startup_timeout_s + 15 if wait_s is None else wait_s):
-        raise LocalModelStartError(
-            f"het lokale taalmodel start niet: {process.reason or 'geen antwoord'}. "
-            "Kies --llm extractive, of zie `ivb models --verify`."
-        )
+    wait_s = settings.llm_startup_timeout_s + 15 if wait_s is None else wait_s
+    return _wait_ready(process, wait_s, ". Kies --llm extractive, of zie `ivb models --verify`.")
+
+
+def _wait_ready(process: Any, wait_s: float, hint: str = "") -> Any:
+    """Wait up to ``wait_s`` seconds for the process's self-test; return the process.
+
+    Raises:
+        LocalModelStartError: not ready in time (its reason, then ``hint``).
+    """
+    if not process.wait(wait_s):
+        reason = process.reason or "geen antwoord"
+        raise LocalModelStartError(f"het lokale taalmodel start niet: {reason}{hint}")
     return process
 
 
