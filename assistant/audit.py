@@ -164,6 +164,7 @@ def audit_record(
         "refused": answer.refused,
         "refusal_reason": answer.refusal_reason,
         "backend": answer.backend,
+        "fallback": str(answer.fallback),
         "model": answer.model,
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
     }

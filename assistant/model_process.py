@@ -146,7 +146,9 @@ class LocalModelProcess:
 
     @property
     def ready(self) -> bool:
-        return self.state is ModelState.READY
+        """True while the child answers: READY and still running (a child that just died is
+        not ready, even before the supervisor has noticed and moved the state on)."""
+        return self.state is ModelState.READY and self.pid is not None
 
     @property
     def pid(self) -> int | None:
