@@ -1,33 +1,32 @@
 """Staff uploads: a file is checked, stored under ``<store>/uploads/`` with a metadata
 sidecar, and ingested; when anything fails, the folder and the index stay as they were.
 
-`ingest_upload` does all of that in one call and says what happened in an `UploadResult`;
-`remove_document` takes a document out of the index together with its upload file. The
-messages are plain Dutch text that names the file or field and what to do; escaping
-them for a page is the caller's job.
+`ingest_upload` does all of that in one call, for a file and its `UploadMeta`
+(`ingest.upload_meta`), and says what happened in an `UploadResult`; `remove_document`
+takes a document out of the index together with its upload file. The messages are plain
+Dutch text that names the file or field and what to do; escaping them for a page is the
+caller's job.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from assistant.domain import check_document_id, document_id, is_document_id, parse_date
 from assistant.settings import Settings
 from assistant.store import StoreLockedError
 from assistant.types import DocumentRecord
 from ingest.pipeline import IngestReport, ingest_paths, remove_documents, uploads_folder
 from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
+from ingest.upload_meta import UploadMeta, sidecar_text
 
 if TYPE_CHECKING:
     from assistant.service import Service
@@ -128,30 +127,8 @@ def sanitise_filename(name: str, max_bytes: int = 120) -> str:
     return stem.rstrip(" .-") + ext or "upload"
 
 
-def _toml_value(value: str | list[str]) -> str:
-    # A JSON string is a valid TOML basic string once DEL and other controls are gone.
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    clean = "".join(ch for ch in value if ch.isprintable())
-    return json.dumps(clean, ensure_ascii=False)
-
-
-def sidecar_text(meta: dict[str, Any]) -> str:
-    """The ``<file>.meta.toml`` for an upload's metadata (empty values left out).
-
-    Args:
-        meta: id, title, municipality, doc_type, date (strings) and supersedes (a list).
-    """
-    lines = ["# Metadata of an upload through the staff page."]
-    for key in ("id", "title", "municipality", "doc_type", "date", "supersedes"):
-        value = meta.get(key)
-        if value:
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
 def stage_upload(
-    source: Path, uploads: Path, filename: str, meta: dict[str, Any], owner_of: dict[str, str]
+    source: Path, uploads: Path, filename: str, meta: UploadMeta, owner_of: dict[str, str]
 ) -> StagedUpload:
     """Copy an upload into the uploads folder under a safe name, with its sidecar.
 
@@ -162,7 +139,7 @@ def stage_upload(
         source: the uploaded temporary file.
         uploads: the uploads folder (created when missing).
         filename: the file name the browser sent.
-        meta: id, title, municipality, doc_type, date, supersedes.
+        meta: the checked metadata (`UploadMeta.checked`), written to the sidecar.
         owner_of: resolved source path -> doc_id of the documents in the index.
     """
     uploads.mkdir(parents=True, exist_ok=True)
@@ -171,7 +148,7 @@ def stage_upload(
     stem, ext = os.path.splitext(name)
     target = root / name
     counter = 2
-    while target.exists() and owner_of.get(str(target), meta["id"]) != meta["id"]:
+    while target.exists() and owner_of.get(str(target), meta.doc_id) != meta.doc_id:
         target = root / f"{stem}-{counter}{ext}"
         counter += 1
     if target.parent != root:  # sanitise_filename makes this impossible; belt and braces
@@ -194,30 +171,18 @@ def stage_upload(
 
 
 def check_upload(
-    file: str | Path | None,
-    settings: Settings,
-    *,
-    doc_id: str = "",
-    title: str = "",
-    municipality: str = "",
-    doc_type: str = "",
-    date: str = "",
-    supersedes: str | Sequence[str] = "",
-) -> dict[str, Any]:
+    file: str | Path | None, settings: Settings, meta: UploadMeta | None = None
+) -> UploadMeta:
     """The metadata of an upload, checked before anything is written.
 
     Args:
         file: the uploaded file.
         settings: max_file_mb.
-        doc_id: the document id (empty: one made from the file name).
-        title: the title (empty: taken from the document).
-        municipality: "gezamenlijk", a municipality, or empty (read from the text).
-        doc_type: the kind of document.
-        date: "JJJJ-MM-DD", "JJJJ-MM", "JJJJ" or empty.
-        supersedes: ids this document replaces, as a list or separated by commas/spaces.
+        meta: the metadata as staff gave it (None: all empty).
 
     Returns:
-        id, title, municipality, doc_type, date and supersedes (a list) for the sidecar.
+        The metadata for the sidecar (`UploadMeta.checked`: the id filled in, fields
+        trimmed).
 
     Raises:
         ValueError: with a message that names the file or field and what to do.
@@ -238,41 +203,11 @@ def check_upload(
             f"{original} is {size_mb:.1f} MB; de grens is {settings.max_file_mb:g} MB. "
             "Verklein het bestand of splits het."
         )
-    doc_id = (doc_id or "").strip() or document_id(Path(original).stem)
-    date = (date or "").strip()
-    try:
-        check_document_id(doc_id)
-        if date:
-            parse_date(date)
-    except ValueError as exc:
-        message = str(exc)
-        raise ValueError(f"{message[0].upper()}{message[1:]}.") from None
-    if isinstance(supersedes, str):
-        supersedes = re.split(r"[,\s]+", supersedes)
-    replaced = [s for s in supersedes if s]
-    bad = [s for s in replaced if not is_document_id(s)]
-    if bad:
-        raise ValueError(f"Ongeldige id bij 'vervangt': {', '.join(bad)}.")
-    return {
-        "id": doc_id,
-        "title": (title or "").strip(),
-        "municipality": municipality or "",
-        "doc_type": (doc_type or "").strip(),
-        "date": date,
-        "supersedes": replaced,
-    }
+    return (meta or UploadMeta()).checked(Path(original).stem)
 
 
 def ingest_upload(
-    service: Service,
-    file: str | Path | None,
-    *,
-    doc_id: str = "",
-    title: str = "",
-    municipality: str = "",
-    doc_type: str = "",
-    date: str = "",
-    supersedes: str | Sequence[str] = "",
+    service: Service, file: str | Path | None, meta: UploadMeta | None = None
 ) -> UploadResult:
     """Check an upload, store it under the uploads folder with its sidecar and ingest it.
 
@@ -283,30 +218,17 @@ def ingest_upload(
     Args:
         service: the store to ingest into and the embedder to index with.
         file: the uploaded (temporary) file; its name becomes the stored file's name.
-        doc_id: the document id (empty: one made from the file name).
-        title: the title (empty: taken from the document).
-        municipality: "gezamenlijk", a municipality, or empty (read from the text).
-        doc_type: the kind of document.
-        date: "JJJJ-MM-DD", "JJJJ-MM", "JJJJ" or empty.
-        supersedes: ids this document replaces, as a list or separated by commas/spaces.
+        meta: the metadata as staff gave it (None: all empty: the id from the file name,
+            the rest from the document).
     """
     settings = service.settings
     try:
-        meta = check_upload(
-            file,
-            settings,
-            doc_id=doc_id,
-            title=title,
-            municipality=municipality,
-            doc_type=doc_type,
-            date=date,
-            supersedes=supersedes,
-        )
+        meta = check_upload(file, settings, meta)
     except ValueError as exc:
         return UploadResult(ok=False, error=str(exc))
     upload = Path(str(file))
     original = sanitise_filename(upload.name)
-    doc_id = meta["id"]
+    doc_id = meta.doc_id
     store = service.store
     uploads = uploads_folder(settings)
     records = store.documents()

@@ -156,20 +156,21 @@ def test_seed_corpus_has_nothing_to_skip():
 
 def test_upload_of_a_copy_is_refused_as_a_duplicate(settings, embedder, tmp_path):
     from assistant.service import get_service
+    from ingest.upload_meta import UploadMeta
     from ingest.uploads import ingest_upload, uploads_folder
     from web import render as ui
 
     service = get_service(settings, embedder)
     original = tmp_path / "ivb.pdf"
     shutil.copy(SEED_PDF, original)
-    first = ingest_upload(service, original, doc_type="beleid")
+    first = ingest_upload(service, original, UploadMeta(doc_type="beleid"))
     assert first.ok and first.action == "added", first
     before = ([(d.doc_id, d.doc_hash) for d in service.store.documents()],
               sorted(p.name for p in uploads_folder(settings).iterdir()))  # fmt: skip
 
     copy = tmp_path / "Kopie van ivb.pdf"
     shutil.copy(SEED_PDF, copy)
-    result = ingest_upload(service, copy, doc_type="beleid")
+    result = ingest_upload(service, copy, UploadMeta(doc_type="beleid"))
     assert not result.ok and result.duplicate_of == first.doc_id
     assert any("dezelfde tekst" in r and "Kopie van ivb.pdf" in r for r in result.reasons)
     message = ui.upload_markdown(result)

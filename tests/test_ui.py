@@ -33,6 +33,7 @@ from assistant.feedback import export_feedback, record_feedback
 from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
+from ingest.upload_meta import UploadMeta
 from ingest.uploads import sanitise_filename, stage_upload
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF, THEMES_PAGES
 from tests.pdf_factory import (
@@ -399,15 +400,14 @@ def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
         str(uploads.resolve() / "mine.pdf"): "me",
     }
 
-    staged = stage_upload(source, uploads, "../nota.pdf", {"id": "me"}, owners)
+    staged = stage_upload(source, uploads, "../nota.pdf", UploadMeta(doc_id="me"), owners)
     assert staged.target.name == "nota-2.pdf" and staged.target.read_bytes() == b"new"
     assert (uploads / "nota.pdf").read_bytes() == b"of another document"
     staged.rollback()
     assert sorted(p.name for p in uploads.iterdir() if p.is_file()) == ["mine.pdf", "nota.pdf"]
 
-    staged = stage_upload(
-        source, uploads, "mine.pdf", {"id": "me", "title": 'A "quoted"\x7f title'}, owners
-    )
+    meta = UploadMeta(doc_id="me", title='A "quoted"\x7f title')
+    staged = stage_upload(source, uploads, "mine.pdf", meta, owners)
     assert staged.target.read_bytes() == b"new" and staged.sidecar.is_file()
     assert tomllib.loads(staged.sidecar.read_text()) == {"id": "me", "title": 'A "quoted" title'}
     staged.rollback()  # the old version comes back

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from assistant.domain import MUNICIPALITIES, parse_date
 from assistant.types import Answer
+from ingest.upload_meta import UploadMeta
 from ingest.uploads import UploadResult, ingest_upload, remove_document, sanitise_filename
 from web.chat import ALL, MAX_QUESTION, Prepared, clean_question
 from web.export import EXPORT_FORMATS, ExportTurn, export_file_name, render_export
@@ -426,7 +427,7 @@ class ApiHandlers:
             raise ApiError(429, result.message, retry)
         raise _unauthorized(result.message)
 
-    def upload(self, token_user: str, file: UploadFile, meta: dict[str, str]) -> UploadResult:
+    def upload(self, token_user: str, file: UploadFile, meta: UploadMeta) -> UploadResult:
         """Write the upload to a private temporary folder under its sanitised name, then
         take it in as the staff page does (checks, staging, ingest; a failure changes
         nothing)."""
@@ -437,7 +438,7 @@ class ApiHandlers:
                 while chunk := file.file.read(1 << 20):
                     out.write(chunk)
             with self._writes:
-                result = ingest_upload(self.web.service, path, **meta)
+                result = ingest_upload(self.web.service, path, meta)
         log.info("staff %s api upload %s: ok=%s %s", token_user, name, result.ok, result.error)
         return result
 
@@ -640,18 +641,6 @@ def api_router(web: "WebApp") -> APIRouter:
         api.staff.auth.logout(credentials.credentials if credentials else None)
         return Response(status_code=204)
 
-    def upload_meta(
-        doc_id: str, title: str, municipality: str, doc_type: str, date: str, supersedes: str
-    ) -> dict[str, str]:
-        return {
-            "doc_id": doc_id,
-            "title": title,
-            "municipality": municipality,
-            "doc_type": doc_type,
-            "date": date,
-            "supersedes": supersedes,
-        }
-
     upload_responses: dict[int | str, dict[str, Any]] = {
         401: _ERRORS[401],
         409: {"model": Problem, "description": "dezelfde tekst staat al in de index, of er "
@@ -682,7 +671,7 @@ def api_router(web: "WebApp") -> APIRouter:
         """Check, store and index a file with the staff page's limits (IVB_MAX_FILE_MB, the
         accepted types, safe file names). Without doc_id the id comes from the file name; an
         existing id replaces that document. A failure changes nothing."""
-        meta = upload_meta(doc_id, title, municipality, doc_type, date, supersedes)
+        meta = UploadMeta.from_form(doc_id, title, municipality, doc_type, date, supersedes)
         result = api.upload(user, file, meta)
         if not result.ok:
             raise _upload_failure(result)
@@ -709,7 +698,7 @@ def api_router(web: "WebApp") -> APIRouter:
         """Replace the document with this id by the uploaded file (same checks as adding)."""
         if web.service.store.document(doc_id) is None:
             raise _problem(404, f"{doc_id} staat niet in de index; voeg het toe met POST.")
-        meta = upload_meta(doc_id, title, municipality, doc_type, date, supersedes)
+        meta = UploadMeta.from_form(doc_id, title, municipality, doc_type, date, supersedes)
         result = api.upload(user, file, meta)
         if not result.ok:
             raise _upload_failure(result)

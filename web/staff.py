@@ -17,6 +17,7 @@ from assistant.feedback import export_feedback_file
 from assistant.service import Service
 from assistant.settings import Settings
 from assistant.store import StoreLockedError
+from ingest.upload_meta import UploadMeta
 from ingest.uploads import ingest_upload, remove_document, uploads_folder
 from web.render import FAILED, reingest_markdown, remove_markdown, upload_markdown
 
@@ -116,19 +117,12 @@ class StaffHandlers:
     ) -> tuple[Any, ...]:
         """Store an uploaded file with its metadata and ingest it; a failure changes nothing.
 
+        The metadata arrives as the page's form fields (an `UploadMeta` is made of them).
         Returns (message, document table, delete choices).
         """
         user = self._staff(token)
-        result = ingest_upload(
-            self.service,
-            file,
-            doc_id=doc_id,
-            title=title,
-            municipality=municipality,
-            doc_type=doc_type,
-            date=date,
-            supersedes=supersedes,
-        )
+        meta = UploadMeta.from_form(doc_id, title, municipality, doc_type, date, supersedes)
+        result = ingest_upload(self.service, file, meta)
         message = upload_markdown(result)
         log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
         return message, *self.documents(token)
