@@ -2,9 +2,10 @@
 (web/) on settings.host:settings.port, offline and Dutch.
 
 Run with ``ivb serve`` or ``python ui.py``. The page itself is the web package: its layout
-(web.layout), the chat and API (web.chat), the staff page (web.staff), its HTML
-(web.render) and its stylesheet and scripts (web.assets); web.server puts it and the REST
-API (web.api) in one FastAPI app served by uvicorn.
+(web.layout), the chat (web.chat), how every channel takes a question and the named API
+`ask` (web.questions), the staff page (web.staff), its HTML (web.render) and its stylesheet
+and scripts (web.assets); web.server puts it and the REST API (web.api) in one FastAPI app
+served by uvicorn.
 """
 
 import logging

@@ -116,7 +116,7 @@ def watch_model_line(line: ModelLine) -> None:
     read at every scrape (the last line watched wins: one page per process).
 
     Args:
-        line: the local model's line (``web.chat.ChatHandlers.local_line``).
+        line: the local model's line (``web.questions.QuestionHandlers.local_line``).
     """
     ref = weakref.ref(line)
 

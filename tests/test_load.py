@@ -18,8 +18,8 @@ from assistant.model_fetch import llm_model_path
 from assistant.settings import Settings
 from tests.servers import free_port, running_app
 from tests.stress.load import DEFAULT_TURNS, Turn, check_answer, local_place, run_load
-from web.chat import LOCAL_TURN_TEXT
 from web.layout import WebApp
+from web.questions import LOCAL_TURN_TEXT
 from web.render import LOCAL_QUEUE_TEXT
 
 

@@ -44,9 +44,9 @@ from tests.pdf_factory import (
     make_text_pdf,
 )
 from tests.servers import free_port, running_app
-from web.chat import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
 from web.layout import WebApp, build_app
 from web.page_images import find_span, render_page
+from web.questions import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
 from web.render import DONE, FAILED, SUPERSEDED_TEXT, answer_html, mark_quote
 from web.turns import CitedSource
 

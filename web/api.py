@@ -1,9 +1,9 @@
 """The REST API beside the page: questions, the document catalog, staff document changes
 and the export of a conversation, under /api/v1 (FastAPI; schema at /api/v1/openapi.json).
 
-A question is taken exactly as the chat takes it (`web.chat.ChatHandlers.prepare`: backend,
-municipality, history, and for the local model a place in the one line it shares with the
-chat, or the busy answer, here a 429). Staff routes need ``Authorization: Bearer <token>``
+A question is taken exactly as the chat takes it (`web.questions.QuestionHandlers.prepare`:
+backend, municipality, history, and for the local model a place in the one line it shares
+with the chat, or the busy answer, here a 429). Staff routes need ``Authorization: Bearer <token>``
 from ``POST /api/v1/staff/token``: the staff page's login (`assistant.auth.StaffAuth`, the
 same sessions and rate limit), and uploads go through the same checks
 (`ingest.uploads.ingest_upload`).
@@ -32,8 +32,8 @@ from assistant.domain import MUNICIPALITIES, parse_date
 from assistant.types import Answer
 from ingest.upload_meta import UploadMeta
 from ingest.uploads import UploadResult, ingest_upload, remove_document, sanitise_filename
-from web.chat import ALL, MAX_QUESTION, Prepared, clean_question
 from web.export import EXPORT_FORMATS, ExportTurn, export_file_name, render_export
+from web.questions import ALL, MAX_QUESTION, Prepared, clean_question
 from web.render import LOCAL_QUEUE_TEXT
 
 if TYPE_CHECKING:

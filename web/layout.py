@@ -1,7 +1,8 @@
 """The page: its layout (gradio Blocks) and which handler each event calls.
 
 The chat tab with its source panel, the staff tab, and the named API `ask`. The handlers
-are in web.chat and web.staff; `WebApp` holds one of each for a page.
+are in web.chat (with web.questions) and web.staff; `WebApp` holds one of each for a
+page.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from assistant.service import Service, get_service
 from assistant.settings import Settings
 from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
 from web.assets import DISPATCH_JS, FOLD_SETTINGS_JS, SOURCES_JS
-from web.chat import ALL, MAX_QUESTION, ChatHandlers
+from web.chat import ChatHandlers
 from web.i18n import I18N, LANGUAGES, label, request_language, text
+from web.questions import ALL, MAX_QUESTION
 from web.render import empty_sources_html
 from web.staff import StaffHandlers
 
