@@ -83,12 +83,42 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
         settings: brand settings (name, logo, colours) for the pages.
         service: the store the documents come from.
     """
+    pages = DocumentPages(settings, service)
     router = APIRouter()
+    router.add_api_route("/ivb/document/{doc_id}", pages.document, methods=["GET"])
+    router.add_api_route("/ivb/page/{doc_id}/{page_index}.png", pages.page_image, methods=["GET"])
+    router.add_api_route(
+        "/ivb/viewer/{doc_id}", pages.viewer, methods=["GET"], response_class=HTMLResponse
+    )
+    router.add_api_route(
+        "/ivb/toegankelijkheid", pages.accessibility, methods=["GET"], response_class=HTMLResponse
+    )
+    router.add_api_route("/ivb/logo", pages.logo, methods=["GET"])
+    router.mount(
+        "/ivb/vendor", StaticFiles(directory=VENDOR_DIR, check_dir=False), name="ivb-vendor"
+    )
+    router.mount("/ivb/static", StaticFiles(directory=STATIC_DIR), name="ivb-static")
+    return router
 
-    def current(doc_id: str) -> tuple[DocumentRecord, Path]:
+
+class DocumentPages:
+    """The route handlers of `document_routes`, over one store: `document`, `page_image`,
+    `viewer`, `accessibility` and `logo` answer the routes the module docstring lists.
+    They have no docstrings on purpose: FastAPI would publish them in the OpenAPI schema.
+
+    Args:
+        settings: brand settings (name, logo, colours) for the pages; the readers' limits.
+        service: the store the documents come from.
+    """
+
+    def __init__(self, settings: Settings, service: Service) -> None:
+        self.settings = settings
+        self.service = service
+
+    def current(self, doc_id: str) -> tuple[DocumentRecord, Path]:
         """The document and its file, only while the file is the indexed version (404
         otherwise: an unknown id, a removed file or a file changed since ingestion)."""
-        record = service.store.document(doc_id)
+        record = self.service.store.document(doc_id)
         if record is None:
             raise HTTPException(404, "unknown document")
         path = Path(record.source)
@@ -100,9 +130,8 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
             raise HTTPException(404, "document file changed since it was indexed")
         return record, path
 
-    @router.get("/ivb/document/{doc_id}")
-    def document(doc_id: str, download: bool = False) -> Response:
-        record, path = current(doc_id)
+    def document(self, doc_id: str, download: bool = False) -> Response:
+        record, path = self.current(doc_id)
         media = MEDIA_TYPES.get(record.format, "application/octet-stream")
         name = f"{record.doc_id}{path.suffix.lower()}"
         disposition = "attachment" if download else "inline"
@@ -110,11 +139,10 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
             path, media_type=media, filename=name, content_disposition_type=disposition
         )
 
-    @router.get("/ivb/page/{doc_id}/{page_index}.png")
     def page_image(
-        doc_id: str, page_index: int, q: str = Query("", max_length=MAX_QUOTE)
+        self, doc_id: str, page_index: int, q: str = Query("", max_length=MAX_QUOTE)
     ) -> Response:
-        record, path = current(doc_id)
+        record, path = self.current(doc_id)
         if record.format != "pdf" or not 0 <= page_index < max(record.pages, 1):
             raise HTTPException(404, "no such page")
         image = render_page(path, page_index, q)
@@ -124,8 +152,8 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
         image.save(buffer, format="PNG")
         return Response(buffer.getvalue(), media_type="image/png")
 
-    @router.get("/ivb/viewer/{doc_id}", response_class=HTMLResponse)
     def viewer(
+        self,
         request: Request,
         doc_id: str,
         page: int = 0,
@@ -133,9 +161,10 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
         n: int = 1,
         label: str = Query("", max_length=40),
     ) -> HTMLResponse:
+        settings = self.settings
         lang = _page_language(request)
         try:
-            record, path = current(doc_id)
+            record, path = self.current(doc_id)
         except HTTPException:
             body = f'<p role="alert">{html.escape(text("viewer_gone", lang))}</p>'
             return HTMLResponse(_page(settings, lang, text("viewer_gone", lang), body), 404)
@@ -150,26 +179,18 @@ def document_routes(settings: Settings, service: Service) -> APIRouter:
             body = _text_viewer(record, document_text(path, settings), q, lang)
         return HTMLResponse(_page(settings, lang, title, body, viewer=True))
 
-    @router.get("/ivb/toegankelijkheid", response_class=HTMLResponse)
-    def accessibility(request: Request) -> HTMLResponse:
+    def accessibility(self, request: Request) -> HTMLResponse:
         lang = _page_language(request)
         body = ACCESSIBILITY.get(lang, ACCESSIBILITY["nl"]).format(
-            name=html.escape(settings.brand_name)
+            name=html.escape(self.settings.brand_name)
         )
-        return HTMLResponse(_page(settings, lang, text("accessibility", lang), body))
+        return HTMLResponse(_page(self.settings, lang, text("accessibility", lang), body))
 
-    @router.get("/ivb/logo")
-    def logo() -> Response:
-        path = settings.brand_logo
+    def logo(self) -> Response:
+        path = self.settings.brand_logo
         if path is None or Path(path).suffix.lower() not in LOGO_TYPES or not Path(path).is_file():
             raise HTTPException(404, "no logo configured")
         return FileResponse(path, media_type=LOGO_TYPES[Path(path).suffix.lower()])
-
-    router.mount(
-        "/ivb/vendor", StaticFiles(directory=VENDOR_DIR, check_dir=False), name="ivb-vendor"
-    )
-    router.mount("/ivb/static", StaticFiles(directory=STATIC_DIR), name="ivb-static")
-    return router
 
 
 def _page_language(request: Request) -> str:
