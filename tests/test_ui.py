@@ -415,6 +415,18 @@ def test_stage_upload_keeps_other_documents_files_and_rolls_back(tmp_path):
     assert not (uploads / "mine.pdf.meta.toml").exists()
 
 
+def test_upload_meta_is_read_from_form_fields_and_checked_before_writing():
+    meta = UploadMeta.from_form(" nota ", " Titel ", None, " beleid ", " 2024-02 ", "a, b  c")
+    assert meta.supersedes == ("a", "b", "c")
+    checked = meta.checked("Mijn nota")
+    assert checked == UploadMeta("nota", "Titel", "", "beleid", "2024-02", ("a", "b", "c"))
+    assert UploadMeta().checked("Mijn nota 2024").doc_id == "Mijn_nota_2024"
+    with pytest.raises(ValueError, match=r"^Datum 'gisteren' is ongeldig"):
+        UploadMeta(date="gisteren").checked("x")
+    with pytest.raises(ValueError, match=r"^Ongeldige id bij 'vervangt': \$x\.$"):
+        UploadMeta.from_form(supersedes="a,$x").checked("x")
+
+
 def test_staff_actions_need_a_live_token(staff_app):
     with pytest.raises(gr.Error):
         staff_app.staff.upload(None, str(SEED_PDF), "", "", "", "beleid", "", "")
