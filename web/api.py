@@ -33,6 +33,7 @@ from assistant.types import Answer
 from ingest.uploads import UploadResult, ingest_upload, remove_document, sanitise_filename
 from web.chat import ALL, MAX_QUESTION, Prepared, clean_question
 from web.export import EXPORT_FORMATS, ExportTurn, export_file_name, render_export
+from web.i18n import LANGUAGES, request_language
 from web.render import LOCAL_QUEUE_TEXT
 
 if TYPE_CHECKING:
@@ -225,6 +226,13 @@ class ExportRequest(BaseModel):
 
     turns: list[ExportTurnIn] = Field(min_length=1, max_length=200)
     format: Literal[EXPORT_FORMATS] = "md"  # type: ignore[valid-type]
+    lang: Literal[LANGUAGES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "the language of the file's own texts (headings, labels, dates, refusal "
+            "reasons): nl or en; empty: the ivb_lang cookie, else Accept-Language, else nl"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- errors
@@ -600,15 +608,18 @@ def api_router(web: "WebApp") -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/markdown": {}, "application/octet-stream": {}}}},
     )
-    def export(body: ExportRequest) -> Response:
+    def export(body: ExportRequest, request: Request) -> Response:
         """The conversation as a file: per answer its sources (title, page, quote), the date
-        and the model; refusals are marked as such."""
+        and the model; refusals are marked as such. The file's own texts are Dutch or
+        English: ``lang`` in the body ("nl" or "en"), else the ``ivb_lang`` cookie, else the
+        Accept-Language header, else Dutch. Questions, answers and quotes stay as given."""
         now = datetime.now(UTC)
+        lang = body.lang or request_language(request)
         turns = [
             ExportTurn.from_answer(t.answer.model_dump(), t.asked_at or now) for t in body.turns
         ]
-        data, media_type = render_export(turns, body.format, exported_at=now)
-        name = export_file_name(now, body.format)
+        data, media_type = render_export(turns, body.format, exported_at=now, lang=lang)
+        name = export_file_name(now, body.format, lang)
         return Response(
             data,
             media_type=media_type,
