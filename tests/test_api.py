@@ -353,6 +353,30 @@ def test_export_writes_markdown_and_docx_of_answers(api):
     assert api.client.post("/export", json={"turns": [], "format": "md"}).status_code == 422
     assert api.client.post("/export", json={"turns": turns, "format": "pdf"}).status_code == 422
 
+    # English: asked for in the body, or by the client's Accept-Language.
+    english = api.client.post("/export", json={"turns": turns, "format": "md", "lang": "en"})
+    assert (
+        english.status_code == 200 and "conversation-ivb-" in english.headers["content-disposition"]
+    )
+    assert english.text.startswith("# Conversation with the IVB assistant")
+    assert f"page {first['page']}" in english.text and "1 December 2026, 10:15 UTC" in english.text
+    assert english.text.count("Refused: no answer given") == 1 and "Geweigerd" not in english.text
+    by_header = api.client.post(
+        "/export", json={"turns": turns, "format": "docx"}, headers={"Accept-Language": "en-GB"}
+    )
+    paragraphs = [p.text for p in Document(io.BytesIO(by_header.content)).paragraphs]
+    assert "Conversation with the IVB assistant" in paragraphs
+    assert sum(p.startswith("Refused") for p in paragraphs) == 1
+    # The body's choice wins over the header; a language the page lacks is refused.
+    body = {"turns": turns, "format": "md", "lang": "nl"}
+    dutch = api.client.post("/export", json=body, headers={"Accept-Language": "en"})
+    assert dutch.text.startswith("# Gesprek met de IVB-assistent") and "Geweigerd" in dutch.text
+    bad = {"turns": turns, "format": "md", "lang": "de"}
+    assert api.client.post("/export", json=bad).status_code == 422
+    schema = httpx.get(f"{api.url}api/v1/openapi.json").json()
+    lang = schema["components"]["schemas"]["ExportRequest"]["properties"]["lang"]
+    assert "Accept-Language" in lang["description"]
+
 
 # --------------------------------------------------------------------------- a real model
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from docx import Document
 
+from assistant.types import RefusalReason
 from web.chat import _export_turn
 from web.export import (
     REFUSAL_REASONS,
@@ -19,6 +20,7 @@ from web.export import (
     to_docx,
     to_markdown,
 )
+from web.i18n import TEXTS
 from web.turns import CitedSource, Turn
 
 ASKED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -69,6 +71,37 @@ def test_markdown_names_sources_pages_quotes_dates_models_and_refusals():
     assert "Gesteld op 1 december 2026, 09:35 UTC · Model: extractive" in second
 
 
+def test_an_english_export_has_english_texts_and_marks_refusals_in_english():
+    text = to_markdown(_turns(), SAVED, "en")
+    assert text.startswith("# Conversation with the IVB assistant\n")
+    assert "Saved on 1 December 2026, 09:45 UTC. 2 questions, of which 1 refused." in text
+    # The question, the answer and the quotes stay as they were (Dutch).
+    assert "## Question 1: Welke thema's hebben de drie gemeenten samen geprioriteerd?" in text
+    assert "Asked on 1 December 2026, 09:30 UTC · Model: Qwen2.5-Coder-1.5B-Instruct (local)" in (
+        text
+    )
+    assert "**Sources**" in text
+    assert "- [1] Toelichting IVB 2024-2027 (`ivb-toelichting`), page 1–2" in text
+    assert f"  > {QUOTE}" in text
+    assert "page 7 (replaced by a newer version)" in text
+    first, second = text.split("## Question 2:")
+    assert "Refused" not in first
+    assert (
+        "**Refused: no answer given (reason: no passage in the documents fits the question).**"
+        in second
+    )
+    for dutch in ("Gesprek", "Opgeslagen", "Gesteld", "Vraag", "Bronnen", "pagina", "Geweigerd"):
+        assert dutch not in text, dutch
+    assert "december" not in text and "reden" not in text
+
+
+def test_every_refusal_reason_is_worded_in_both_languages():
+    for reason in RefusalReason:
+        key = f"export_reason_{reason.value}"
+        assert TEXTS["nl"][key] and TEXTS["en"][key], key
+    assert set(REFUSAL_REASONS) == {r.value for r in RefusalReason}
+
+
 def test_markdown_keeps_user_text_from_becoming_structure():
     turn = ExportTurn(
         question="# kop\nmet <script>alert(1)</script>",
@@ -108,6 +141,29 @@ def test_docx_holds_the_same_content():
     assert doc.core_properties.title == "Gesprek met de IVB-assistent"
 
 
+def test_an_english_docx_has_english_headings_and_refusals():
+    doc = Document(io.BytesIO(to_docx(_turns(), SAVED, "en")))
+    paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
+    texts = [t for _, t in paragraphs]
+    assert ("Title", "Conversation with the IVB assistant") in paragraphs
+    assert (
+        "Heading 1",
+        "Question 1: Welke thema's hebben de drie gemeenten samen geprioriteerd?",
+    ) in paragraphs
+    assert ("Heading 2", "Sources") in paragraphs
+    assert ("List Bullet", "[1] Toelichting IVB 2024-2027 (ivb-toelichting), page 1–2") in (
+        paragraphs
+    )
+    assert any(t.startswith("Saved on 1 December 2026, 09:45 UTC") for t in texts)
+    refusals = [t for t in texts if t.startswith("Refused")]
+    assert refusals == [
+        "Refused: no answer given (reason: no passage in the documents fits the question)."
+    ]
+    assert not any(t.startswith("Geweigerd") for t in texts)
+    assert doc.core_properties.title == "Conversation with the IVB assistant"
+    assert doc.core_properties.language == "en-GB"
+
+
 def test_render_export_gives_bytes_and_media_type_and_refuses_other_formats():
     md, md_type = render_export(_turns(), "md", exported_at=SAVED)
     assert md_type.startswith("text/markdown") and md.decode("utf-8").startswith("# Gesprek")
@@ -117,6 +173,9 @@ def test_render_export_gives_bytes_and_media_type_and_refuses_other_formats():
         render_export(_turns(), "pdf")
     local = SAVED.astimezone(timezone(timedelta(hours=1)))
     assert export_file_name(local, "docx") == "gesprek-ivb-20261201-0945.docx"
+    assert export_file_name(local, "md", "en") == "conversation-ivb-20261201-0945.md"
+    english, _ = render_export(_turns(), "md", exported_at=SAVED, lang="en")
+    assert english.decode("utf-8").startswith("# Conversation with the IVB assistant")
 
 
 def test_from_answer_reads_the_api_answer():

@@ -44,6 +44,7 @@ from tests.pdf_factory import (
     make_text_pdf,
 )
 from tests.servers import free_port, running_app
+from web.i18n import PREFIX, TEXTS
 from web.layout import WebApp, build_app
 from web.page_images import find_span, render_page
 from web.questions import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
@@ -1098,11 +1099,20 @@ STAFF_BUTTONS = {
 }
 
 
+def _dutch(value: object) -> object:
+    """A component's value as a Dutch page shows it: the page's labels are catalogue keys
+    (gradio's I18n, '__i18n__{"key": ...}' in the config), which the browser translates."""
+    if isinstance(value, str) and value.startswith("__i18n__"):
+        key = json.loads(value.removeprefix("__i18n__"))["key"]
+        return TEXTS["nl"][key.removeprefix(PREFIX)]
+    return value
+
+
 def _staff_endpoints(url: str) -> dict[str, str]:
     """The names under which the page's own config (public: the browser needs it) lets
     anyone call the staff buttons' events, found by the buttons' labels."""
     config = json.loads(_get(url + "config"))
-    labels = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+    labels = {c["id"]: _dutch(c.get("props", {}).get("value")) for c in config["components"]}
     names = {}
     for dependency in config["dependencies"]:
         for target, _event in dependency["targets"]:

@@ -1,24 +1,33 @@
 """The app's own routes (web.documents) over a real seeded store, through FastAPI's test
 client, and the interface languages (web.i18n, web.assets): which documents are served,
-the viewer's page, the accessibility statement, the language of a request.
+the viewer's page, the accessibility statement, the language of a request, and the texts
+the server writes in it (the saved conversation, the staff page's messages).
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
+import gradio as gr
 import pytest
+from docx import Document
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from assistant import prompts
 from assistant.answer import AnswerPipeline
+from assistant.auth import hash_password
 from assistant.backends import BACKEND_LABELS
 from tests.conftest import SEED_ID
 from web.assets import DutchPageMiddleware, brand_css, contrast_ratio, scope_language
+from web.chat import ChatHandlers
 from web.documents import document_routes, pdfjs_available
 from web.i18n import TEXTS, pick_language, text
+from web.staff import StaffHandlers, doc_columns
+from web.turns import Turn
 
 THEMES_QUOTE = "cybercrime en digitale veiligheid"
 
@@ -179,3 +188,66 @@ def test_refusals_follow_the_interface_language(seeded_service):
     assert dutch.text == prompts.refusal_text("nl")
     assert english.text == prompts.refusal_text("en")
     assert english.language == "nl"  # the question's language is still recorded
+
+
+def _visitor(accept_language: str | None, client: str = "127.0.0.1") -> SimpleNamespace:
+    """A gradio request as the handlers read it: cookies, headers and the client's address."""
+    headers = {"accept-language": accept_language} if accept_language else {}
+    return SimpleNamespace(cookies={}, headers=headers, client=SimpleNamespace(host=client))
+
+
+def test_the_chat_saves_the_conversation_in_the_pages_language(seeded_settings, seeded_service):
+    chat = ChatHandlers(seeded_settings, seeded_service)
+    refused = Turn(
+        question="Hoe lang moet een appeltaart in de oven?", answer="Dat staat er niet in.",
+        html="", refused=True, audience="raad", language="nl", audit_id="a1",
+        asked_at="2026-12-01T09:30:00+00:00", model="extractive", backend="extractive",
+        refusal_reason="no_relevant_passage",
+    )  # fmt: skip
+    md, docx = chat.export_files([refused], _visitor("en-GB,en;q=0.9"))
+    assert md.value["orig_name"].startswith("conversation-ivb-")
+    english = Path(md.value["path"]).read_text(encoding="utf-8")
+    assert english.startswith("# Conversation with the IVB assistant")
+    assert "## Question 1: Hoe lang moet een appeltaart in de oven?" in english
+    assert "**Refused: no answer given (reason: " in english and "Geweigerd" not in english
+    paragraphs = [p.text for p in Document(docx.value["path"]).paragraphs]
+    assert "Conversation with the IVB assistant" in paragraphs
+    assert any(p.startswith("Refused: no answer given") for p in paragraphs)
+    # A Dutch page (or no language at all) saves it in Dutch, as before.
+    md, _ = chat.export_files([refused], _visitor(None))
+    dutch = Path(md.value["path"]).read_text(encoding="utf-8")
+    assert md.value["orig_name"].startswith("gesprek-ivb-")
+    assert dutch.startswith("# Gesprek met de IVB-assistent") and "**Geweigerd: " in dutch
+
+
+def test_the_staff_pages_messages_follow_the_page_language(seeded_settings, seeded_service):
+    password = "geheim-wachtwoord"
+    settings = seeded_settings.model_copy(
+        update={
+            "staff_username": "beheer",
+            "staff_password_hash": SecretStr(hash_password(password)),
+            "login_max_failures": 2,
+        }
+    )
+    staff = StaffHandlers(settings, seeded_service)
+    english, dutch = _visitor("en-GB"), _visitor("nl-NL")
+
+    assert staff.login("beheer", "fout", english)[1] == "Wrong user name or password."
+    assert staff.login("beheer", "fout", dutch)[1] == "Onjuiste gebruikersnaam of wachtwoord."
+    blocked = staff.login("beheer", password, english)[1]  # two failures from this address
+    assert blocked == "Too many failed attempts. Try again in 5 minutes."
+
+    token, message, _, _, _, table, _ = staff.login("beheer", password, _visitor("en", "10.0.0.2"))
+    assert message == "Logged in as **beheer**."
+    assert table.constructor_args["headers"] == doc_columns("en")
+    assert "municipality" in doc_columns("en") and "gemeente" in doc_columns("nl")
+    rows, _ = staff.documents(token, english)
+    assert {row[0]: row[-1] for row in rows}[SEED_ID] == "current"
+    assert {row[0]: row[-1] for row in staff.document_rows()}[SEED_ID] == "actueel"  # no request
+
+    assert staff.logout(token, english)[1] == "You are logged out."
+    with pytest.raises(gr.Error, match="You are not logged in"):
+        staff.documents(token, english)
+    assert staff.logout(None, dutch)[1] == "U bent uitgelogd."
+    with pytest.raises(gr.Error, match="U bent niet ingelogd"):
+        staff.export_audit(token, dutch)

@@ -24,6 +24,7 @@ from assistant.types import Answer
 from web.api_errors import ERROR_RESPONSES, ApiError, problem
 from web.api_schemas import AnswerOut, AskRequest, DocumentOut, ExportRequest
 from web.export import ExportTurn, export_file_name, render_export
+from web.i18n import request_language
 from web.questions import Prepared, clean_question
 from web.render import LOCAL_QUEUE_TEXT
 
@@ -252,15 +253,18 @@ def add_public_routes(router: APIRouter, web: "WebApp") -> None:
         response_class=Response,
         responses={200: {"content": {"text/markdown": {}, "application/octet-stream": {}}}},
     )
-    def export(body: ExportRequest) -> Response:
+    def export(body: ExportRequest, request: Request) -> Response:
         """The conversation as a file: per answer its sources (title, page, quote), the date
-        and the model; refusals are marked as such."""
+        and the model; refusals are marked as such. The file's own texts are Dutch or
+        English: ``lang`` in the body ("nl" or "en"), else the ``ivb_lang`` cookie, else the
+        Accept-Language header, else Dutch. Questions, answers and quotes stay as given."""
         now = datetime.now(UTC)
         turns = [
             ExportTurn.from_answer(t.answer.model_dump(), t.asked_at or now) for t in body.turns
         ]
-        data, media_type = render_export(turns, body.format, exported_at=now)
-        name = export_file_name(now, body.format)
+        lang = body.lang or request_language(request)
+        data, media_type = render_export(turns, body.format, exported_at=now, lang=lang)
+        name = export_file_name(now, body.format, lang)
         return Response(
             data,
             media_type=media_type,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from assistant.domain import MUNICIPALITIES, parse_date
 from web.export import EXPORT_FORMATS
+from web.i18n import LANGUAGES
 from web.questions import ALL, MAX_QUESTION
 
 Audience = Literal["raad", "inwoner"]
@@ -195,3 +196,10 @@ class ExportRequest(BaseModel):
 
     turns: list[ExportTurnIn] = Field(min_length=1, max_length=200)
     format: Literal[EXPORT_FORMATS] = "md"  # type: ignore[valid-type]
+    lang: Literal[LANGUAGES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "the language of the file's own texts (headings, labels, dates, refusal "
+            "reasons): nl or en; empty: the ivb_lang cookie, else Accept-Language, else nl"
+        ),
+    )

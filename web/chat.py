@@ -190,20 +190,21 @@ class ChatHandlers(QuestionHandlers):
         return [], [], panel, empty_image, "", gr.Column(visible=True)
 
     # -- "Gesprek opslaan" ---------------------------------------------------------------
-    def export_files(self, turns: list[Turn]) -> tuple[Any, Any]:
+    def export_files(self, turns: list[Turn], request: gr.Request | None = None) -> tuple[Any, Any]:
         """The conversation as a Markdown and a Word file, for the two download buttons
-        (hidden while the conversation is empty)."""
+        (hidden while the conversation is empty); their own texts in the page's language."""
         turns = turns or []
         if not turns:
             hidden = gr.DownloadButton(value=None, visible=False)
             return hidden, hidden
         now = datetime.now(UTC)
+        lang = request_language(request)
         exported = [_export_turn(t, now) for t in turns]
         folder = self._export_folder(now)
         buttons = []
         for fmt in ("md", "docx"):
-            data, _ = render_export(exported, fmt, exported_at=now)
-            path = folder / export_file_name(now, fmt)
+            data, _ = render_export(exported, fmt, exported_at=now, lang=lang)
+            path = folder / export_file_name(now, fmt, lang)
             path.write_bytes(data)
             buttons.append(gr.DownloadButton(value=str(path), visible=True))
         return buttons[0], buttons[1]

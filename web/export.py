@@ -3,7 +3,8 @@
 Per answer: the question, the answer, when it was asked and by which model, and its
 sources (title, page, the quoted text); a refusal is marked as one, with its reason. Pure
 rendering: `ExportTurn`s in, bytes out; the chat (web.chat) and the API (web.api) make the
-turns.
+turns. The file's own texts (headings, labels, dates, refusal reasons) are in the visitor's
+language, from the catalogue (web.i18n); questions, answers and quotes stay as they were.
 """
 
 from __future__ import annotations
@@ -15,29 +16,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from assistant.types import RefusalReason
+from web.i18n import text
+
 ExportFormat = Literal["md", "docx"]
 EXPORT_FORMATS: tuple[str, ...] = ("md", "docx")
 MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-TITLE = "Gesprek met de IVB-assistent"
-DISCLAIMER = (
-    "Dit is geen juridisch advies en geen officieel standpunt van een gemeente. Controleer "
-    "belangrijke informatie altijd in de bron."
-)
-REFUSED_LABEL = "Geweigerd: geen antwoord gegeven"
-# Why there is no answer (assistant.types.RefusalReason), as the export says it.
-REFUSAL_REASONS = {
-    "injection": "de vraag probeert de instructies van de assistent te omzeilen",
-    "no_relevant_passage": "geen passage in de documenten past bij de vraag",
-    "key_terms_missing": "de best passende passages bevatten de kern van de vraag niet",
-    "unknown_terms": "woorden uit de vraag staan in geen enkel document",
-    "unsupported": "geen zin in de documenten geeft wat gevraagd wordt",
-    "busy": "het taalmodel was bezet; de vraag is niet beantwoord",
-}
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")  # fmt: skip
+# The document language a Word file declares.
+DOCX_LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
+# Why there is no answer (assistant.types.RefusalReason): the export says it in words, from
+# the catalogue key ``export_reason_<reason>``.
+REFUSAL_REASON_CODES = tuple(r.value for r in RefusalReason)
+# The Dutch wording of each reason (the catalogue's), for callers that quote it.
+REFUSAL_REASONS = {r: text(f"export_reason_{r}", "nl") for r in REFUSAL_REASON_CODES}
 
 
 @dataclass
@@ -109,36 +103,61 @@ class ExportTurn:
         )
 
 
-def dutch_time(moment: datetime) -> str:
-    """'1 december 2026, 14:05 UTC' (the moment in UTC)."""
+def export_time(moment: datetime, lang: str = "nl") -> str:
+    """'1 december 2026, 14:05 UTC' (English: '1 December 2026, 14:05 UTC'; the moment in
+    UTC)."""
     utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return f"{utc.day} {MONTHS[utc.month - 1]} {utc.year}, {utc:%H:%M} UTC"
+    month = text("export_months", lang).split()[utc.month - 1]
+    return f"{utc.day} {month} {utc.year}, {utc:%H:%M} UTC"
 
 
-def model_line(turn: ExportTurn) -> str:
-    """'Model: qwen… (local)' or the backend alone."""
+def model_line(turn: ExportTurn, lang: str = "nl") -> str:
+    """'qwen… (local)', or the backend alone."""
     if turn.model and turn.backend and turn.model != turn.backend:
         return f"{turn.model} ({turn.backend})"
-    return turn.model or turn.backend or "onbekend"
+    return turn.model or turn.backend or text("export_unknown", lang)
 
 
-def refusal_line(turn: ExportTurn) -> str:
-    """'Geweigerd: geen antwoord gegeven (reden: …)'."""
-    reason = REFUSAL_REASONS.get(turn.refusal_reason, turn.refusal_reason or "onbekend")
-    return f"{REFUSED_LABEL} (reden: {reason})."
+def refusal_line(turn: ExportTurn, lang: str = "nl") -> str:
+    """'Geweigerd: geen antwoord gegeven (reden: …).' (English: 'Refused: no answer given
+    (reason: …).')"""
+    code = turn.refusal_reason
+    if code in REFUSAL_REASON_CODES:
+        reason = text(f"export_reason_{code}", lang)
+    else:
+        reason = code or text("export_unknown", lang)
+    return text("export_refused", lang, reason=reason)
 
 
-def summary_line(turns: Sequence[ExportTurn]) -> str:
-    """'2 vragen, waarvan 1 geweigerd.'"""
+def summary_line(turns: Sequence[ExportTurn], lang: str = "nl") -> str:
+    """'2 vragen, waarvan 1 geweigerd.' (English: '2 questions, of which 1 refused.')"""
     refused = sum(t.refused for t in turns)
-    noun = "vraag" if len(turns) == 1 else "vragen"
-    return f"{len(turns)} {noun}, waarvan {refused} geweigerd."
+    key = "export_summary_one" if len(turns) == 1 else "export_summary"
+    return text(key, lang, n=len(turns), refused=refused)
 
 
-def export_file_name(moment: datetime, fmt: str) -> str:
-    """'gesprek-ivb-20261201-1405.md' (the moment in UTC)."""
+def export_file_name(moment: datetime, fmt: str, lang: str = "nl") -> str:
+    """'gesprek-ivb-20261201-1405.md' (English: 'conversation-ivb-…'; the moment in UTC)."""
     utc = moment.astimezone(UTC) if moment.tzinfo else moment
-    return f"gesprek-ivb-{utc:%Y%m%d-%H%M}.{fmt}"
+    return f"{text('export_file', lang)}-{utc:%Y%m%d-%H%M}.{fmt}"
+
+
+def _saved_line(turns: Sequence[ExportTurn], exported_at: datetime, lang: str) -> str:
+    return text(
+        "export_saved", lang, time=export_time(exported_at, lang), summary=summary_line(turns, lang)
+    )
+
+
+def _asked_line(turn: ExportTurn, lang: str) -> str:
+    return text(
+        "export_asked", lang, time=export_time(turn.asked_at, lang), model=model_line(turn, lang)
+    )
+
+
+def _source_line(source: ExportSource, doc: str, lang: str) -> str:
+    """'<doc>, pagina 7 (vervangen door een nieuwere versie)' after the source's title."""
+    old = f" ({text('export_superseded', lang)})" if source.superseded else ""
+    return f"{doc}, {text('page', lang)} {source.page}{old}"
 
 
 def _one_line(text: str) -> str:
@@ -152,77 +171,76 @@ def _md_escape(text: str) -> str:
     return re.sub(r"^(\s*)([#>*+\-|]|\d+[.)])", r"\1\\\2", text, flags=re.MULTILINE)
 
 
-def to_markdown(turns: Sequence[ExportTurn], exported_at: datetime) -> str:
+def to_markdown(turns: Sequence[ExportTurn], exported_at: datetime, lang: str = "nl") -> str:
     """The conversation as Markdown.
 
     Args:
         turns: the turns, oldest first.
         exported_at: when the export was made.
+        lang: the language of the file's own texts ("nl" or "en").
     """
     lines = [
-        f"# {TITLE}",
+        f"# {text('export_title', lang)}",
         "",
-        f"Opgeslagen op {dutch_time(exported_at)}. {summary_line(turns)}",
+        _saved_line(turns, exported_at, lang),
         "",
-        f"*{DISCLAIMER}*",
+        f"*{text('export_disclaimer', lang)}*",
     ]
     for i, turn in enumerate(turns, 1):
-        lines += ["", f"## Vraag {i}: {_md_escape(_one_line(turn.question))}", ""]
-        lines.append(f"Gesteld op {dutch_time(turn.asked_at)} · Model: {model_line(turn)}")
-        lines.append("")
+        question = _md_escape(_one_line(turn.question))
+        lines += ["", f"## {text('export_question', lang, n=i, question=question)}", ""]
+        lines += [_asked_line(turn, lang), ""]
         if turn.refused:
-            lines += [f"**{refusal_line(turn)}**", ""]
+            lines += [f"**{refusal_line(turn, lang)}**", ""]
         if turn.notice:
             lines += [f"*{_md_escape(_one_line(turn.notice))}*", ""]
         lines.append(_md_escape(turn.answer.strip()))
         if turn.sources:
-            lines += ["", "**Bronnen**", ""]
+            lines += ["", f"**{text('sources', lang)}**", ""]
             for s in turn.sources:
-                old = " (vervangen door een nieuwere versie)" if s.superseded else ""
                 doc = f" (`{s.doc_id}`)" if s.doc_id else ""
-                lines.append(f"- [{s.n}] {_md_escape(s.title)}{doc}, pagina {s.page}{old}")
+                lines.append(f"- [{s.n}] {_md_escape(s.title)}{_source_line(s, doc, lang)}")
                 lines.append(f"  > {_md_escape(_one_line(s.quote))}")
     return "\n".join(lines) + "\n"
 
 
-def to_docx(turns: Sequence[ExportTurn], exported_at: datetime) -> bytes:
+def to_docx(turns: Sequence[ExportTurn], exported_at: datetime, lang: str = "nl") -> bytes:
     """The conversation as a Word document (python-docx).
 
     Args:
         turns: the turns, oldest first.
         exported_at: when the export was made.
+        lang: the language of the file's own texts ("nl" or "en").
     """
     from docx import Document
     from docx.shared import Pt
 
+    title = text("export_title", lang)
     doc = Document()
-    doc.core_properties.title = TITLE
-    doc.core_properties.language = "nl-NL"
+    doc.core_properties.title = title
+    doc.core_properties.language = DOCX_LANGUAGES.get(lang, DOCX_LANGUAGES["nl"])
     doc.core_properties.created = exported_at.astimezone(UTC).replace(tzinfo=None)
-    doc.add_heading(TITLE, level=0)
-    doc.add_paragraph(f"Opgeslagen op {dutch_time(exported_at)}. {summary_line(turns)}")
-    doc.add_paragraph().add_run(DISCLAIMER).italic = True
+    doc.add_heading(title, level=0)
+    doc.add_paragraph(_saved_line(turns, exported_at, lang))
+    doc.add_paragraph().add_run(text("export_disclaimer", lang)).italic = True
     for i, turn in enumerate(turns, 1):
-        doc.add_heading(f"Vraag {i}: {_one_line(turn.question)}", level=1)
-        meta = doc.add_paragraph(f"Gesteld op {dutch_time(turn.asked_at)} · Model: ")
-        meta.add_run(model_line(turn))
-        for run in meta.runs:
-            run.font.size = Pt(9)
+        question = _one_line(turn.question)
+        doc.add_heading(text("export_question", lang, n=i, question=question), level=1)
+        doc.add_paragraph().add_run(_asked_line(turn, lang)).font.size = Pt(9)
         if turn.refused:
-            doc.add_paragraph().add_run(refusal_line(turn)).bold = True
+            doc.add_paragraph().add_run(refusal_line(turn, lang)).bold = True
         if turn.notice:
             doc.add_paragraph().add_run(_one_line(turn.notice)).italic = True
         for part in re.split(r"\n\s*\n", turn.answer.strip()):
             if part.strip():
                 doc.add_paragraph(part.strip())
         if turn.sources:
-            doc.add_heading("Bronnen", level=2)
+            doc.add_heading(text("sources", lang), level=2)
             for s in turn.sources:
-                old = " (vervangen door een nieuwere versie)" if s.superseded else ""
                 doc_id = f" ({s.doc_id})" if s.doc_id else ""
                 item = doc.add_paragraph(style="List Bullet")
                 item.add_run(f"[{s.n}] {s.title}").bold = True
-                item.add_run(f"{doc_id}, pagina {s.page}{old}")
+                item.add_run(_source_line(s, doc_id, lang))
                 doc.add_paragraph(_one_line(s.quote), style="Quote")
     out = io.BytesIO()
     doc.save(out)
@@ -230,7 +248,7 @@ def to_docx(turns: Sequence[ExportTurn], exported_at: datetime) -> bytes:
 
 
 def render_export(
-    turns: Sequence[ExportTurn], fmt: str, exported_at: datetime | None = None
+    turns: Sequence[ExportTurn], fmt: str, exported_at: datetime | None = None, lang: str = "nl"
 ) -> tuple[bytes, str]:
     """The file's bytes and its media type.
 
@@ -238,13 +256,14 @@ def render_export(
         turns: the turns, oldest first.
         fmt: "md" or "docx".
         exported_at: when the export was made (default: now).
+        lang: the language of the file's own texts ("nl" or "en").
 
     Raises:
         ValueError: an unknown format.
     """
     moment = exported_at or datetime.now(UTC)
     if fmt == "md":
-        return to_markdown(turns, moment).encode("utf-8"), MEDIA_TYPES["md"]
+        return to_markdown(turns, moment, lang).encode("utf-8"), MEDIA_TYPES["md"]
     if fmt == "docx":
-        return to_docx(turns, moment), MEDIA_TYPES["docx"]
+        return to_docx(turns, moment, lang), MEDIA_TYPES["docx"]
     raise ValueError(f"onbekend exportformaat '{fmt}': kies md of docx")

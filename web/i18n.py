@@ -1,9 +1,10 @@
 """The interface's texts in Dutch and English, and which language a visitor gets.
 
 One catalogue (`TEXTS`): the page's labels go to gradio as `I18N` (gradio translates them
-in the browser, by the page's language), and the HTML the server writes (answers, sources,
-the viewer, the accessibility statement) takes its texts from `text(key, lang)`. The texts
-of answers, refusals and notices themselves are in assistant/prompts.py.
+in the browser, by the page's language), and what the server writes (answers, sources,
+the viewer, the accessibility statement, the staff page's messages, the saved conversation)
+takes its texts from `text(key, lang)`. The texts of answers, refusals and notices
+themselves are in assistant/prompts.py.
 
 The language: the ``ivb_lang`` cookie (set by the switch on the page, ``?lang=en``), else
 the browser's Accept-Language, else Dutch.
@@ -223,7 +224,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# The staff page's labels (gradio translates them; its result messages stay Dutch).
+# The staff page's labels (gradio translates them).
 TEXTS["nl"].update(
     {
         "staff_off": (
@@ -301,6 +302,142 @@ TEXTS["en"].update(
     }
 )
 
+
+# The staff page's messages (web.staff and web.render write them in the page's language).
+# The per-file lines of an ingest report come from ingest/ and stay Dutch.
+TEXTS["nl"].update(
+    {
+        "done": "Gelukt.",
+        "failed": "Niet gelukt.",
+        "not_logged_in": "U bent niet ingelogd of uw sessie is verlopen. Log opnieuw in.",
+        "logged_in_as": "Ingelogd als **{user}**.",
+        "logged_out": "U bent uitgelogd.",
+        "login_wrong": "Onjuiste gebruikersnaam of wachtwoord.",
+        "login_blocked": "Te veel mislukte pogingen. Probeer het over {wait} opnieuw.",
+        "minute_one": "1 minuut",
+        "minutes": "{n} minuten",
+        "upload_added": "toegevoegd",
+        "upload_replaced": "vervangen",
+        "upload_updated": "bijgewerkt",
+        "upload_unchanged": "ongewijzigd (hetzelfde bestand)",
+        "chunk_one": "1 fragment",
+        "chunks": "{n} fragmenten",
+        "upload_ocr": "Gelezen met tekstherkenning (OCR): pagina {pages}.",
+        "removed": "**{doc_id}** is uit de index verwijderd.",
+        "reingest_busy": "Er loopt al een opname; probeer het zo opnieuw.",
+        "reingest_reading": "Corpusmap inlezen…",
+        "reingest_file": "Opnemen: {name}",
+        "reingest_done": (
+            "Corpusmap ingelezen in {seconds} s: {added} toegevoegd, {updated} bijgewerkt, "
+            "{unchanged} ongewijzigd, {removed} verwijderd, {failed} mislukt."
+        ),
+        "doc_current": "actueel",
+        "doc_replaced_by": "vervangen door {ids}",
+        "column_title": "titel",
+        "column_municipality": "gemeente",
+        "column_date": "datum",
+        "column_pages": "pagina's",
+        "column_chunks": "fragmenten",
+        "column_ingested": "opgenomen",
+    }
+)
+TEXTS["en"].update(
+    {
+        "done": "Done.",
+        "failed": "Not done.",
+        "not_logged_in": "You are not logged in or your session has expired. Please log in again.",
+        "logged_in_as": "Logged in as **{user}**.",
+        "logged_out": "You are logged out.",
+        "login_wrong": "Wrong user name or password.",
+        "login_blocked": "Too many failed attempts. Try again in {wait}.",
+        "minute_one": "1 minute",
+        "minutes": "{n} minutes",
+        "upload_added": "added",
+        "upload_replaced": "replaced",
+        "upload_updated": "updated",
+        "upload_unchanged": "unchanged (the same file)",
+        "chunk_one": "1 chunk",
+        "chunks": "{n} chunks",
+        "upload_ocr": "Read with text recognition (OCR): page {pages}.",
+        "removed": "**{doc_id}** has been removed from the index.",
+        "reingest_busy": "An ingest is already running; try again in a moment.",
+        "reingest_reading": "Reading the corpus folder…",
+        "reingest_file": "Adding: {name}",
+        "reingest_done": (
+            "Corpus folder read in {seconds} s: {added} added, {updated} updated, "
+            "{unchanged} unchanged, {removed} removed, {failed} failed."
+        ),
+        "doc_current": "current",
+        "doc_replaced_by": "replaced by {ids}",
+        "column_title": "title",
+        "column_municipality": "municipality",
+        "column_date": "date",
+        "column_pages": "pages",
+        "column_chunks": "chunks",
+        "column_ingested": "ingested",
+    }
+)
+
+# The saved conversation (web.export), in the visitor's language.
+TEXTS["nl"].update(
+    {
+        "export_title": "Gesprek met de IVB-assistent",
+        "export_disclaimer": (
+            "Dit is geen juridisch advies en geen officieel standpunt van een gemeente. "
+            "Controleer belangrijke informatie altijd in de bron."
+        ),
+        "export_saved": "Opgeslagen op {time}. {summary}",
+        "export_summary_one": "1 vraag, waarvan {refused} geweigerd.",
+        "export_summary": "{n} vragen, waarvan {refused} geweigerd.",
+        "export_question": "Vraag {n}: {question}",
+        "export_asked": "Gesteld op {time} · Model: {model}",
+        "export_refused": "Geweigerd: geen antwoord gegeven (reden: {reason}).",
+        "export_superseded": "vervangen door een nieuwere versie",
+        "export_unknown": "onbekend",
+        "export_months": (
+            "januari februari maart april mei juni juli augustus september oktober november "
+            "december"
+        ),
+        "export_file": "gesprek-ivb",
+        "export_reason_injection": "de vraag probeert de instructies van de assistent te omzeilen",
+        "export_reason_no_relevant_passage": "geen passage in de documenten past bij de vraag",
+        "export_reason_key_terms_missing": (
+            "de best passende passages bevatten de kern van de vraag niet"
+        ),
+        "export_reason_unknown_terms": "woorden uit de vraag staan in geen enkel document",
+        "export_reason_unsupported": "geen zin in de documenten geeft wat gevraagd wordt",
+        "export_reason_busy": "het taalmodel was bezet; de vraag is niet beantwoord",
+    }
+)
+TEXTS["en"].update(
+    {
+        "export_title": "Conversation with the IVB assistant",
+        "export_disclaimer": (
+            "This is not legal advice and not an official position of a municipality. Always "
+            "check important information in the source."
+        ),
+        "export_saved": "Saved on {time}. {summary}",
+        "export_summary_one": "1 question, of which {refused} refused.",
+        "export_summary": "{n} questions, of which {refused} refused.",
+        "export_question": "Question {n}: {question}",
+        "export_asked": "Asked on {time} · Model: {model}",
+        "export_refused": "Refused: no answer given (reason: {reason}).",
+        "export_superseded": "replaced by a newer version",
+        "export_unknown": "unknown",
+        "export_months": (
+            "January February March April May June July August September October November December"
+        ),
+        "export_file": "conversation-ivb",
+        "export_reason_injection": "the question tries to get around the assistant's instructions",
+        "export_reason_no_relevant_passage": "no passage in the documents fits the question",
+        "export_reason_key_terms_missing": (
+            "the best fitting passages do not contain the core of the question"
+        ),
+        "export_reason_unknown_terms": "words of the question are in no document at all",
+        "export_reason_unsupported": "no sentence in the documents gives what is asked",
+        "export_reason_busy": "the language model was busy; the question was not answered",
+    }
+)
 
 # gradio's own catalogue has namespaces such as "upload" and "login"; ours are kept apart
 # by this prefix (and hold no dots, which gradio reads as a path).

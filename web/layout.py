@@ -23,7 +23,7 @@ from web.chat import ChatHandlers
 from web.i18n import I18N, LANGUAGES, label, request_language, text
 from web.questions import ALL, MAX_QUESTION
 from web.render import empty_sources_html
-from web.staff import StaffHandlers
+from web.staff import StaffHandlers, doc_columns
 
 TITLE = "IVB-assistent"
 EXAMPLE_KEYS = ("example_1", "example_2", "example_3")
@@ -34,17 +34,6 @@ DOC_MUNICIPALITIES = [
     (I18N("doc_municipality_auto"), ""),
     (I18N("doc_municipality_joint"), JOINT),
     *((m, m) for m in MUNICIPALITIES),
-]
-DOC_COLUMNS = [
-    "id",
-    "titel",
-    "gemeente",
-    "type",
-    "datum",
-    "pagina's",
-    "fragmenten",
-    "opgenomen",
-    "status",
 ]
 
 
@@ -439,7 +428,7 @@ def _upload_fields() -> list[Any]:
 def _document_table() -> gr.Dataframe:
     """The table of indexed documents (filled at login and after each change)."""
     return gr.Dataframe(
-        headers=DOC_COLUMNS,
+        headers=doc_columns(),  # the page's language once logged in
         column_widths=["18%", "22%", "10%", "10%", "9%", "6%", "7%", "10%", "8%"],
         value=[],
         interactive=False,

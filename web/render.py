@@ -23,17 +23,11 @@ from web.turns import CitedSource, Turn
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
 
-DONE = "**Gelukt.** "
-FAILED = "**Niet gelukt.** "
+DONE = f"**{text('done', 'nl')}** "
+FAILED = f"**{text('failed', 'nl')}** "
 LOCAL_QUEUE_TEXT = text("queue", "nl")
 SUPERSEDED_TEXT = SUPERSEDED[:1].upper() + SUPERSEDED[1:]
 REFUSAL_HEADINGS = {"injection": "refusal_injection", "busy": "refusal_busy"}
-UPLOAD_ACTIONS = {
-    "added": "toegevoegd",
-    "replaced": "vervangen",
-    "updated": "bijgewerkt",
-    "unchanged": "ongewijzigd (hetzelfde bestand)",
-}
 _CITE_RE = re.compile(r"\[(\d+)\]")
 
 
@@ -248,38 +242,55 @@ def chat_messages(
     return messages
 
 
-def upload_markdown(result: UploadResult) -> str:
-    """The staff page's message for an upload: done, with what happened, or why not."""
+def done(lang: str = "nl") -> str:
+    """The start of a staff message for an action that worked ("**Gelukt.** ")."""
+    return f"**{text('done', lang)}** "
+
+
+def failed(lang: str = "nl") -> str:
+    """The start of a staff message for an action that did not ("**Niet gelukt.** ")."""
+    return f"**{text('failed', lang)}** "
+
+
+def upload_markdown(result: UploadResult, lang: str = "nl") -> str:
+    """The staff page's message for an upload: done, with what happened, or why not (the
+    reasons, notes and warnings come from ingest/ and stay Dutch)."""
     if not result.ok:
-        lines = [f"{FAILED}{html.escape(result.error, quote=False)}"]
+        lines = [f"{failed(lang)}{html.escape(result.error, quote=False)}"]
         if result.reasons:
             lines += ["", *(f"- {html.escape(r, quote=False)}" for r in result.reasons)]
         return "\n".join(lines)
-    unit = "fragment" if result.chunks == 1 else "fragmenten"
-    action = UPLOAD_ACTIONS[result.action or "unchanged"]
+    chunks = text("chunk_one" if result.chunks == 1 else "chunks", lang, n=result.chunks)
+    action = text(f"upload_{result.action or 'unchanged'}", lang)
     note = f"\n\n{html.escape(result.note, quote=False)}" if result.note else ""
     if result.ocr_pages:
         pages = html.escape(", ".join(result.ocr_pages), quote=False)
-        note += f"\n\nGelezen met tekstherkenning (OCR): pagina {pages}."
+        note += f"\n\n{text('upload_ocr', lang, pages=pages)}"
     note += "".join(f"\n\n- {html.escape(w, quote=False)}" for w in result.warnings)
-    return f"{DONE}**{html.escape(result.doc_id)}** {action}: {result.chunks} {unit}.{note}"
+    return f"{done(lang)}**{html.escape(result.doc_id)}** {action}: {chunks}.{note}"
 
 
-def remove_markdown(result: RemoveResult) -> str:
+def remove_markdown(result: RemoveResult, lang: str = "nl") -> str:
     """The staff page's message for removing a document."""
     if not result.ok:
-        return f"{FAILED}{html.escape(result.error, quote=False)}"
+        return f"{failed(lang)}{html.escape(result.error, quote=False)}"
     note = f" {html.escape(result.note, quote=False)}" if result.note else ""
-    return f"{DONE}**{html.escape(result.doc_id)}** is uit de index verwijderd.{note}"
+    return f"{done(lang)}{text('removed', lang, doc_id=html.escape(result.doc_id))}{note}"
 
 
-def reingest_markdown(report: IngestReport) -> str:
+def reingest_markdown(report: IngestReport, lang: str = "nl") -> str:
     """The staff page's message for re-reading the corpus folder: the counts, then each
-    file that failed and why."""
-    lines = [
-        f"{DONE}Corpusmap ingelezen in {report.seconds:.1f} s: {len(report.added)} toegevoegd, "
-        f"{len(report.updated)} bijgewerkt, {len(report.unchanged)} ongewijzigd, "
-        f"{len(report.removed)} verwijderd, {len(report.failed)} mislukt."
-    ]
+    file that failed and why (those lines come from ingest/ and stay Dutch)."""
+    counts = text(
+        "reingest_done",
+        lang,
+        seconds=f"{report.seconds:.1f}",
+        added=len(report.added),
+        updated=len(report.updated),
+        unchanged=len(report.unchanged),
+        removed=len(report.removed),
+        failed=len(report.failed),
+    )
+    lines = [f"{done(lang)}{counts}"]
     lines += [f"- {html.escape(f['error'])}" for f in report.failed]
     return "\n".join(lines)
