@@ -84,7 +84,10 @@ def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) ->
         compounds: also emit known parts of compound words.
     """
     tokens: list[str] = []
-    refs = ["artikel" + re.sub(r"[.:]", "x", number) for number in _ARTICLE_REF.findall(fold(text))]
+    refs = [
+        "artikel" + re.sub(r"[.:]", "x", number) + letter
+        for number, letter in _ARTICLE_REF.findall(fold(text))
+    ]
     for word in words(text):
         if word in _STOP or len(word) < 2:
             continue
@@ -98,12 +101,14 @@ def analyse(text: str, stemmer: str = "dutch_porter", compounds: bool = True) ->
 # ("artikel2x48": the keyword index splits words at '_', ':' and '.'): far rarer than
 # "13b" or "artikel" alone, so a question naming an article finds that article (and the
 # texts that refer to it). Article numbers as statutes and bylaws write them: 13b, 2:48
-# (APV), 2.1.3.
+# (APV), 2.1.3; a letter written apart ("artikel 13 b") joins its number, as
+# article_refs.named_articles reads it.
 _ARTICLE_REF = re.compile(
     r"\b(?:artikel|artikelen|art\.?|article)\s+(\d+[a-z]{0,3}(?:[.:]\d+[a-z]{0,3})*)\b"
+    r"(?:\s+([a-z])(?![\w-]))?"
 )
 _REFERENCE = re.compile(r"artikel\d+[a-z0-9]*")
-ANALYSER_VERSION = 3  # bump when analyse() changes what it emits: the keyword index is rebuilt
+ANALYSER_VERSION = 4  # bump when analyse() changes what it emits: the keyword index is rebuilt
 
 
 def article_references(text: str) -> list[str]:

@@ -178,7 +178,8 @@ def answers_kind(question: str | Question, texts: Sequence[str]) -> bool:
 # Which questions need an attached value: `needs_attachment`. A person question does not:
 # "Wie ...?" is mostly answered by a role ("de burgemeester"), which has no form a pattern
 # can tell from any other noun.
-WINDOW = 12  # words on either side of a value that name what it is about
+WINDOW = 12  # content words (stop words and bare digits not counted) on either side of a
+# value that name what it is about
 FOCUS_WINDOW = 3  # words on either side that may be a count's own noun
 CONTEXT_WEIGHT = 0.5  # a subject word only in the heading or the sentence before
 
@@ -194,11 +195,11 @@ _MONEY_BEFORE = re.compile(r"€\s*$")
 # The question's own cue words for a kind say what is asked, not about what.
 _CUE_TERMS = frozenset(
     analyse(
-        "hoeveel aantal getal geld bedrag bedragen budget begroot begroting kosten kost kostte "
-        "euro uitgegeven besteed beschikbaar gereserveerd telefoonnummer nummer e-mailadres "
-        "emailadres mailadres adres contact bereikbaar datum dag jaar welk wanneer tijd hoe laat "
-        "uur totaal ongeveer precies percentage procent how many much money cost phone email "
-        "date year when",
+        "hoeveel vaak groot aantal getal geld bedrag bedragen budget begroot begroting kosten "
+        "kost kostte euro uitgegeven besteed beschikbaar gereserveerd telefoonnummer nummer "
+        "e-mailadres emailadres mailadres adres contact bereikbaar datum dag jaar welk "
+        "wanneer tijd hoe laat uur totaal ongeveer precies percentage procent how many much "
+        "money cost phone email date year when often",
         compounds=False,
     )
 )
@@ -374,6 +375,7 @@ def attachment(
     focus = count_focus(question.text) if kind == "number" else ()
     subject = subject_terms(question)
     tokens = _tokens(text)
+    content = [tok for tok in tokens if tok[2]]
     ctx = set(analyse(context)) if context else set()
     w = {t: (weights or {}).get(t, 1.0) or 1.0 for t in subject}
     total = sum(w.values())
@@ -383,10 +385,11 @@ def attachment(
             continue
         if not subject:
             return 1.0
-        idx = [i for i, (s, e, _) in enumerate(tokens) if s < span[1] and e > span[0]]
-        centre = idx[0] if idx else 0
+        # Counted in content words: "de", "van" and the pieces of "1,2" say nothing of
+        # the subject, and would push its words out of a long sentence's window.
+        centre = next((i for i, (_, e, _) in enumerate(content) if e > span[0]), len(content))
         lo, hi = max(0, centre - WINDOW), centre + WINDOW + 1
-        near = {t for _, _, stems in tokens[lo:hi] for t in stems}
+        near = {t for _, _, stems in content[lo:hi] for t in stems}
         # A number the question names (a year, an article) identifies its subject: a
         # value whose surroundings lack it is about another year or article.
         if any(t.isdigit() and t not in near and t not in ctx for t in subject):

@@ -29,7 +29,8 @@ _PAGE = re.compile(
 )
 _PAGE_OF = re.compile(r"\b(?:pagina|page|blz)\.?\s*\d+\s*(?:van|of|/)\s*\d+\b", re.IGNORECASE)
 _LEADERS = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|(?:\s\.){3,}")
-_POSTAL = re.compile(r"\b(?:postbus\s+\d+|retouradres)\b|\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+", re.I)
+# A postcode is two capitals ("8251 AG Dronten"): case matters, or "2027 in totaal" is one.
+_POSTAL = re.compile(r"\b(?i:postbus\s+\d+|retouradres)\b|\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+")
 _POSTCODE = re.compile(r"\b\d{4}\s?[A-Z]{2}\b")
 _LABELS = frozenset(
     {

@@ -140,7 +140,7 @@ def test_staff_login_is_off_without_credentials(settings):
     assert not auth.enabled
     assert not auth.login("", "", None).ok
     demo = build_app(settings)
-    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    texts = [_dutch(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any("Beheer staat uit" in str(t) for t in texts)
 
 
@@ -761,7 +761,9 @@ def test_python_ui_py_serves_on_the_settings(seeded_settings, captured_launch, m
 
 def _backend_radio(demo: gr.Blocks) -> gr.Radio:
     (radio,) = [
-        b for b in demo.blocks.values() if isinstance(b, gr.Radio) and b.label == "Antwoordmodel"
+        b
+        for b in demo.blocks.values()
+        if isinstance(b, gr.Radio) and _dutch(b.label) == "Antwoordmodel"
     ]
     return radio
 
@@ -1102,6 +1104,8 @@ STAFF_BUTTONS = {
 def _dutch(value: object) -> object:
     """A component's value as a Dutch page shows it: the page's labels are catalogue keys
     (gradio's I18n, '__i18n__{"key": ...}' in the config), which the browser translates."""
+    if hasattr(value, "key") and str(value).startswith("__i18n__"):  # gradio's I18nData
+        value = str(value)
     if isinstance(value, str) and value.startswith("__i18n__"):
         key = json.loads(value.removeprefix("__i18n__"))["key"]
         return TEXTS["nl"][key.removeprefix(PREFIX)]

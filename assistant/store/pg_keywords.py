@@ -207,6 +207,21 @@ class PostgresKeywordIndex:
                 return out[:k]
             limit *= 4
 
+    def with_term(self, term: str, limit: int, filters: Filters | None = None) -> list[Chunk]:
+        """Current chunks whose analysed terms hold this exact term, in storage order
+        (e.g. every chunk that names "artikel13b"), at most ``limit``."""
+        rows = (
+            self.db.connection()
+            .execute(
+                f"SELECT c.data FROM {CURRENT} WHERE c.rowid IN "
+                "(SELECT chunk_rowid FROM kw_postings WHERE term = %s) ORDER BY c.rowid LIMIT %s",
+                (term, limit),
+            )
+            .fetchall()
+        )
+        chunks = [Chunk.model_validate_json(data) for (data,) in rows]
+        return [c for c in chunks if filters is None or filters.accepts(c)]
+
     def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
         """How many indexed chunks hold each analysed term (0 for a term never seen)."""
         terms = list(dict.fromkeys(terms))
