@@ -30,6 +30,7 @@ SUPERSEDED_PENALTY = 0.5
 CONTEXT_CHARS = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
+READ_RETRIES = 3  # reads again when a document version changed during a read
 REFERENCE_SCAN = 5000  # chunks naming one article read at most (all, in practice)
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
@@ -164,12 +165,37 @@ class Retriever:
             filters = filters if filters is not None else query.filters
             query = query.text
         n = max(self.settings.candidates, k or self.settings.top_k)
+        # A document replaced while the lists are read could leave only chunks of the old
+        # version, dropped below as not current: then read again (the same query vector).
+        generation = self.store.generation()
+        found = self._read(query, n, filters, mode)
+        for _ in range(READ_RETRIES):
+            now = self.store.generation()
+            if now == generation:
+                break
+            generation = now
+            found = self._read(query, n, filters, mode, (found.qvec, found.embed_seconds))
+        return found
+
+    def _read(
+        self,
+        query: str,
+        n: int,
+        filters: Filters | None,
+        mode: Mode,
+        embedded: tuple[np.ndarray, float] | None = None,
+    ) -> Candidates:
+        """One read of the candidate lists (see `candidates`); ``embedded``: the query's
+        vector and its embedding time from an earlier read."""
         keyword_future = (
             _pool.submit(self.store.keyword_search, query, n, filters) if mode != "dense" else None
         )
-        t = time.perf_counter()
-        qvec = self.embedder.encode_queries([query])[0]
-        embed_seconds = time.perf_counter() - t
+        if embedded is None:
+            t = time.perf_counter()
+            qvec = self.embedder.encode_queries([query])[0]
+            embed_seconds = time.perf_counter() - t
+        else:
+            qvec, embed_seconds = embedded
         dense = self.store.dense_search(qvec, n, filters) if mode != "keyword" else []
         keyword = keyword_future.result() if keyword_future else []
         articles = named_articles(query)
