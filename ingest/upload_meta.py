@@ -13,9 +13,6 @@ from dataclasses import dataclass, replace
 
 from assistant.domain import check_document_id, document_id, is_document_id, parse_date
 
-# The sidecar's keys, in the order they are written (ingest.manifest reads the same keys).
-SIDECAR_KEYS = ("id", "title", "municipality", "doc_type", "date", "supersedes")
-
 
 @dataclass(frozen=True)
 class UploadMeta:
@@ -105,7 +102,8 @@ class UploadMeta:
         )
 
     def sidecar_fields(self) -> dict[str, str | list[str]]:
-        """The sidecar's keys (SIDECAR_KEYS) with their values; ``supersedes`` a list."""
+        """The sidecar's keys (those ingest.manifest reads), in the order they are written,
+        with their values; ``supersedes`` a list."""
         return {
             "id": self.doc_id,
             "title": self.title,
@@ -123,9 +121,7 @@ def sidecar_text(meta: UploadMeta) -> str:
         meta: the checked metadata (`UploadMeta.checked`).
     """
     lines = ["# Metadata of an upload through the staff page."]
-    fields = meta.sidecar_fields()
-    for key in SIDECAR_KEYS:
-        value = fields[key]
+    for key, value in meta.sidecar_fields().items():
         if value:
             lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

@@ -135,15 +135,7 @@ class StaffApi:
 
 
 def _upload_out(result: UploadResult) -> UploadOut:
-    return UploadOut(
-        ok=result.ok,
-        doc_id=result.doc_id,
-        action=result.action,
-        chunks=result.chunks,
-        note=result.note,
-        ocr_pages=result.ocr_pages,
-        warnings=result.warnings,
-    )
+    return UploadOut.model_validate(result, from_attributes=True)
 
 
 def _upload_failure(result: UploadResult) -> ApiError:

@@ -143,6 +143,10 @@ class StaffHandlers:
         """The document table and the choice of documents to delete."""
         lang = request_language(request)
         self._staff(token, lang)
+        return self._table(lang)
+
+    def _table(self, lang: str) -> tuple[Any, Any]:
+        """The document table and the delete choices, for an action already checked."""
         return self.document_rows(lang), gr.Dropdown(choices=self._doc_choices(), value=None)
 
     def upload(
@@ -168,7 +172,7 @@ class StaffHandlers:
         result = ingest_upload(self.service, file, meta)
         message = upload_markdown(result, lang)
         log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
-        return message, *self.documents(token, request)
+        return message, *self._table(lang)
 
     def delete(
         self, token: str | None, doc_id: str | None, request: gr.Request | None = None
@@ -180,7 +184,7 @@ class StaffHandlers:
         result = remove_document(self.service, doc_id)
         if result.ok:
             log.info("staff %s deleted %s", user, doc_id)
-        return remove_markdown(result, lang), *self.documents(token, request)
+        return remove_markdown(result, lang), *self._table(lang)
 
     def reingest(
         self,
@@ -212,10 +216,10 @@ class StaffHandlers:
         except StoreLockedError:
             return (
                 f"{failed(lang)}{text('reingest_busy', lang)}",
-                *self.documents(token, request),
+                *self._table(lang),
             )
         log.info("staff %s re-ingested the corpus: %s", user, report.as_dict())
-        return reingest_markdown(report, lang), *self.documents(token, request)
+        return reingest_markdown(report, lang), *self._table(lang)
 
     def export_audit(self, token: str | None, request: gr.Request | None = None) -> Any:
         """The audit log (older records pruned first) as a file to download."""
