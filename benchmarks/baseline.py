@@ -38,10 +38,7 @@ from benchmarks.common import (
     fmt,
     gold_items,
     load_embedder,
-    out_dir,
-    print_figures,
-    render_table,
-    write_result,
+    print_and_write,
 )
 
 NAME = "baseline"
@@ -291,11 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     limit = args.faq_limit or (8 if args.quick else None)
     result = run(limit)
     result["quick"] = args.quick
-    table = details(result)
-    print("\n" + render_table(table["headers"], table["rows"]))
-    print("\n".join(table["notes"]))
-    print_figures("retrieval: ours vs the naive LangChain RAG", result["figures"])
-    write_result(NAME, result, out_dir(args))
+    print_and_write(
+        NAME, result, details(result), "retrieval: ours vs the naive LangChain RAG", args
+    )
     return 0
 
 

@@ -319,6 +319,26 @@ def write_result(name: str, data: dict[str, Any], folder: Path) -> Path:
     return path
 
 
+def print_and_write(
+    name: str, result: dict[str, Any], table: dict[str, Any], title: str, args: argparse.Namespace
+) -> Path:
+    """The end of a benchmark's run: print its table, notes and figures, write its result.
+
+    Args:
+        name: the benchmark's name, the result file's stem.
+        result: its result; ``result["figures"]`` is printed under ``title``.
+        table: its ``details(result)``: {"headers", "rows", "notes"}.
+        args: its command line (``--out``, ``--quick``: where the file goes).
+
+    Returns:
+        The file written (see `write_result`).
+    """
+    print("\n" + render_table(table["headers"], table["rows"]))
+    print("\n".join(table["notes"]))
+    print_figures(title, result["figures"])
+    return write_result(name, result, out_dir(args))
+
+
 # -- data ---------------------------------------------------------------------------------------
 def statute_index() -> list[tuple[str, int]]:
     """(id, bytes) of every statute in the corpus, sorted by id."""

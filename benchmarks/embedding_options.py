@@ -53,12 +53,9 @@ from benchmarks.common import (
     fmt,
     gold_items,
     latency_stats,
-    out_dir,
-    print_figures,
-    render_table,
+    print_and_write,
     rss_mb,
     statute_sample,
-    write_result,
 )
 
 NAME = "embedding_options"
@@ -598,11 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args)
     result["quick"] = args.quick
     result["seed"] = args.seed or SEED
-    table = details(result)
-    print("\n" + render_table(table["headers"], table["rows"]))
-    print("\n".join(table["notes"]))
-    print_figures("embedding options: each option vs fp32", result["figures"])
-    write_result(NAME, result, out_dir(args))
+    print_and_write(NAME, result, details(result), "embedding options: each option vs fp32", args)
     return 0
 
 

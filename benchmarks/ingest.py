@@ -33,16 +33,13 @@ from benchmarks.common import (
     documents_with_chunks,
     figure,
     load_embedder,
-    out_dir,
     parse_sizes,
     peak_rss_mb,
-    print_figures,
-    render_table,
+    print_and_write,
     reset_peak_rss,
     rss_mb,
     statute_sample,
     texts_to_embed,
-    write_result,
 )
 
 NAME = "ingest"
@@ -427,11 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         pdfs=args.pdfs,
     )
     result["quick"] = args.quick
-    table = details(result)
-    print("\n" + render_table(table["headers"], table["rows"]))
-    print("\n".join(table["notes"]))
-    print_figures("ingest: ours vs baseline", result["figures"])
-    write_result(NAME, result, out_dir(args))
+    print_and_write(NAME, result, details(result), "ingest: ours vs baseline", args)
     return 0
 
 

@@ -48,14 +48,11 @@ from benchmarks.common import (
     figure,
     latency_stats,
     load_embedder,
-    out_dir,
     parse_sizes,
     peak_rss_mb,
-    print_figures,
-    render_table,
+    print_and_write,
     rss_mb,
     statute_sample,
-    write_result,
 )
 
 NAME = "query_latency"
@@ -592,11 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     args.max_tokens = args.max_tokens or (16 if quick else 128)
     result = run(args)
     result["quick"] = quick
-    table = details(result)
-    print("\n" + render_table(table["headers"], table["rows"]))
-    print("\n".join(table["notes"]))
-    print_figures("query latency and LLM: ours vs baseline", result["figures"])
-    write_result(NAME, result, out_dir(args))
+    print_and_write(NAME, result, details(result), "query latency and LLM: ours vs baseline", args)
     return 0
 
 
