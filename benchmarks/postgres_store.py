@@ -58,8 +58,8 @@ from benchmarks.common import (
     machine_info,
     ratio,
 )
-from benchmarks.query_latency import chunk_stream, questions
 from benchmarks.retrieval_quality import SAFETY_LAWS, STATUTES, distractors, is_hit, score
+from benchmarks.statute_workload import chunk_stream, questions
 from ingest.pipeline import ingest_paths
 from tests.postgres_server import postgres_server
 

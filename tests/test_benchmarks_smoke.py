@@ -66,7 +66,7 @@ def test_naive_baseline_and_synthetic_store(tmp_path: Path, settings, embedder) 
     from assistant.retrieval import Retriever
     from assistant.store import Store
     from benchmarks.baseline import build_naive_index
-    from benchmarks.query_latency import StoreFiller
+    from benchmarks.statute_workload import StoreFiller
 
     corpus, dataset = faq_data(tmp_path, limit=3)
     items = gold_items(dataset)
