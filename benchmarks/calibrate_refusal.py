@@ -201,6 +201,33 @@ def breakdown(rows: list[dict], answered: list[bool], key: str) -> dict:
     }
 
 
+def _feature_rows(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[dict]:
+    """Every question's evidence (`features`), computed on --store and saved as
+    <out>/refusal_features.json, or with --reuse read back from there.
+
+    Raises:
+        SystemExit: (through ``parser.error``) no saved features and no --store.
+    """
+    cache = args.out / "refusal_features.json"
+    if args.reuse and cache.exists():
+        return json.loads(cache.read_text())
+    if not args.store:
+        parser.error("--store is needed (build it with eval/make_mixed_store.sh)")
+    rows = features(questions(args.set), args.store)
+    args.out.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    return rows
+
+
+def _errors(rows: list[dict], answered: list[bool]) -> list[dict]:
+    """The questions decided wrongly (answered when unanswerable or the reverse), with
+    the fields that show why."""
+    keys = ("id", "collection", "kind", "question", "answerable", "dense", "coverage", "attached")
+    return [
+        {k: r[k] for k in keys} for r, a in zip(rows, answered, strict=True) if a != r["answerable"]
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, help="the mixed store (eval/make_mixed_store.sh)")
@@ -208,15 +235,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     parser.add_argument("--reuse", action="store_true", help="reuse the saved features")
     args = parser.parse_args()
-    cache = args.out / "refusal_features.json"
-    if args.reuse and cache.exists():
-        rows = json.loads(cache.read_text())
-    else:
-        if not args.store:
-            parser.error("--store is needed (build it with eval/make_mixed_store.sh)")
-        rows = features(questions(args.set), args.store)
-        args.out.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    rows = _feature_rows(args, parser)
     held_out, folds = cross_validate(rows)
     setting, in_sample = choose(rows)
     current = (CURRENT.refusal_threshold, CURRENT.confident_threshold, CURRENT.min_coverage,
@@ -255,23 +274,7 @@ def main() -> None:
             **rates(rows, [decide(r, before) for r in rows]),
             "per_collection": breakdown(rows, [decide(r, before) for r in rows], "collection"),
         },
-        "errors_held_out": [
-            {
-                k: r[k]
-                for k in (
-                    "id",
-                    "collection",
-                    "kind",
-                    "question",
-                    "answerable",
-                    "dense",
-                    "coverage",
-                    "attached",
-                )
-            }
-            for r, a in zip(rows, held_out, strict=True)
-            if a != r["answerable"]
-        ],
+        "errors_held_out": _errors(rows, held_out),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "refusal_calibration.json").write_text(

@@ -146,6 +146,117 @@ def reingest(corpus: Path, settings: Any, embedder: Any) -> dict[str, Any]:
     }
 
 
+def _samples(
+    sizes: list[int], store_only: list[int], max_doc_kb: float, seed: int, store_max_doc_kb: float
+) -> tuple[list[Path], list[Path]]:
+    """The statutes to ingest: (the sample for `sizes`, the smaller statutes for the
+    re-ingest stores of `store_only` sizes, empty without those).
+
+    Raises:
+        SystemExit: too few statutes pass a size filter.
+    """
+    max_bytes = int(max_doc_kb * 1024) if max_doc_kb else None
+    files = statute_sample(max(sizes), seed=seed, max_bytes=max_bytes)
+    if len(files) < max(sizes):
+        raise SystemExit(f"only {len(files)} statutes pass the size filter; lower --sizes")
+    store_files: list[Path] = []
+    if store_only:  # re-ingest stores of a size not measured above: smaller statutes
+        store_files = statute_sample(
+            max(store_only), seed=seed, max_bytes=int(store_max_doc_kb * 1024)
+        )
+        if len(store_files) < max(store_only):
+            raise SystemExit(f"only {len(store_files)} statutes ≤ {store_max_doc_kb:g} KB")
+    return files, store_files
+
+
+def _size_figures(n: int, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures of one size: ingest / embedding time, throughput and peak RSS."""
+    return [
+        ratio_figure(f"{n} statutes ({row['chunks_embedded']} chunks)", row),
+        figure(
+            f"ingest throughput, {n} statutes",
+            row["chunks_per_s"],
+            row["embed_only_chunks_per_s"],
+            unit="chunks/s",
+            baseline_name="embedding alone",
+            note=f"{row['pages_per_s']} pages/s; peak RSS {row['peak_rss_mb_ingest']} MB",
+        ),
+        figure(
+            f"peak RSS during ingest, {n} statutes",
+            row["peak_rss_mb_ingest"],
+            row["peak_rss_mb_embed_only"],
+            unit="MB",
+            baseline_name="embedding alone",
+        ),
+    ]
+
+
+def _unchanged_reingest(
+    store: tuple[Path, Any, dict[str, Any]], n: int, embedder: Any, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Re-ingest an unchanged store of n statutes: put result["unchanged_reingest"],
+    return its figures (time, chunks embedded) against the first ingest."""
+    corpus, settings, full = store
+    print(f"\n[{n} documents] unchanged re-ingest ...", flush=True)
+    again = reingest(corpus, settings, embedder)
+    result["unchanged_reingest"] = {"documents": n, **again}
+    return [
+        figure(
+            f"unchanged re-ingest of {n} statutes: time",
+            again["seconds"],
+            full["ingest_s"],
+            unit="s",
+            goal=f"≤ {REINGEST_GOAL_S:g} s",
+            met=again["seconds"] <= REINGEST_GOAL_S,
+            baseline_name="first ingest",
+        ),
+        figure(
+            f"unchanged re-ingest of {n} statutes: chunks embedded",
+            again["chunks_embedded"],
+            full["chunks_embedded"],
+            goal="0",
+            met=again["chunks_embedded"] == 0,
+            baseline_name="first ingest",
+        ),
+    ]
+
+
+def _one_document_changed(
+    store: tuple[Path, Any, dict[str, Any]], n: int, embedder: Any, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Change the largest statute of a store of n and re-ingest: put
+    result["one_document_changed"], return its figures (time against the first ingest,
+    chunks embedded against that statute's chunks)."""
+    corpus, settings, full = store
+    changed = max(corpus.iterdir(), key=lambda p: p.stat().st_size)
+    print(f"\n[{n} documents] one document changed ({changed.name}) ...", flush=True)
+    change_one_document(changed)
+    doc_chunks = sum(len(chunks) for _d, chunks in documents_with_chunks([changed], settings))
+    after = reingest(corpus, settings, embedder)
+    result["one_document_changed"] = {
+        "documents": n,
+        "changed": changed.stem,
+        "changed_document_chunks": doc_chunks,
+        **after,
+    }
+    return [
+        figure(
+            f"re-ingest after 1 of {n} statutes changed: time"
+            + (f" ({full['chunks_written']} chunks in the store)"),
+            after["seconds"],
+            full["ingest_s"],
+            unit="s",
+            baseline_name="first ingest",
+        ),
+        figure(
+            f"re-ingest after 1 of {n} statutes changed: chunks embedded",
+            after["chunks_embedded"],
+            doc_chunks,
+            baseline_name="chunks of that document",
+        ),
+    ]
+
+
 def run(
     sizes: list[int],
     reingest_size: int,
@@ -158,17 +269,7 @@ def run(
 ) -> dict[str, Any]:
     sizes = sorted(set(sizes))
     store_only = sorted({reingest_size, change_size} - set(sizes))
-    max_bytes = int(max_doc_kb * 1024) if max_doc_kb else None
-    files = statute_sample(max(sizes), seed=seed, max_bytes=max_bytes)
-    if len(files) < max(sizes):
-        raise SystemExit(f"only {len(files)} statutes pass the size filter; lower --sizes")
-    store_files: list[Path] = []
-    if store_only:  # re-ingest stores of a size not measured above: smaller statutes
-        store_files = statute_sample(
-            max(store_only), seed=seed, max_bytes=int(store_max_doc_kb * 1024)
-        )
-        if len(store_files) < max(store_only):
-            raise SystemExit(f"only {len(store_files)} statutes ≤ {store_max_doc_kb:g} KB")
+    files, store_files = _samples(sizes, store_only, max_doc_kb, seed, store_max_doc_kb)
     print(
         f"ingest benchmark: sizes {sizes}, seeded sample (seed {seed}) of statutes "
         + (f"≤ {max_doc_kb:g} KB" if max_doc_kb else "of any size")
@@ -202,26 +303,7 @@ def run(
                 f"  ingest {row['ingest_s']:.1f} s, embedding alone {row['embed_only_s']:.1f} s, "
                 f"ratio {row['ratio']}; {row['chunks_written']} chunks, stages {row['stage_s']}"
             )
-            figures.append(ratio_figure(f"{n} statutes ({row['chunks_embedded']} chunks)", row))
-            figures.append(
-                figure(
-                    f"ingest throughput, {n} statutes",
-                    row["chunks_per_s"],
-                    row["embed_only_chunks_per_s"],
-                    unit="chunks/s",
-                    baseline_name="embedding alone",
-                    note=f"{row['pages_per_s']} pages/s; peak RSS {row['peak_rss_mb_ingest']} MB",
-                )
-            )
-            figures.append(
-                figure(
-                    f"peak RSS during ingest, {n} statutes",
-                    row["peak_rss_mb_ingest"],
-                    row["peak_rss_mb_embed_only"],
-                    unit="MB",
-                    baseline_name="embedding alone",
-                )
-            )
+            figures += _size_figures(n, row)
 
         if pdfs is not None:
             figures += measure_pdfs(pdfs, root / "pdfs", embedder, repeat, result)
@@ -233,62 +315,8 @@ def run(
             result.setdefault("store_only", []).append(row)
             print(f"  {row['chunks_written']} chunks in {row['ingest_s']:.1f} s")
 
-        corpus, settings, full = stores[reingest_size]
-        print(f"\n[{reingest_size} documents] unchanged re-ingest ...", flush=True)
-        again = reingest(corpus, settings, embedder)
-        result["unchanged_reingest"] = {"documents": reingest_size, **again}
-        figures.append(
-            figure(
-                f"unchanged re-ingest of {reingest_size} statutes: time",
-                again["seconds"],
-                full["ingest_s"],
-                unit="s",
-                goal=f"≤ {REINGEST_GOAL_S:g} s",
-                met=again["seconds"] <= REINGEST_GOAL_S,
-                baseline_name="first ingest",
-            )
-        )
-        figures.append(
-            figure(
-                f"unchanged re-ingest of {reingest_size} statutes: chunks embedded",
-                again["chunks_embedded"],
-                full["chunks_embedded"],
-                goal="0",
-                met=again["chunks_embedded"] == 0,
-                baseline_name="first ingest",
-            )
-        )
-
-        corpus, settings, full = stores[change_size]
-        changed = max(corpus.iterdir(), key=lambda p: p.stat().st_size)
-        print(f"\n[{change_size} documents] one document changed ({changed.name}) ...", flush=True)
-        change_one_document(changed)
-        doc_chunks = sum(len(chunks) for _d, chunks in documents_with_chunks([changed], settings))
-        after = reingest(corpus, settings, embedder)
-        result["one_document_changed"] = {
-            "documents": change_size,
-            "changed": changed.stem,
-            "changed_document_chunks": doc_chunks,
-            **after,
-        }
-        figures.append(
-            figure(
-                f"re-ingest after 1 of {change_size} statutes changed: time"
-                + (f" ({full['chunks_written']} chunks in the store)"),
-                after["seconds"],
-                full["ingest_s"],
-                unit="s",
-                baseline_name="first ingest",
-            )
-        )
-        figures.append(
-            figure(
-                f"re-ingest after 1 of {change_size} statutes changed: chunks embedded",
-                after["chunks_embedded"],
-                doc_chunks,
-                baseline_name="chunks of that document",
-            )
-        )
+        figures += _unchanged_reingest(stores[reingest_size], reingest_size, embedder, result)
+        figures += _one_document_changed(stores[change_size], change_size, embedder, result)
     result["figures"] = figures
     return result
 

@@ -146,7 +146,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument(
@@ -176,20 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run nothing: rebuild the summary from the results/<name>.json already there",
     )
-    args = parser.parse_args(argv)
-    only = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = set(only) - set(BENCHMARKS)
-    if unknown:
-        raise SystemExit(f"--only: unknown benchmark(s) {sorted(unknown)}")
-    sizes = parse_size_args(args.sizes)
-    out = args.out or (QUICK_RESULTS_DIR if args.quick else RESULTS_DIR)
-    out.mkdir(parents=True, exist_ok=True)
-    flags = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if "/" not in a)
+    return parser
 
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    machine = machine_info()
-    print(f"machine: {describe_machine(machine)}")
-    started = time.perf_counter()
+
+def _collect(
+    args: argparse.Namespace, only: list[str], sizes: dict[str, str], out: Path
+) -> dict[str, dict[str, Any]]:
+    """Each benchmark of `only`, in order: run in its own process, or (--from-results)
+    its results/<name>.json read back; name → {"returncode", "wall_s", "result"} or
+    {"returncode", "error"}."""
     entries = {}
     for name in BENCHMARKS:
         if name not in only:
@@ -203,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             entries[name] = run_one(name, command(name, args, sizes, out), out)
+    return entries
 
+
+def _rows_and_goals(
+    entries: dict[str, dict[str, Any]],
+) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """Every benchmark's figures as table rows ("name: metric" first), and the figures
+    held to a goal: {"benchmark", "metric", "goal", "met"}."""
     goals, all_rows = [], []
     for name, entry in entries.items():
         if "error" in entry:
@@ -216,6 +219,26 @@ def main(argv: list[str] | None = None) -> int:
             for f in figures
             if f.get("met") is not None
         ]
+    return all_rows, goals
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    only = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = set(only) - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"--only: unknown benchmark(s) {sorted(unknown)}")
+    sizes = parse_size_args(args.sizes)
+    out = args.out or (QUICK_RESULTS_DIR if args.quick else RESULTS_DIR)
+    out.mkdir(parents=True, exist_ok=True)
+    flags = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if "/" not in a)
+
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = machine_info()
+    print(f"machine: {describe_machine(machine)}")
+    started = time.perf_counter()
+    entries = _collect(args, only, sizes, out)
+    all_rows, goals = _rows_and_goals(entries)
     wall_s: float | None = round(time.perf_counter() - started, 1)
     if args.from_results:  # describe the machine and time of the runs, not of this call
         results = [e["result"] for e in entries.values() if "result" in e]
