@@ -5,15 +5,11 @@ and FAQ-dev retrieval quality (doc-level recall@5 and MRR, dense mode, the FAQ c
 ingested per option into a temp store). The baseline is fp32 (the unquantised model).
 Each option runs in its own process, so its load time and memory are its own.
 
-Options (their encoders are built in benchmarks/embedding_encoders.py):
-- ``fp32``, ``int8``: assistant.embeddings.Embedder with that embedding_precision.
-- ``onnx``, ``onnx-int8``: the same sentence-transformers model with its transformer run
-  by ONNX Runtime (fp32, or int8 dynamic quantisation of the ONNX graph). First tried:
-  sentence-transformers' own ``backend="onnx"`` (needs optimum-onnx). When that cannot be
-  imported, the transformer is exported here with ``torch.onnx.export`` and quantised
-  with ``onnxruntime.quantization`` (both need the ``onnx`` package); the export is cached
-  under ``<model_cache_dir>/onnx-export/``, outside the verified model folder. If neither
-  works, the option is reported as not measured, with the reason.
+Options: ``fp32`` and ``int8`` (assistant.embeddings.Embedder at that precision),
+``onnx`` and ``onnx-int8`` (the transformer run by ONNX Runtime, fp32 or int8 dynamic
+quantisation); how each encoder is built, and the two ONNX routes, is in
+benchmarks/embedding_encoders.py. If neither ONNX route works, the option is reported as
+not measured, with the reason.
 
     python benchmarks/embedding_options.py [--passages 200] [--options fp32,int8,onnx,onnx-int8]
 
