@@ -52,7 +52,14 @@ class Page(BaseModel):
     text: str
     headings: list[str] = Field(default_factory=list)  # headings seen on this page, in order
     ocr: bool = False  # the text was read from the page image by OCR (ingest/ocr.py)
-    unread: str = ""  # why a page that shows something has no text (a scan OCR could not read)
+    # Why a page that shows something has no text (a scan OCR could not read): an
+    # ingest.errors.Message, written in any language; None when the page was read.
+    unread_reason: Any = None
+
+    @property
+    def unread(self) -> str:
+        """Why the page stayed unread, in Dutch ("" when it was read)."""
+        return str(self.unread_reason) if self.unread_reason is not None else ""
 
 
 class Document(BaseModel):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.store import Store
 from assistant.types import Chunk
+from ingest.errors import Message, Reason
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,10 @@ class Duplicate:
     duplicate_source: str
 
     @property
-    def reason(self) -> str:
-        """Dutch: what happened and what to do."""
-        return (
-            f"heeft dezelfde tekst als document '{self.duplicate_of}' "
-            f"({Path(self.duplicate_source).name}) en is niet nog eens opgenomen; verwijder "
-            "de kopie, of vervang het bestaande document als dit de nieuwe versie is"
-        )
+    def reason(self) -> Message:
+        """What happened and what to do."""
+        name = Path(self.duplicate_source).name
+        return Message(Reason.DUPLICATE, {"doc_id": self.duplicate_of, "name": name})
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "doc_id": self.doc_id, "duplicate_of": self.duplicate_of,

@@ -35,13 +35,12 @@ from assistant.domain import (
     MUNICIPALITIES,
     UNKNOWN,
     canonical_municipality,
-    check_document_id,
     document_id,
+    is_document_id,
     normalise_date,
-    or_list,
 )
 from assistant.types import Document, DocumentMeta
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Message, Reason
 
 MANIFEST_NAME = "manifest.toml"
 SIDECAR_SUFFIX = ".meta.toml"
@@ -88,7 +87,7 @@ def discover(paths: list[Path]) -> list[tuple[Path, DocumentMeta]]:
             if local.is_file():
                 manifests.append(local)
         else:
-            raise IngestError(str(path), "bestaat niet; controleer het pad")
+            raise IngestError(str(path), Reason.NOT_FOUND)
 
     # Deeper manifests last, so that they override shallower ones for the same file.
     by_file: dict[Path, dict[str, Any]] = {}
@@ -128,40 +127,33 @@ def read_manifest(manifest: Path) -> dict[Path, dict[str, Any]]:
     unknown = set(data) - {"document"}
     if unknown:
         raise IngestError(
-            str(manifest),
-            f"onbekende sleutel(s) {', '.join(sorted(unknown))}; "
-            "zet elk document in een eigen [[document]]-tabel",
+            str(manifest), Reason.MANIFEST_UNKNOWN_KEYS, keys=", ".join(sorted(unknown))
         )
     documents = data.get("document", [])
     if not isinstance(documents, list):
-        raise IngestError(str(manifest), "'document' moet een lijst [[document]]-tabellen zijn")
+        raise IngestError(str(manifest), Reason.MANIFEST_NOT_LIST)
     entries: dict[Path, dict[str, Any]] = {}
     ids: set[str] = set()
     for number, raw in enumerate(documents, start=1):
-        where = f"[[document]] nummer {number}"
+        where = Message(Reason.ENTRY, {"number": number})
         if not isinstance(raw, dict):
-            raise IngestError(str(manifest), f"{where} is geen tabel")
+            raise IngestError(str(manifest), Reason.ENTRY_NOT_TABLE, where=where)
         file = raw.get("file")
         if not isinstance(file, str) or not file.strip():
-            raise IngestError(str(manifest), f"{where} mist 'file'; geef het relatieve pad op")
+            raise IngestError(str(manifest), Reason.ENTRY_NO_FILE, where=where)
         target = (manifest.parent / file).resolve()
         if not target.is_file():
-            raise IngestError(
-                str(manifest),
-                f"{where} verwijst naar '{file}', dat niet bestaat; pas het pad aan of "
-                "verwijder het item",
-            )
+            raise IngestError(str(manifest), Reason.ENTRY_FILE_MISSING, where=where, file=file)
         rest = {k: v for k, v in raw.items() if k != "file"}
         entry = _check_entry(rest, str(manifest), where)
         if "id" in entry:
             if entry["id"] in ids:
                 raise IngestError(
-                    str(manifest),
-                    f"{where}: id '{entry['id']}' komt twee keer voor; maak ids uniek",
+                    str(manifest), Reason.ENTRY_DUPLICATE_ID, where=where, id=entry["id"]
                 )
             ids.add(entry["id"])
         if target in entries:
-            raise IngestError(str(manifest), f"{where}: '{file}' staat er twee keer in")
+            raise IngestError(str(manifest), Reason.ENTRY_DUPLICATE_FILE, where=where, file=file)
         entries[target] = entry
     return entries
 
@@ -179,7 +171,7 @@ def read_sidecar(sidecar: Path) -> dict[str, Any]:
         IngestError: the sidecar is not valid TOML or has a wrong key or value.
     """
     data = _read_toml(sidecar)
-    return _check_entry(data, str(sidecar), "het bestand")
+    return _check_entry(data, str(sidecar), Message(Reason.SIDECAR))
 
 
 def infer_municipality(text: str) -> str:
@@ -316,51 +308,53 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise IngestError(str(path), f"is geen geldige TOML ({exc}); herstel de opmaak") from exc
+        raise IngestError(str(path), Reason.TOML_INVALID, error=str(exc)) from exc
     except UnicodeDecodeError as exc:
-        raise IngestError(str(path), "is geen UTF-8-tekst; sla het bestand op als UTF-8") from exc
+        raise IngestError(str(path), Reason.NOT_UTF8) from exc
     except OSError as exc:
-        raise IngestError(str(path), f"kan niet worden gelezen ({exc.strerror})") from exc
+        raise IngestError(str(path), Reason.METADATA_UNREADABLE, error=exc.strerror) from exc
 
 
-def _check_entry(raw: Mapping[str, Any], where_file: str, where: str) -> dict[str, Any]:
+def _check_entry(raw: Mapping[str, Any], where_file: str, where: Message) -> dict[str, Any]:
     unknown = set(raw) - _ENTRY_KEYS
     if unknown:
         raise IngestError(
-            where_file,
-            f"{where}: onbekende sleutel(s) {', '.join(sorted(unknown))}; toegestaan zijn "
-            f"{', '.join(sorted(_ENTRY_KEYS))}",
-        )
+            where_file, Reason.ENTRY_UNKNOWN_KEYS, where=where,
+            keys=", ".join(sorted(unknown)), allowed=", ".join(sorted(_ENTRY_KEYS)),
+        )  # fmt: skip
     entry: dict[str, Any] = {}
     for key in ("id", "title", "doc_type"):
         if key in raw:
             value = raw[key]
             if not isinstance(value, str) or not value.strip():
-                raise IngestError(where_file, f"{where}: '{key}' moet een niet-lege tekst zijn")
+                raise IngestError(where_file, Reason.ENTRY_EMPTY_TEXT, where=where, key=key)
             entry[key] = value.strip()
-    try:
-        if "id" in entry:
-            check_document_id(entry["id"])
-        if "date" in raw:
+    if "id" in entry and not is_document_id(entry["id"]):
+        raise IngestError(
+            where_file, Reason.ENTRY_INVALID_ID, where=where, id=entry["id"], max=MAX_ID_LENGTH
+        )
+    if "date" in raw:
+        try:
             entry["date"] = normalise_date(raw["date"])
-    except ValueError as exc:
-        raise IngestError(where_file, f"{where}: {exc}") from None
+        except ValueError:
+            raise IngestError(
+                where_file, Reason.ENTRY_INVALID_DATE, where=where, value=raw["date"]
+            ) from None
     if "municipality" in raw:
         value = raw["municipality"]
         canonical = canonical_municipality(value) if isinstance(value, str) else None
         if canonical is None:
             raise IngestError(
-                where_file,
-                f"{where}: municipality '{value}' is onbekend; kies uit "
-                f"{or_list([*MUNICIPALITIES, JOINT])}",
-            )
+                where_file, Reason.ENTRY_UNKNOWN_MUNICIPALITY, where=where, value=value,
+                choices=(*MUNICIPALITIES, JOINT),
+            )  # fmt: skip
         entry["municipality"] = canonical
     if "supersedes" in raw:
         value = raw["supersedes"]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise IngestError(where_file, f"{where}: 'supersedes' moet een lijst van ids zijn")
+            raise IngestError(where_file, Reason.ENTRY_SUPERSEDES, where=where)
         entry["supersedes"] = [v.strip() for v in value]
     return entry
 
@@ -375,11 +369,7 @@ def _assign_ids(
         if "id" in entry:
             other = explicit.get(entry["id"])
             if other is not None:
-                raise IngestError(
-                    str(path),
-                    f"heeft dezelfde id '{entry['id']}' als {other}; geef elk document een "
-                    "eigen id in manifest.toml of .meta.toml",
-                )
+                raise IngestError(str(path), Reason.SAME_ID, id=entry["id"], other=str(other))
             explicit[entry["id"]] = path
 
     stems: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Reason
 
 _META_LINE = re.compile(
     r"^[ \t]*<meta\s+http-equiv[^>]*>[ \t]*(?:\n|$)", re.IGNORECASE | re.MULTILINE
@@ -22,11 +22,9 @@ def decode_text(data: bytes, source: str) -> str:
         else:
             text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise IngestError(source, "is geen UTF-8-tekst; sla het bestand op als UTF-8") from exc
+        raise IngestError(source, Reason.NOT_UTF8) from exc
     if "\x00" in text:
-        raise IngestError(
-            source, "is geen tekstbestand (bevat binaire gegevens); sla het op als UTF-8-tekst"
-        )
+        raise IngestError(source, Reason.BINARY_TEXT)
     return text
 
 

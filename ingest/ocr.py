@@ -6,7 +6,7 @@ limit covers OCR: pages still waiting when the OCR share of that limit is spent 
 named as unread instead of failing the whole document.
 
 Each page is rendered with pypdfium2 (already used for PDFs) and read with pytesseract;
-a page that stays unread keeps empty text and says why in ``Page.unread``, so the
+a page that stays unread keeps empty text and says why in ``Page.unread_reason``, so the
 ingest report can name it while the document is added with its other pages.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from assistant.settings import Settings
 from assistant.types import Page
+from ingest.errors import Message, Reason
 
 log = logging.getLogger("ivb.ocr")
 
@@ -41,11 +42,11 @@ class OcrEngine:
 
     Attributes:
         ok: Tesseract and its Dutch model are installed and OCR is switched on.
-        reason: a Dutch reason for a page left unread (empty when ``ok``).
+        reason: why a page is left unread (None when ``ok``).
     """
 
     ok: bool
-    reason: str = ""
+    reason: Message | None = None
 
 
 def engine(settings: Settings) -> OcrEngine:
@@ -58,23 +59,17 @@ def engine(settings: Settings) -> OcrEngine:
         The engine state; never raises.
     """
     if settings.ocr == "off":
-        return OcrEngine(False, "OCR staat uit (IVB_OCR=off)")
+        return OcrEngine(False, Message(Reason.OCR_OFF))
     try:
         import pytesseract
     except ImportError:
-        return OcrEngine(False, "pytesseract is niet geïnstalleerd (scripts/bootstrap.sh)")
+        return OcrEngine(False, Message(Reason.OCR_NO_PYTESSERACT))
     try:
         languages = pytesseract.get_languages(config="")
     except Exception:  # TesseractNotFoundError, or a broken installation
-        return OcrEngine(
-            False,
-            "Tesseract is niet geïnstalleerd (apt-get install tesseract-ocr tesseract-ocr-nld)",
-        )
+        return OcrEngine(False, Message(Reason.OCR_NO_TESSERACT))
     if LANGUAGE not in languages:
-        return OcrEngine(
-            False,
-            "het Nederlandse taalmodel van Tesseract ontbreekt (apt-get install tesseract-ocr-nld)",
-        )
+        return OcrEngine(False, Message(Reason.OCR_NO_DUTCH))
     return OcrEngine(True)
 
 
@@ -83,7 +78,7 @@ def read_scanned_pages(data: bytes, pages: list[Page], settings: Settings) -> li
 
     A page without text and without any image is left alone (an empty page). Every other
     page without text is read by OCR (``Page.ocr`` true) or, when that is not possible,
-    keeps empty text with the reason in ``Page.unread``.
+    keeps empty text with the reason in ``Page.unread_reason``.
 
     Args:
         data: the PDF's bytes (already opened once by the text reader).
@@ -104,13 +99,13 @@ def read_scanned_pages(data: bytes, pages: list[Page], settings: Settings) -> li
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as exc:
-        return _mark(pages, blank, f"de pagina kon niet worden weergegeven ({type(exc).__name__})")
+        return _mark(pages, blank, Message(Reason.OCR_RENDER_FAILED, {"error": type(exc).__name__}))
     try:
         with_image = [i for i in blank if i < len(pdf) and _has_image(pdf[i])]
         if not with_image:
             return pages
         state = engine(settings)
-        if not state.ok:
+        if state.reason is not None:
             return _mark(pages, with_image, state.reason)
         budget = settings.parse_timeout_s * OCR_SHARE
         started = time.monotonic()
@@ -118,22 +113,22 @@ def read_scanned_pages(data: bytes, pages: list[Page], settings: Settings) -> li
         for i in with_image:
             left = budget - (time.monotonic() - started)
             if left < MIN_PAGE_SECONDS:
-                reason = f"OCR afgebroken: de tijd voor dit document ({budget:.0f} s) is op"
-                out[i] = out[i].model_copy(update={"unread": reason})
+                reason = Message(Reason.OCR_TIME_UP, {"seconds": budget})
+                out[i] = out[i].model_copy(update={"unread_reason": reason})
                 continue
             text, reason = _ocr_page(pdf[i], left)
             if text:
                 out[i] = out[i].model_copy(update={"text": text, "ocr": True})
             else:
-                out[i] = out[i].model_copy(update={"unread": reason})
+                out[i] = out[i].model_copy(update={"unread_reason": reason})
         return out
     finally:
         pdf.close()
 
 
-def unread_warning(page: Page) -> str:
-    """The Dutch warning for a page that was not read, naming its page label."""
-    return f"pagina {page.label} is niet gelezen: {page.unread}"
+def unread_warning(page: Page) -> Message:
+    """The warning for a page that was not read, naming its page label."""
+    return Message(Reason.PAGE_UNREAD, {"page": page.label, "why": page.unread_reason})
 
 
 def tidy_ocr_text(raw: str) -> str:
@@ -189,8 +184,8 @@ def _has_image(page: Any) -> bool:
         return True
 
 
-def _ocr_page(page: Any, seconds_left: float) -> tuple[str, str]:
-    """(text, "") or ("", reason) for one rendered page."""
+def _ocr_page(page: Any, seconds_left: float) -> tuple[str, Message | None]:
+    """(text, None) or ("", reason) for one rendered page."""
     import pytesseract
 
     try:
@@ -201,26 +196,26 @@ def _ocr_page(page: Any, seconds_left: float) -> tuple[str, str]:
             scale *= math.sqrt(MAX_PIXELS / pixels)
         image = page.render(scale=scale, grayscale=True).to_pil()
     except MemoryError:
-        return "", "de pagina is te groot om te lezen met OCR"
+        return "", Message(Reason.OCR_PAGE_TOO_LARGE)
     except Exception as exc:
-        return "", f"de pagina kon niet worden weergegeven ({type(exc).__name__})"
+        return "", Message(Reason.OCR_RENDER_FAILED, {"error": type(exc).__name__})
     # One Tesseract thread: the worker already shares the CPUs with embedding.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         raw = pytesseract.image_to_string(image, lang=LANGUAGE, timeout=seconds_left)
     except RuntimeError:  # pytesseract's timeout
-        return "", f"OCR duurde langer dan {seconds_left:.0f} s"
+        return "", Message(Reason.OCR_TIMEOUT, {"seconds": seconds_left})
     except Exception as exc:
         log.warning("OCR failed: %s", exc)
-        return "", f"OCR mislukte ({type(exc).__name__})"
+        return "", Message(Reason.OCR_FAILED, {"error": type(exc).__name__})
     text = tidy_ocr_text(raw)
     if not any(ch.isalnum() for ch in text):
-        return "", "OCR vond geen tekst op deze pagina"
-    return text, ""
+        return "", Message(Reason.OCR_NO_TEXT)
+    return text, None
 
 
-def _mark(pages: list[Page], indexes: list[int], reason: str) -> list[Page]:
+def _mark(pages: list[Page], indexes: list[int], reason: Message) -> list[Page]:
     out = list(pages)
     for i in indexes:
-        out[i] = out[i].model_copy(update={"unread": reason})
+        out[i] = out[i].model_copy(update={"unread_reason": reason})
     return out

@@ -24,7 +24,7 @@ from assistant.store import Store
 from assistant.types import Chunk, Document
 from ingest.chunking import chunk_document
 from ingest.duplicates import DuplicateFinder
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Message, Reason
 from ingest.manifest import discover
 from ingest.ocr import unread_warning
 from ingest.sandbox import ParserPool
@@ -42,14 +42,14 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    failed: list[dict[str, str]] = field(default_factory=list)
-    # Files not read, each {path, reason}: hidden or hostile names, special files, and
-    # duplicates (a file with the same text as an indexed document).
+    failed: list[dict[str, str]] = field(default_factory=list)  # {path, error, code}
+    # Files not read, each {path, reason, code}: hidden or hostile names, special files,
+    # and duplicates (a file with the same text as an indexed document).
     skipped: list[dict[str, str]] = field(default_factory=list)
     # Each {path, doc_id, duplicate_of, duplicate_source}; also listed in skipped.
     duplicates: list[dict[str, str]] = field(default_factory=list)
     ocr_pages: dict[str, list[str]] = field(default_factory=dict)  # doc id → labels read by OCR
-    warnings: list[dict[str, str]] = field(default_factory=list)  # {path, doc_id, warning}
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {path, doc_id, warning, code}
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_written: int = 0
@@ -57,10 +57,38 @@ class IngestReport:
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # doc id → its file (not in JSON)
+    # The language of the texts in failed, skipped and warnings ("nl" or "en"; not in JSON);
+    # "code" in each entry is its ingest.errors.Reason.
+    lang: str = "nl"
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def fail(self, error: IngestError, path: str | Path | None = None) -> None:
+        """Add a file that failed, with its reason in the report's language.
+
+        Args:
+            error: why it failed.
+            path: the file as found (default: the error's path).
+        """
+        self.failed.append(
+            {"path": str(path or error.path), "error": error.text(self.lang),
+             "code": error.message.reason.value}
+        )  # fmt: skip
+
+    def skip(self, path: str, message: Message) -> None:
+        """Add a file that was left out, with the reason in the report's language."""
+        self.skipped.append(
+            {"path": path, "reason": message.text(self.lang), "code": message.reason.value}
+        )
+
+    def warn(self, path: str, doc_id: str, message: Message) -> None:
+        """Add a warning about a document that was added (a page left unread)."""
+        self.warnings.append(
+            {"path": path, "doc_id": doc_id, "warning": message.text(self.lang),
+             "code": message.reason.value}
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,7 +126,7 @@ def version_hash(doc: Document, settings: Settings) -> str:
     parts: list[Any] = [doc.content_hash, CHUNKER_VERSION, settings.chunk_size,
                         settings.chunk_overlap, settings.embedding_model,
                         settings.embedding_precision]  # fmt: skip
-    scanned = [[p.index, p.ocr] for p in doc.pages if p.ocr or p.unread]
+    scanned = [[p.index, p.ocr] for p in doc.pages if p.ocr or p.unread_reason is not None]
     if scanned:  # a scan read by OCR now, unread before (or the other way), is a new version
         parts.append(scanned)
     key = json.dumps(parts)
@@ -129,6 +157,7 @@ def ingest_paths(
     prune: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     replaces: Collection[str] = (),
+    lang: str = "nl",
 ) -> IngestReport:
     """Ingest files and folders into the store; unchanged documents cost nothing.
 
@@ -145,9 +174,10 @@ def ingest_paths(
         on_progress: called after every file.
         replaces: document ids that may move to a new file while the old one still
             exists (a staff upload that replaces a document).
+        lang: the language of the report's reasons and warnings ("nl" or "en").
     """
     started = time.perf_counter()
-    report = IngestReport()
+    report = IngestReport(lang=lang)
     times = report.stage_seconds
     store = store or Store(settings)
     roots = [Path(p) for p in paths]
@@ -165,13 +195,11 @@ def ingest_paths(
             for done, (path, meta, result) in enumerate(pool.parse_all(entries), start=1):
                 t = time.perf_counter()
                 if isinstance(result, IngestError):
-                    report.failed.append({"path": str(path), "error": str(result)})
+                    report.fail(result, path)
                 elif meta.doc_id in seen:
-                    report.failed.append(
-                        {"path": str(path),
-                         "error": f"{path}: document-id '{meta.doc_id}' is al gebruikt door "
-                                  f"{seen[meta.doc_id]}; geef een eigen id in manifest.toml."}
-                    )  # fmt: skip
+                    other = seen[meta.doc_id]
+                    report.fail(IngestError(str(path), Reason.ID_IN_USE, doc_id=meta.doc_id,
+                                            other=other))  # fmt: skip
                 else:
                     doc = result.model_copy(update={"source": absolute_source(result.source)})
                     holder = None if doc.doc_id in replaces else _other_holder(store, doc)
@@ -202,8 +230,8 @@ def _discover(roots: list[Path], report: IngestReport) -> list[tuple[Path, Any]]
         try:
             entries.extend(discover([root]))
         except IngestError as exc:
-            report.failed.append({"path": str(exc.path), "error": str(exc)})
-    report.skipped.extend(skipped_files(roots))
+            report.fail(exc)
+    report.skipped.extend(skipped_files(roots, report.lang))
     return entries
 
 
@@ -224,13 +252,7 @@ def _place(
         seen[doc.doc_id] = str(path)
         report.unchanged.append(doc.doc_id)
     elif holder is not None:
-        report.failed.append(
-            {"path": str(path),
-             "error": f"{path}: document-id '{doc.doc_id}' hoort al bij "
-                      f"{holder}, dat nog bestaat; geef een van beide "
-                      "bestanden een eigen id in manifest.toml (of een "
-                      "sidecar), of haal het oude bestand weg."}
-        )  # fmt: skip
+        report.fail(IngestError(str(path), Reason.ID_HELD, doc_id=doc.doc_id, holder=holder))
     else:
         seen[doc.doc_id] = str(path)
         batcher.add(doc)
@@ -302,15 +324,14 @@ class _Batcher:
         chunks = versioned_chunks(doc, self.settings, version)
         t = _tick(self.times, "chunk", t)
         if not chunks:
-            err = IngestError(doc.source, "bevat geen bruikbare tekst; controleer het bestand.")
-            self.report.failed.append({"path": doc.source, "error": str(err)})
+            self.report.fail(IngestError(doc.source, Reason.NO_USABLE_TEXT))
             return
         duplicate = (
             self.duplicates.check(doc.doc_id, doc.source, chunks) if current is None else None
         )
         if duplicate is not None:
             self.report.duplicates.append(duplicate.as_dict())
-            self.report.skipped.append({"path": doc.source, "reason": duplicate.reason})
+            self.report.skip(doc.source, duplicate.reason)
             return
         keys = [embedding_key(self.identity, _embedded(c)) for c in chunks]
         reused = self.store.embeddings_for_keys(keys)
@@ -361,10 +382,8 @@ def _note_scanned_pages(doc: Document, report: IngestReport) -> None:
     if labels:
         report.ocr_pages[doc.doc_id] = labels
     for page in doc.pages:
-        if page.unread:
-            report.warnings.append(
-                {"path": doc.source, "doc_id": doc.doc_id, "warning": unread_warning(page)}
-            )
+        if page.unread_reason is not None:
+            report.warn(doc.source, doc.doc_id, unread_warning(page))
 
 
 def _embedded(chunk: Chunk) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from assistant.types import Document, DocumentMeta
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Reason
 
 PREFETCH = 4
 
@@ -37,9 +37,7 @@ def _parse(path: str, meta: DocumentMeta, settings: Settings) -> Document | Inge
     except IngestError as exc:
         return exc
     except MemoryError:
-        return IngestError(
-            path, "vraagt te veel geheugen om te lezen (PDF-bom?); bestand geweigerd."
-        )
+        return IngestError(path, Reason.PARSE_MEMORY)
 
 
 class ParserPool:
@@ -104,16 +102,11 @@ class ParserPool:
                 result = fut.result(timeout=self.settings.parse_timeout_s)
             except FutureTimeout:
                 result = IngestError(
-                    str(path),
-                    f"lezen duurde langer dan {self.settings.parse_timeout_s:.0f} s en is "
-                    "afgebroken; controleer of het bestand beschadigd is.",
+                    str(path), Reason.PARSE_TIMEOUT, seconds=self.settings.parse_timeout_s
                 )
                 self._restart(pending)
             except BrokenProcessPool:
-                result = IngestError(
-                    str(path),
-                    "de lezer liep vast (te groot of beschadigd bestand); bestand geweigerd.",
-                )
+                result = IngestError(str(path), Reason.PARSER_CRASHED)
                 self._restart(pending)
             self.parse_seconds += time.perf_counter() - started
             yield path, meta, result

@@ -12,22 +12,25 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ingest.errors import Message, Reason
 from ingest.manifest import MANIFEST_NAME, SIDECAR_SUFFIX
 
 _HOSTILE_MARKS = ("%2f", "%5c", "../", "..\\")
 
 
-def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
+def skipped_files(roots: Iterable[Path], lang: str = "nl") -> list[dict[str, str]]:
     """Every hidden file or folder, unfollowed folder link, special file and unreadable
-    folder under the given folders, as ``{"path": ..., "reason": ...}`` sorted by path.
+    folder under the given folders, as ``{"path": ..., "reason": ..., "code": ...}`` sorted
+    by path.
 
     Args:
         roots: the paths given to ingest; files among them are not walked.
+        lang: the language of the reasons ("nl" or "en"); ``code`` is the `Reason`.
 
     Returns:
         One entry per thing left out (a hidden folder once, not its contents).
     """
-    out: dict[str, str] = {}
+    out: dict[str, Message] = {}
     for root in roots:
         try:
             if not Path(root).is_dir():
@@ -36,10 +39,7 @@ def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
             continue
 
         def unreadable(error: OSError) -> None:
-            out[str(error.filename)] = (
-                f"is een map die niet kan worden gelezen ({error.strerror}); controleer de "
-                "rechten, de bestanden erin zijn niet opgenomen"
-            )
+            out[str(error.filename)] = Message(Reason.FOLDER_UNREADABLE, {"error": error.strerror})
 
         for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
             keep = []
@@ -48,10 +48,7 @@ def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
                 if name.startswith("."):
                     out[str(path)] = _hidden_reason(name, folder=True)
                 elif path.is_symlink():
-                    out[str(path)] = (
-                        "is een koppeling naar een map en wordt niet gevolgd; geef de map "
-                        "zelf op om die op te nemen"
-                    )
+                    out[str(path)] = Message(Reason.FOLDER_LINK)
                 else:
                     keep.append(name)
             dirnames[:] = keep
@@ -60,30 +57,18 @@ def skipped_files(roots: Iterable[Path]) -> list[dict[str, str]]:
                 if name.startswith("."):
                     out[str(path)] = _hidden_reason(name, folder=False)
                 elif not _is_metadata(name) and not path.is_file():
-                    out[str(path)] = (
-                        "is geen gewoon bestand (een koppeling zonder doel, een apparaat "
-                        "of een pipe) en is overgeslagen"
-                    )
-    return [{"path": p, "reason": r} for p, r in sorted(out.items())]
+                    out[str(path)] = Message(Reason.SPECIAL_FILE)
+    return [
+        {"path": p, "reason": m.text(lang), "code": m.reason.value} for p, m in sorted(out.items())
+    ]
 
 
 def _is_metadata(name: str) -> bool:
     return name == MANIFEST_NAME or name.endswith(SIDECAR_SUFFIX)
 
 
-def _hidden_reason(name: str, *, folder: bool) -> str:
+def _hidden_reason(name: str, *, folder: bool) -> Message:
     lowered = name.lower()
     if any(mark in lowered for mark in _HOSTILE_MARKS):
-        return (
-            "heeft een verdachte naam die naar een pad buiten de map lijkt te wijzen en is "
-            "niet gelezen; controleer waar het bestand vandaan komt"
-        )
-    if folder:
-        return (
-            "is een verborgen map (de naam begint met een punt) en is met alles erin "
-            "overgeslagen; geef de map een naam zonder punt vooraan om die op te nemen"
-        )
-    return (
-        "is een verborgen bestand (de naam begint met een punt) en is overgeslagen; geef "
-        "het een naam zonder punt vooraan om het op te nemen"
-    )
+        return Message(Reason.HOSTILE_NAME)
+    return Message(Reason.HIDDEN_FOLDER if folder else Reason.HIDDEN_FILE)

@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.domain import check_document_id, document_id, is_document_id, parse_date
+from assistant.domain import MAX_ID_LENGTH, document_id, is_document_id, parse_date
+from ingest.errors import FieldError, Reason
 
 
 @dataclass(frozen=True)
@@ -77,21 +78,21 @@ class UploadMeta:
             file_stem: the sanitised upload file name without its extension.
 
         Raises:
-            ValueError: a Dutch message that names the field and what is wrong with it.
+            FieldError: a ValueError that names the field and what is wrong with it.
         """
         doc_id = self.doc_id.strip() or document_id(file_stem)
         date = self.date.strip()
-        try:
-            check_document_id(doc_id)
-            if date:
+        if not is_document_id(doc_id):
+            raise FieldError(Reason.INVALID_ID, id=doc_id, max=MAX_ID_LENGTH)
+        if date:
+            try:
                 parse_date(date)
-        except ValueError as exc:
-            message = str(exc)
-            raise ValueError(f"{message[0].upper()}{message[1:]}.") from None
+            except ValueError:
+                raise FieldError(Reason.INVALID_DATE, value=date) from None
         replaced = tuple(s for s in self.supersedes if s)
         bad = [s for s in replaced if not is_document_id(s)]
         if bad:
-            raise ValueError(f"Ongeldige id bij 'vervangt': {', '.join(bad)}.")
+            raise FieldError(Reason.INVALID_SUPERSEDES, ids=", ".join(bad))
         return replace(
             self,
             doc_id=doc_id,

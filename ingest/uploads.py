@@ -4,8 +4,8 @@ sidecar, and ingested; when anything fails, the folder and the index stay as the
 `ingest_upload` does all of that in one call, for a file and its `UploadMeta`
 (`ingest.upload_meta`), and says what happened in an `UploadResult`; `remove_document`
 takes a document out of the index together with its upload file. The messages are plain
-Dutch text that names the file or field and what to do; escaping them for a page is the
-caller's job.
+text in the caller's language (``lang``, Dutch by default) that names the file or field and
+what to do, with the `Reason` as ``code``; escaping them for a page is the caller's job.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Literal
 from assistant.settings import Settings
 from assistant.store import StoreLockedError
 from assistant.types import DocumentRecord
+from ingest.errors import FieldError, Message, Reason
 from ingest.pipeline import IngestReport, ingest_paths, remove_documents, uploads_folder
-from ingest.readers import UPLOAD_LABEL, UPLOAD_TYPES
+from ingest.readers import FORMATS, UPLOAD_TYPES
 from ingest.upload_meta import UploadMeta, sidecar_text
 
 if TYPE_CHECKING:
@@ -43,12 +44,12 @@ class UploadResult:
     """What an upload did. When ``ok`` is false, nothing changed: not the uploads folder,
     not the index.
 
-    ``error`` says why (plain text naming the file or field), with one line per failed
-    file in ``reasons``. When ``ok``, ``action`` says what happened to ``doc_id``, which
-    now has ``chunks`` chunks; ``note`` warns about an old file left outside the uploads
-    folder; ``ocr_pages`` are the page labels read by OCR and ``warnings`` name pages
-    that stayed unread. ``duplicate_of`` is the indexed document with the same text
-    when the upload was refused as a copy.
+    ``error`` says why (plain text naming the file or field) and ``code`` is its reason,
+    with one line per failed file in ``reasons``. When ``ok``, ``action`` says what
+    happened to ``doc_id``, which now has ``chunks`` chunks; ``note`` warns about an old
+    file left outside the uploads folder; ``ocr_pages`` are the page labels read by OCR
+    and ``warnings`` name pages that stayed unread. ``duplicate_of`` is the indexed
+    document with the same text when the upload was refused as a copy.
     """
 
     ok: bool
@@ -61,17 +62,20 @@ class UploadResult:
     ocr_pages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duplicate_of: str = ""
+    code: Reason | None = None
 
 
 @dataclass
 class RemoveResult:
     """What removing a document did: ``ok`` when ``doc_id`` was in the index and is gone;
-    ``error`` says why not; ``note`` says where a file that is not an upload still lies."""
+    ``error`` says why not (``code``: its reason); ``note`` says where a file that is not an
+    upload still lies."""
 
     ok: bool
     doc_id: str = ""
     error: str = ""
     note: str = ""
+    code: Reason | None = None
 
 
 @dataclass
@@ -185,29 +189,27 @@ def check_upload(
         trimmed).
 
     Raises:
-        ValueError: with a message that names the file or field and what to do.
+        FieldError: a ValueError whose message names the file or field and what to do.
     """
     if not file:
-        raise ValueError("Kies eerst een bestand.")
+        raise FieldError(Reason.CHOOSE_FILE)
     upload = Path(file)
     original = sanitise_filename(upload.name)
     ext = Path(original).suffix.lower()
+    if not ext:
+        raise FieldError(Reason.UPLOAD_NO_TYPE, name=original, formats=FORMATS)
     if ext not in UPLOAD_TYPES:
-        raise ValueError(
-            f"{original}: bestandstype '{ext or '(geen)'}' wordt niet ondersteund. Kies een "
-            f"bestand als {UPLOAD_LABEL}."
-        )
+        raise FieldError(Reason.UPLOAD_TYPE, name=original, suffix=ext, formats=FORMATS)
     size_mb = upload.stat().st_size / 1_000_000
     if size_mb > settings.max_file_mb:
-        raise ValueError(
-            f"{original} is {size_mb:.1f} MB; de grens is {settings.max_file_mb:g} MB. "
-            "Verklein het bestand of splits het."
+        raise FieldError(
+            Reason.UPLOAD_TOO_LARGE, name=original, size=size_mb, limit=settings.max_file_mb
         )
     return (meta or UploadMeta()).checked(Path(original).stem)
 
 
 def ingest_upload(
-    service: Service, file: str | Path | None, meta: UploadMeta | None = None
+    service: Service, file: str | Path | None, meta: UploadMeta | None = None, lang: str = "nl"
 ) -> UploadResult:
     """Check an upload, store it under the uploads folder with its sidecar and ingest it.
 
@@ -220,12 +222,13 @@ def ingest_upload(
         file: the uploaded (temporary) file; its name becomes the stored file's name.
         meta: the metadata as staff gave it (None: all empty: the id from the file name,
             the rest from the document).
+        lang: the language of the result's texts ("nl" or "en").
     """
     settings = service.settings
     try:
         meta = check_upload(file, settings, meta)
-    except ValueError as exc:
-        return UploadResult(ok=False, error=str(exc))
+    except FieldError as exc:
+        return _refused(exc.message, lang)
     upload = Path(str(file))
     original = sanitise_filename(upload.name)
     doc_id = meta.doc_id
@@ -235,7 +238,7 @@ def ingest_upload(
     owner_of = {str(Path(d.source).resolve()): d.doc_id for d in records}
     previous = next((d for d in records if d.doc_id == doc_id), None)
     staged = stage_upload(upload, uploads, upload.name, meta, owner_of)
-    report = _ingest_staged(service, staged, doc_id, original)
+    report = _ingest_staged(service, staged, doc_id, original, lang)
     if isinstance(report, UploadResult):
         return report
     staged.commit()
@@ -244,14 +247,24 @@ def ingest_upload(
     action = _action(report, previous, record)
     chunks = record.chunk_count if record else 0
     return UploadResult(
-        ok=True, doc_id=doc_id, action=action, chunks=chunks, note=note,
-        ocr_pages=report.ocr_pages.get(doc_id, []),
+        ok=True, doc_id=doc_id, action=action, chunks=chunks,
+        note=note.text(lang) if note else "", ocr_pages=report.ocr_pages.get(doc_id, []),
         warnings=[w["warning"] for w in report.warnings],
     )  # fmt: skip
 
 
+def _refused(
+    message: Message, lang: str, reasons: list[str] | None = None, duplicate_of: str = ""
+) -> UploadResult:
+    """A failed upload: the message in ``lang``, with its reason as the code."""
+    return UploadResult(
+        ok=False, error=message.text(lang), reasons=reasons or [], duplicate_of=duplicate_of,
+        code=message.reason,
+    )  # fmt: skip
+
+
 def _ingest_staged(
-    service: Service, staged: StagedUpload, doc_id: str, original: str
+    service: Service, staged: StagedUpload, doc_id: str, original: str, lang: str
 ) -> IngestReport | UploadResult:
     """Ingest a staged upload; on any failure roll the staging back and say why.
 
@@ -267,36 +280,30 @@ def _ingest_staged(
             store=store,
             embedder=service.retriever.embedder,
             replaces=[doc_id],  # an upload under an existing id replaces that document
+            lang=lang,
         )
     except StoreLockedError:
         staged.rollback()
-        return UploadResult(
-            ok=False,
-            error="Er loopt al een opname. Wacht tot die klaar is en probeer het opnieuw.",
-        )
+        return _refused(Message(Reason.UPLOAD_BUSY), lang)
     except Exception as exc:
         staged.rollback()
         log.exception("upload ingest failed")
-        return UploadResult(
-            ok=False, error=f"{original} kon niet worden opgenomen ({type(exc).__name__})."
-        )
+        failed = {"name": original, "error": type(exc).__name__}
+        return _refused(Message(Reason.UPLOAD_FAILED, failed), lang)
     if report.duplicates:
         staged.rollback()
         duplicate = report.duplicates[0]["duplicate_of"]
-        return UploadResult(
-            ok=False,
-            error=f"Niet opgenomen: dezelfde tekst staat al in de index als '{duplicate}'.",
+        return _refused(
+            Message(Reason.UPLOAD_DUPLICATE, {"doc_id": duplicate}),
+            lang,
             reasons=[f"{original}: {s['reason']}" for s in report.skipped],
             duplicate_of=duplicate,
         )
     if report.failed or not (report.added or report.updated or report.unchanged):
         staged.rollback()
         reasons = [f["error"].replace(str(staged.target), original) for f in report.failed]
-        return UploadResult(
-            ok=False,
-            error="Niet opgenomen; de index is niet veranderd.",
-            reasons=reasons or [f"{original}: niets opgenomen."],
-        )
+        nothing = Message(Reason.NOTHING_INGESTED, {"name": original})
+        return _refused(Message(Reason.NOT_INGESTED), lang, reasons or [nothing.text(lang)])
     return report
 
 
@@ -315,7 +322,7 @@ def _action(
     )
 
 
-def remove_document(service: Service, doc_id: str | None) -> RemoveResult:
+def remove_document(service: Service, doc_id: str | None, lang: str = "nl") -> RemoveResult:
     """Take a document out of the index, and its file out of the uploads folder.
 
     A source file outside the uploads folder is left alone; ``note`` then says where it is,
@@ -324,24 +331,26 @@ def remove_document(service: Service, doc_id: str | None) -> RemoveResult:
     Args:
         service: the store to remove from.
         doc_id: the document's id.
+        lang: the language of the result's texts ("nl" or "en").
     """
+
+    def refused(reason: Reason, **values: str) -> RemoveResult:
+        return RemoveResult(ok=False, error=Message(reason, values).text(lang), code=reason)
+
     if not doc_id:
-        return RemoveResult(ok=False, error="Kies eerst een document.")
+        return refused(Reason.CHOOSE_DOCUMENT)
     record = service.store.document(doc_id)
     try:
         removed = remove_documents([doc_id], service.settings, store=service.store)
     except StoreLockedError:
-        return RemoveResult(ok=False, error="Er loopt al een opname; probeer het zo opnieuw.")
+        return refused(Reason.REMOVE_BUSY)
     if not removed:
-        return RemoveResult(ok=False, error=f"{doc_id} staat niet (meer) in de index.")
+        return refused(Reason.NOT_IN_INDEX, doc_id=doc_id)
     note = ""
     if record is not None:
         source = Path(record.source).resolve()
         if not remove_upload_files(source, uploads_folder(service.settings)) and source.exists():
-            note = (
-                f"Het bestand staat nog in {source.parent}; bij opnieuw inlezen van die map "
-                "komt het terug."
-            )
+            note = Message(Reason.FILE_KEPT, {"folder": str(source.parent)}).text(lang)
     return RemoveResult(ok=True, doc_id=doc_id, note=note)
 
 
@@ -368,14 +377,11 @@ def _sidecar_of(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def _forget_old_source(previous: DocumentRecord | None, new: Path, uploads: Path) -> str:
+def _forget_old_source(previous: DocumentRecord | None, new: Path, uploads: Path) -> Message | None:
     """After a replace: remove the old upload file, or say where the old file still is."""
     if previous is None:
-        return ""
+        return None
     old = Path(previous.source).resolve()
     if old == new.resolve() or remove_upload_files(old, uploads):
-        return ""
-    return (
-        f"Let op: het vorige bestand ({old.name}) staat nog in {old.parent}. Haal het daar "
-        "weg, anders komt het bij opnieuw inlezen terug."
-    )
+        return None
+    return Message(Reason.OLD_FILE_KEPT, {"name": old.name, "folder": str(old.parent)})

@@ -28,6 +28,8 @@ from web.layout import WebApp
 
 PASSWORD = "api-test-wachtwoord"
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
+QUESTION_EN = "Which themes have the three municipalities prioritised together?"
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"}
 OFF_TOPIC = "Hoe lang moet een appeltaart in de oven?"
 REAL_PDFS = SHARED / "corpora" / "real-pdfs"
 DECISIONS_PDF = REAL_PDFS / "besluitenlijst-raadsvergadering-2015-06-29.pdf"  # 4 pages
@@ -189,6 +191,38 @@ def test_a_full_line_gets_429_with_the_busy_answer(api, local_line):
             ticket.leave()
 
 
+def test_the_queue_and_busy_texts_follow_the_language(api, local_line):
+    holder = local_line.join()
+    try:
+        body = {"question": QUESTION, "backend": "local", "stream": True}
+        with api.client.stream("POST", "/ask", json=body, headers=ENGLISH) as response:
+            lines = response.iter_lines()
+            assert next(lines) == "event: queue"
+            data = json.loads(next(lines).removeprefix("data: "))
+            assert data["text"] == "Queue for the local model: you are number 1"
+        for _ in range(100):
+            if len(local_line) == 1:
+                break
+            time.sleep(0.1)
+    finally:
+        holder.leave()
+    tickets = [local_line.join() for _ in range(local_line.max_waiting + 1)]
+    try:
+
+        def busy(body: dict, headers: dict | None = None) -> str:
+            response = api.client.post("/ask", json={**body, "backend": "local"}, headers=headers)
+            assert response.status_code == 429 and response.json()["refusal_reason"] == "busy"
+            return response.json()["answer"]
+
+        # As the other refusals: in "lang", else in the question's language.
+        assert busy({"question": QUESTION, "lang": "en"}).startswith("It is very busy right now")
+        assert busy({"question": QUESTION_EN}).startswith("It is very busy right now")
+        assert busy({"question": QUESTION}, ENGLISH).startswith("Het is nu erg druk")
+    finally:
+        for ticket in tickets:
+            ticket.leave()
+
+
 # --------------------------------------------------------------------------- catalog
 
 
@@ -245,6 +279,85 @@ def test_failed_logins_are_limited_as_on_the_staff_page(api):
     assert "Te veel mislukte pogingen" in blocked.json()["detail"]
     # The window is 5 minutes; let the next tests in (the rate-limit key is user + client).
     api.app.staff.auth.state.clear_failures(json.dumps(["beheer", "127.0.0.1"]))
+
+
+def test_error_details_follow_the_callers_language(api):
+    files = {"file": ("besluiten.pdf", DECISIONS_PDF.read_bytes(), "application/pdf")}
+    missing = api.client.post("/staff/documents", files=files, headers=ENGLISH)
+    assert missing.status_code == 401
+    assert missing.json()["detail"] == "Log in: send 'Authorization: Bearer <token>'."
+    wrong = api.client.delete(
+        f"/staff/documents/{SEED_ID}", headers={**ENGLISH, "Authorization": "Bearer niet-geldig"}
+    )
+    assert wrong.json()["detail"] == "The token is wrong or has expired. Ask for a new token."
+    login = api.client.post(
+        "/staff/token", json={"username": "beheer", "password": "fout"}, headers=ENGLISH
+    )
+    assert login.status_code == 401 and login.json()["detail"] == "Wrong user name or password."
+    api.app.staff.auth.state.clear_failures(json.dumps(["beheer", "127.0.0.1"]))
+    unknown = api.client.put(
+        "/staff/documents/bestaat-niet", files=files, headers={**api.auth(), **ENGLISH}
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == "bestaat-niet is not in the index; add it with POST."
+    gone = api.client.delete("/staff/documents/bestaat-niet", headers={**api.auth(), **ENGLISH})
+    assert gone.json()["detail"] == "bestaat-niet is not (or no longer) in the index."
+
+    blank = api.client.post("/ask", json={"question": "   ", "lang": "en"})
+    assert blank.status_code == 422 and blank.json()["detail"] == "Ask a question."
+    model = api.client.post(
+        "/ask", json={"question": QUESTION, "backend": "gpt-9"}, headers=ENGLISH
+    )
+    assert model.status_code == 422
+    assert model.json()["detail"].startswith("Answer model 'gpt-9' is not available here")
+    # "lang" in the body comes first; without any, Dutch as before.
+    for headers, body in [(ENGLISH, {"lang": "nl"}), (None, {})]:
+        dutch = api.client.post(
+            "/ask", json={"question": QUESTION, "backend": "gpt-9", **body}, headers=headers
+        )
+        assert "is hier niet beschikbaar" in dutch.json()["detail"]
+
+
+def test_a_refused_upload_says_why_in_english(api):
+    headers = {**api.auth(), **ENGLISH}
+    before = [d["doc_id"] for d in api.client.get("/documents").json()]
+    pptx = api.client.post(
+        "/staff/documents",
+        files={"file": ("presentatie.pptx", b"PK\x03\x04 no slides", "application/zip")},
+        headers=headers,
+    )
+    assert pptx.status_code == 422
+    assert pptx.json()["detail"] == (
+        "presentatie.pptx: file type '.pptx' is not supported. Choose a file as PDF, "
+        "Word (.docx), Markdown (.md) or text (.txt)."
+    )
+    html = api.client.post(
+        "/staff/documents",
+        files={"file": ("nep.pdf", b"<html><body>geen pdf</body></html>", "application/pdf")},
+        headers=headers,
+    )
+    assert html.status_code == 422
+    assert html.json()["detail"] == "Not added; the index has not changed."
+    assert html.json()["reasons"] == [
+        "nep.pdf: is not a PDF (the %PDF- header is missing); check the file or export it "
+        "again as PDF"
+    ]
+    large = api.client.post(
+        "/staff/documents",
+        files={"file": (LARGE_PDF.name, LARGE_PDF.read_bytes(), "application/pdf")},
+        headers=headers,
+    )
+    assert large.status_code == 422
+    assert large.json()["detail"].endswith("the limit is 1 MB. Make the file smaller or split it.")
+    huge = api.client.post(
+        "/staff/documents",
+        files={"file": ("groot.pdf", b"%PDF-1.4\n" + b"0" * 1_600_000, "application/pdf")},
+        headers=headers,
+    )
+    assert huge.status_code == 413 and huge.json()["detail"] == (
+        "The file is too large; the limit is 1 MB. Make the file smaller or split it."
+    )
+    assert [d["doc_id"] for d in api.client.get("/documents").json()] == before
 
 
 def test_staff_uploads_replaces_and_deletes_a_real_pdf(api):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,40 @@ def test_bad_files_are_reported_and_good_files_indexed(settings, embedder, tmp_p
     store = Store(settings)
     assert [d.doc_id for d in store.documents()] == ["goed"]
     assert store.check()["consistent"]
+
+
+def test_bad_files_are_reported_in_english_for_the_staff_page(settings, embedder, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    pf.make_encrypted_pdf(folder / "versleuteld.pdf")
+    pf.make_scanned_pdf(folder / "scan.pdf")
+    (folder / "leeg.txt").write_bytes(b"")
+    (folder / "presentatie.pptx").write_bytes(b"PK\x03\x04 not really")
+    (folder / "latin1.txt").write_bytes("Caf\xe9 in Urk".encode("latin-1"))
+    settings = settings.model_copy(update={"ocr": "off"})
+    report = ingest_paths([folder], settings, embedder=embedder, lang="en")
+    failed = {Path(f["path"]).name: f for f in report.failed}
+    assert {name: f["code"] for name, f in failed.items()} == {
+        "versleuteld.pdf": "pdf_encrypted", "scan.pdf": "pdf_scanned_unread", "leeg.txt": "empty",
+        "presentatie.pptx": "unsupported_type", "latin1.txt": "not_utf8",
+    }  # fmt: skip
+    errors = {name: f["error"] for name, f in failed.items()}
+    assert errors["scan.pdf"].endswith(
+        "contains no text (a scanned image?); OCR is needed before it can be added; OCR is off "
+        "(IVB_OCR=off)"
+    )
+    assert errors["presentatie.pptx"].endswith(
+        "file type .pptx is not supported; deliver it as PDF, Word (.docx), Markdown (.md) or "
+        "text (.txt)"
+    )
+    dutch = re.compile(r"\b(is geen|bestand|niet|wordt|lever|opnieuw|versleuteld|leeg|bevat)\b")
+    for name, error in errors.items():
+        path = f"{folder / name}: "
+        assert error.startswith(path) and not dutch.search(error.removeprefix(path)), error
+    # The CLI's report, and any caller that does not ask, stays Dutch.
+    assert "is versleuteld met een wachtwoord" in str(
+        ingest_paths([folder / "versleuteld.pdf"], settings, embedder=embedder).failed
+    )
 
 
 # One bad input per case: (file name, how it is made, what the error tells the user to do).

@@ -54,6 +54,17 @@ def test_hidden_hostile_and_special_files_are_named_with_a_reason(tmp_path):
     assert skipped_files([folder / "notitie.md"]) == []
 
 
+def test_skipped_reasons_can_be_had_in_english_with_their_codes(tmp_path):
+    folder = _folder(tmp_path)
+    skipped = {Path(s["path"]).name: s for s in skipped_files([folder], "en")}
+    assert {name: s["code"] for name, s in skipped.items()} == {
+        ".git": "hidden_folder", HOSTILE: "hostile_name", ".verborgen.pdf": "hidden_file",
+        "kapotte-koppeling.md": "special_file",
+    }  # fmt: skip
+    assert skipped[HOSTILE]["reason"].startswith("has a suspicious name")
+    assert skipped[".verborgen.pdf"]["reason"].startswith("is a hidden file")
+
+
 def test_duplicate_under_another_name_is_reported_and_not_indexed(settings, embedder, tmp_path):
     folder = tmp_path / "corpus"
     folder.mkdir()

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import httpx
@@ -505,6 +506,31 @@ def test_upload_replace_and_failed_upload_change_nothing(staff_app, tmp_path):
     assert message.startswith(DONE)
     assert store.document("urk-cyberlab") is None and _uploads(app) == []
     assert store.document(SEED_ID) is not None
+
+
+def test_staff_page_lines_follow_the_pages_language(staff_app, tmp_path):
+    app = staff_app
+    token = app.staff.auth.login("beheer", PASSWORD, "127.0.0.1").token
+    english = SimpleNamespace(headers={"accept-language": "en-GB,en;q=0.9"}, cookies={})
+    encrypted = make_encrypted_pdf(tmp_path / "versleuteld.pdf")
+    message, *_ = app.staff.upload(token, str(encrypted), "", "", "", "beleid", "", "", english)
+    assert message.startswith("**Not done.** Not added; the index has not changed."), message
+    assert "- versleuteld.pdf: is encrypted with a password: ask for an unprotected" in message
+    wrong = tmp_path / "programma.exe"
+    wrong.write_bytes(b"MZ\x90\x00")
+    message, *_ = app.staff.upload(token, str(wrong), "", "", "", "", "", "", english)
+    assert message == (
+        "**Not done.** programma.exe: file type '.exe' is not supported. Choose a file as PDF, "
+        "Word (.docx), Markdown (.md) or text (.txt)."
+    )
+    message, *_ = app.staff.upload(token, str(encrypted), "", "", "", "", "gisteren", "", english)
+    assert "Date 'gisteren' is not valid; write YYYY-MM-DD, YYYY-MM or YYYY." in message
+    message, *_ = app.staff.delete(token, "bestaat-niet", english)
+    assert message == "**Not done.** bestaat-niet is not (or no longer) in the index."
+    # The switch on the page (the ivb_lang cookie) wins over the browser's language.
+    dutch = SimpleNamespace(headers=english.headers, cookies={"ivb_lang": "nl"})
+    message, *_ = app.staff.upload(token, str(encrypted), "", "", "", "beleid", "", "", dutch)
+    assert "versleuteld.pdf: is versleuteld met een wachtwoord" in message
 
 
 def test_chat_turn_streams_cites_records_and_takes_feedback(staff_app):

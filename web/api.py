@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from web.api_errors import ApiError
 from web.api_public import add_public_routes
 from web.api_staff import add_staff_routes
+from web.i18n import request_language, text
 
 if TYPE_CHECKING:
     from web.layout import WebApp
@@ -43,9 +44,9 @@ def api_router(web: WebApp) -> APIRouter:
 
 
 def install_error_handlers(app: Any, settings: Any) -> None:
-    """Errors as a flat `Problem` ({"detail": "...", ...}) with a Dutch detail, also for an
-    upload over the limit (413; FastAPI's own body limit answers in English plain text and
-    stays behind this one for bodies without a Content-Length).
+    """Errors as a flat `Problem` ({"detail": "...", ...}) with a detail in the caller's
+    language, also for an upload over the limit (413; FastAPI's own body limit answers in
+    English plain text and stays behind this one for bodies without a Content-Length).
 
     Args:
         app: the FastAPI app the API router is part of.
@@ -63,7 +64,8 @@ def install_error_handlers(app: Any, settings: Any) -> None:
 
 class UploadLimitMiddleware:
     """Refuses a staff upload whose Content-Length exceeds gradio's cap (the page's limit)
-    before its body is read, with a Dutch 413 (plain ASGI: streams pass untouched)."""
+    before its body is read, with a 413 in the caller's language (plain ASGI: streams pass
+    untouched)."""
 
     def __init__(self, app: Any, settings: Any) -> None:
         from web.server import gradio_upload_limit
@@ -80,10 +82,8 @@ class UploadLimitMiddleware:
         ):
             length = dict(scope.get("headers", [])).get(b"content-length", b"")
             if length.isdigit() and int(length) > self.limit:
-                detail = (
-                    f"Het bestand is te groot; de grens is {self.max_file_mb:g} MB. "
-                    "Verklein het bestand of splits het."
-                )
+                lang = request_language(Request(scope))
+                detail = text("api_too_large", lang, limit=self.max_file_mb)
                 response = JSONResponse({"detail": detail}, status_code=413)
                 await response(scope, receive, send)
                 return

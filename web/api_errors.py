@@ -1,6 +1,6 @@
 """The REST API's error answers: an `ApiError` carries a status and a `Problem` body (a
-Dutch ``detail`` that says what went wrong and what to do); web.api turns it into the
-response. `ERROR_RESPONSES` documents the common ones in the OpenAPI schema.
+``detail`` in the caller's language that says what went wrong and what to do); web.api
+turns it into the response. `ERROR_RESPONSES` documents the common ones in the OpenAPI schema.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ events), ``GET /documents`` (the catalog) and ``POST /export`` (a conversation a
 A question is taken as the chat takes it (`web.questions.QuestionHandlers.prepare`) and
 waits in the same line for the local model; `AskApi` adds the API's own filters, its
 concurrency slots, and the streaming that gives up the place when the client goes away.
+Error details and the queue text are in the caller's language: ``lang`` in the body, else
+the ivb_lang cookie, else Accept-Language, else Dutch.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at run time.
@@ -24,9 +26,8 @@ from assistant.types import Answer
 from web.api_errors import ERROR_RESPONSES, ApiError, problem
 from web.api_schemas import AnswerOut, AskRequest, DocumentOut, ExportRequest
 from web.export import ExportTurn, export_file_name, render_export
-from web.i18n import request_language
+from web.i18n import request_language, text
 from web.questions import Prepared, clean_question
-from web.render import LOCAL_QUEUE_TEXT
 
 if TYPE_CHECKING:
     from web.layout import WebApp
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ivb.api")
 
 SSE_MEDIA_TYPE = "text/event-stream"
-ANSWER_FAILED = "Er ging iets mis bij het antwoorden. Probeer het opnieuw."
 ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {SSE_MEDIA_TYPE: {"schema": {"type": "string"}}},
@@ -61,19 +61,21 @@ class AskApi:
         # group does), apart from the chat; the local model's line is shared with the chat.
         self._slots = threading.BoundedSemaphore(self.settings.chat_concurrency)
 
-    def prepare(self, body: AskRequest) -> Prepared:
-        """Take a question as the chat does.
+    def prepare(self, body: AskRequest, lang: str = "nl") -> Prepared:
+        """Take a question as the chat does; its refusals and notices in ``body.lang``, or
+        without one in the question's language.
 
         Raises:
-            ApiError: 422 for an empty question or a backend this server lacks.
+            ApiError: 422 for an empty question or a backend this server lacks (in ``lang``).
         """
         question = clean_question(body.question)
         if not question:
-            raise problem(422, "Stel een vraag.")
+            raise problem(422, text("api_empty_question", lang))
         history = [(t.question, t.answer) for t in body.history]
         try:
+            self.chat.check_backend(body.backend, lang)
             return self.chat.prepare(
-                question, body.audience, body.municipality, body.backend, history
+                question, body.audience, body.municipality, body.backend, history, body.lang
             )
         except gr.Error as exc:
             raise problem(422, str(exc.message)) from None
@@ -93,7 +95,7 @@ class AskApi:
         body = {**prepared.busy.as_dict(), "queue_place": self.chat.local_line.waiting}
         return JSONResponse(body, status_code=429, headers={"Retry-After": "60"})
 
-    def answer(self, body: AskRequest, prepared: Prepared) -> dict[str, Any]:
+    def answer(self, body: AskRequest, prepared: Prepared, lang: str = "nl") -> dict[str, Any]:
         """The whole answer (after waiting for the local model when it is chosen)."""
         with prepared, self._slot(prepared):
             if prepared.ticket is not None:
@@ -103,22 +105,23 @@ class AskApi:
                 answer = self.chat.pipeline.ask(prepared.question, **self.options(body, prepared))
             except Exception:
                 log.exception("answering failed (api)")
-                raise ApiError(500, ANSWER_FAILED) from None
+                raise ApiError(500, text("api_answer_failed", lang)) from None
         self.chat._audit(answer, None, prepared.municipality, "api")
         return answer.as_dict()
 
-    def events(self, body: AskRequest, prepared: Prepared) -> Iterator[str]:
+    def events(self, body: AskRequest, prepared: Prepared, lang: str = "nl") -> Iterator[str]:
         """The answer as server-sent events: ``queue`` ({place, text}) while it waits for
         the local model, ``token`` ({text}) as the model writes (not for extractive),
-        ``answer`` (the whole checked answer) or ``error`` ({detail}) last."""
+        ``answer`` (the whole checked answer) or ``error`` ({detail}) last; the queue text
+        and the error's detail in ``lang``."""
         with prepared, self._slot(prepared):
             shown = 0
             if prepared.ticket is not None:
                 for place in prepared.ticket.places():
                     if place != shown:
                         shown = place
-                        text = LOCAL_QUEUE_TEXT.format(place=place)
-                        yield _sse("queue", {"place": place, "text": text})
+                        note = text("queue", lang, place=place)
+                        yield _sse("queue", {"place": place, "text": note})
                     else:
                         yield ": wachten\n\n"  # a comment keeps the connection alive
             answer: Answer | None = None
@@ -133,7 +136,7 @@ class AskApi:
                         yield _sse("token", {"text": piece})
             except Exception:
                 log.exception("answering failed (api stream)")
-                yield _sse("error", {"detail": ANSWER_FAILED})
+                yield _sse("error", {"detail": text("api_answer_failed", lang)})
                 return
         assert answer is not None
         self.chat._audit(answer, None, prepared.municipality, "api")
@@ -221,19 +224,22 @@ def add_public_routes(router: APIRouter, web: "WebApp") -> None:
         With backend "local" the question waits its turn for the model, first come first
         served with the chat; when too many wait, the answer is 429 with the busy answer
         (refusal_reason "busy") and queue_place. A refusal is a normal 200 answer with
-        refused true and its refusal_reason.
+        refused true and its refusal_reason. Refusals and notices are in ``lang``, else in
+        the question's language; error details and the queue text in ``lang``, else the
+        ivb_lang cookie's, else Accept-Language's, else Dutch.
         """
+        lang = body.lang or request_language(request)
         streaming = body.stream or SSE_MEDIA_TYPE in request.headers.get("accept", "")
-        prepared = api.prepare(body)
+        prepared = api.prepare(body, lang)
         if prepared.busy is not None:
             return api.busy(prepared)
         if streaming:
             return StreamingResponse(
-                _until_disconnect(api.events(body, prepared), request, prepared),
+                _until_disconnect(api.events(body, prepared, lang), request, prepared),
                 media_type=SSE_MEDIA_TYPE,
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        return api.answer(body, prepared)
+        return api.answer(body, prepared, lang)
 
     @router.get(
         "/documents", response_model=list[DocumentOut], tags=["documenten"],

@@ -53,6 +53,14 @@ class AskRequest(BaseModel):
         False,
         description="true (of Accept: text/event-stream): server-sent events: queue, token, answer",
     )
+    lang: Literal[LANGUAGES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "de taal van de vaste teksten: weigeringen en meldingen, de wachtrijtekst en "
+            "foutmeldingen (nl of en); leeg: weigeringen en meldingen in de taal van de vraag, "
+            "de rest volgens de cookie ivb_lang, anders Accept-Language, anders nl"
+        ),
+    )
 
     @field_validator("date_from", "date_to")
     @classmethod
@@ -177,7 +185,8 @@ class RemoveOut(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error: ``detail`` says in Dutch what went wrong and what to do."""
+    """An error: ``detail`` says what went wrong and what to do, in Dutch or English (the
+    ivb_lang cookie, else Accept-Language, else Dutch; /ask's ``lang`` first)."""
 
     detail: str
     reasons: list[str] = Field(default_factory=list)

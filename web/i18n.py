@@ -18,7 +18,11 @@ from typing import Any
 
 import gradio as gr
 
+from web.i18n_ingest import TEXTS as INGEST_TEXTS
 from web.i18n_texts import TEXTS
+
+for _lang, _texts in INGEST_TEXTS.items():
+    TEXTS[_lang].update(_texts)
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"

@@ -287,7 +287,7 @@ TEXTS["en"].update(
 
 
 # The staff page's messages (web.staff and web.render write them in the page's language).
-# The per-file lines of an ingest report come from ingest/ and stay Dutch.
+# The per-file lines of an ingest report are ingest.errors.Reason codes (web.i18n_ingest).
 TEXTS["nl"].update(
     {
         "done": "Gelukt.",
@@ -419,5 +419,52 @@ TEXTS["en"].update(
         "export_reason_unknown_terms": "words of the question are in no document at all",
         "export_reason_unsupported": "no sentence in the documents gives what is asked",
         "export_reason_busy": "the language model was busy; the question was not answered",
+    }
+)
+
+# The REST API's and the page's named API's own texts (error details, the local model's
+# line), in the caller's language: ``lang``, else the ivb_lang cookie, else Accept-Language.
+TEXTS["nl"].update(
+    {
+        "api_bearer_missing": "Log in: stuur 'Authorization: Bearer <token>'.",
+        "api_token_wrong": "Het token is onjuist of verlopen. Vraag een nieuw token.",
+        "api_staff_off": "Beheer staat uit: er zijn geen inloggegevens ingesteld.",
+        "api_not_in_index": "{doc_id} staat niet in de index; voeg het toe met POST.",
+        "api_too_large": (
+            "Het bestand is te groot; de grens is {limit:g} MB. Verklein het bestand of splits het."
+        ),
+        "api_empty_question": "Stel een vraag.",
+        "api_answer_failed": "Er ging iets mis bij het antwoorden. Probeer het opnieuw.",
+        "api_backend_unavailable": (
+            "Antwoordmodel '{backend}' is hier niet beschikbaar; kies uit {choices}."
+        ),
+        "api_audience": "audience moet 'raad' of 'inwoner' zijn.",
+        "api_municipality": "municipality moet {choices} zijn.",
+        "api_history_json": "history_json is geen geldige JSON: {error}.",
+        "api_history_pairs": "history_json moet een lijst zijn van [vraag, antwoord]-paren.",
+        "queue_unit": "plaats in de wachtrij",
+        "local_turn": "Het lokale taalmodel beantwoordt uw vraag",
+    }
+)
+TEXTS["en"].update(
+    {
+        "api_bearer_missing": "Log in: send 'Authorization: Bearer <token>'.",
+        "api_token_wrong": "The token is wrong or has expired. Ask for a new token.",
+        "api_staff_off": "Staff access is off: no staff login is configured.",
+        "api_not_in_index": "{doc_id} is not in the index; add it with POST.",
+        "api_too_large": (
+            "The file is too large; the limit is {limit:g} MB. Make the file smaller or split it."
+        ),
+        "api_empty_question": "Ask a question.",
+        "api_answer_failed": "Something went wrong while answering. Please try again.",
+        "api_backend_unavailable": (
+            "Answer model '{backend}' is not available here; choose from {choices}."
+        ),
+        "api_audience": "audience must be 'raad' or 'inwoner'.",
+        "api_municipality": "municipality must be {choices}.",
+        "api_history_json": "history_json is not valid JSON: {error}.",
+        "api_history_pairs": "history_json must be a list of [question, answer] pairs.",
+        "queue_unit": "place in the queue",
+        "local_turn": "The local language model is answering your question",
     }
 )

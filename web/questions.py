@@ -4,8 +4,9 @@ and the REST API (web.api).
 A question is trimmed (`clean_question`); then `QuestionHandlers.prepare` chooses the
 backend, maps "alle" to no municipality filter, keeps the last turns as history and, for the
 local model, takes a place in its line (`assistant.model_line`), or answers "busy" when the
-line is full. `QuestionHandlers.ask_api` (gr.api) returns the whole answer; the chat
-(`web.chat.ChatHandlers`, a subclass) streams it into the page.
+line is full (in the interface's language, else the question's). `QuestionHandlers.ask_api`
+(gr.api) returns the whole answer; the chat (`web.chat.ChatHandlers`, a subclass) streams it
+into the page.
 """
 
 # No `from __future__ import annotations`: gr.api reads ask_api's annotations to describe
@@ -26,12 +27,13 @@ from assistant.answer import AnswerPipeline
 from assistant.audit import prune_audit, record_turn
 from assistant.backends import available_backends
 from assistant.domain import MUNICIPALITIES, or_list
+from assistant.language import detect
 from assistant.model_line import LineFull, ModelLine, Ticket
 from assistant.prompts import busy_text
 from assistant.service import Service
 from assistant.settings import Settings
 from assistant.types import Answer
-from web.render import LOCAL_QUEUE_TEXT
+from web.i18n import DEFAULT_LANGUAGE, request_language, text
 
 log = logging.getLogger("ivb.ui")
 
@@ -42,8 +44,10 @@ MUNICIPALITY_CHOICES = [("Alle gemeenten", ALL)] + [(m, m) for m in MUNICIPALITI
 # The local model answers one question at a time, first come first served (ModelLine);
 # this many requests per chat_concurrency slot may wait for it, past that they are refused.
 LOCAL_WAITING_PER_SLOT = 4
-LOCAL_TURN_TEXT = "Het lokale taalmodel beantwoordt uw vraag"
-BUSY_TEXT = busy_text("nl")
+# The Dutch texts of the line (a visitor gets them in the page's language); the load tool
+# (tests/stress/load.py) reads the progress by these.
+LOCAL_TURN_TEXT = text("local_turn", DEFAULT_LANGUAGE)
+BUSY_TEXT = busy_text(DEFAULT_LANGUAGE)
 
 
 def clean_question(question: str | None) -> str:
@@ -156,7 +160,7 @@ class QuestionHandlers:
             question=question,
             audience=audience or None,
             municipality=municipality_filter(municipality),
-            backend=self._backend(backend),
+            backend=self.check_backend(backend, language or DEFAULT_LANGUAGE),
             history=list(history)[-MAX_HISTORY:],
             language=language,
         )
@@ -166,14 +170,17 @@ class QuestionHandlers:
                 prepared.busy = self._busy_answer(prepared)
         return prepared
 
-    def _backend(self, backend: str | None) -> str:
+    def check_backend(self, backend: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The backend to answer with: the one asked for, or this server's default.
+
+        Raises:
+            gr.Error: the backend is not available on this server (the message in ``lang``).
+        """
         if not backend:
             return self.backends[0]
         if backend not in self.backends:
-            raise gr.Error(
-                f"Antwoordmodel '{backend}' is hier niet beschikbaar; kies uit "
-                f"{', '.join(self.backends)}."
-            )
+            choices = ", ".join(self.backends)
+            raise gr.Error(text("api_backend_unavailable", lang, backend=backend, choices=choices))
         return backend
 
     def _join_local_line(self) -> Ticket | None:
@@ -189,10 +196,11 @@ class QuestionHandlers:
 
     def _busy_answer(self, prepared: Prepared) -> Answer:
         """The answer when too many questions wait for the local model: try later (counted
-        in the metrics as a refusal for "busy")."""
+        in the metrics as a refusal for "busy"), in the interface's language or, without
+        one (the APIs), the question's, as the other refusals there."""
         answer = Answer(
             question=prepared.question,
-            text=busy_text(prepared.language),
+            text=busy_text(prepared.language or detect(prepared.question)),
             refused=True,
             refusal_reason="busy",
             audience=prepared.audience or self.settings.audience,
@@ -225,8 +233,9 @@ class QuestionHandlers:
 
         With backend "local" the question waits its turn for the model, first come first
         served with the web chat; while it waits, its place is sent as progress ("Wachtrij
-        lokaal model: u bent nummer N"). When too many questions wait, the answer is a
-        refusal with refusal_reason "busy": ask again later, or use "extractive".
+        lokaal model: u bent nummer N", in the caller's language). When too many questions
+        wait, the answer is a refusal with refusal_reason "busy": ask again later, or use
+        "extractive". Errors are in the caller's language (ivb_lang, Accept-Language).
 
         Args:
             question: the question.
@@ -235,53 +244,55 @@ class QuestionHandlers:
             backend: "extractive", "local" or "openai" (empty: the server's default).
             history_json: earlier turns as JSON, [[question, answer], ...].
         """
+        lang = request_language(request)
         question = clean_question(question)
         if not question:
-            raise gr.Error("Stel een vraag.")
+            raise gr.Error(text("api_empty_question", lang))
         if audience not in ("raad", "inwoner"):
-            raise gr.Error("audience moet 'raad' of 'inwoner' zijn.")
+            raise gr.Error(text("api_audience", lang))
         muni = municipality_filter(municipality)
         if muni is not None and muni not in dict(MUNICIPALITY_CHOICES).values():
-            names = or_list([f"'{v}'" for _, v in MUNICIPALITY_CHOICES])
-            raise gr.Error(f"municipality moet {names} zijn.")
-        history = _parse_history(history_json)
+            names = [f"'{v}'" for _, v in MUNICIPALITY_CHOICES]
+            raise gr.Error(text("api_municipality", lang, choices=or_list(names, text("or", lang))))
+        history = _parse_history(history_json, lang)
+        self.check_backend(backend, lang)
         with self.prepare(question, audience, municipality, backend, history) as prepared:
             if prepared.busy is not None:
                 return prepared.busy.as_dict()
             if prepared.ticket is not None:
                 # gr.api does not pass a gr.Progress parameter, but one made here reports
                 # to the event that runs this call (a no-op outside one).
-                _report_place(prepared.ticket, gr.Progress())
+                _report_place(prepared.ticket, gr.Progress(), lang)
             answer = self.pipeline.ask(question, **prepared.options())
         session = getattr(request, "session_hash", None) if request is not None else None
         self._audit(answer, session, muni, "api")
         return answer.as_dict()
 
 
-def _report_place(ticket: Ticket, progress: gr.Progress) -> None:
+def _report_place(ticket: Ticket, progress: gr.Progress, lang: str = DEFAULT_LANGUAGE) -> None:
     """Wait for a ticket's turn, reporting each new place as progress: index is the place
-    (1: next), length how many wait, desc the same in words."""
+    (1: next), length how many wait, desc the same in words (in ``lang``)."""
     shown = 0
     for place in ticket.places():
         if place != shown:
             shown = place
             waiting = max(place, ticket.line.waiting)
-            desc = LOCAL_QUEUE_TEXT.format(place=place)
-            progress((place, waiting), desc=desc, unit="plaats in de wachtrij")
+            desc = text("queue", lang, place=place)
+            progress((place, waiting), desc=desc, unit=text("queue_unit", lang))
     if shown:
-        progress(None, desc=LOCAL_TURN_TEXT)
+        progress(None, desc=text("local_turn", lang))
 
 
-def _parse_history(history_json: str | None) -> list[tuple[str, str]]:
+def _parse_history(history_json: str | None, lang: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     """[[question, answer], ...] or [{"question", "answer"}, ...] from the API."""
     if not history_json or not str(history_json).strip():
         return []
     try:
         data = json.loads(history_json)
     except json.JSONDecodeError as exc:
-        raise gr.Error(f"history_json is geen geldige JSON: {exc.msg}.") from exc
+        raise gr.Error(text("api_history_json", lang, error=exc.msg)) from exc
     if not isinstance(data, list):
-        raise gr.Error("history_json moet een lijst zijn van [vraag, antwoord]-paren.")
+        raise gr.Error(text("api_history_pairs", lang))
     pairs = []
     for item in data:
         if isinstance(item, dict):
@@ -289,5 +300,5 @@ def _parse_history(history_json: str | None) -> list[tuple[str, str]]:
         elif isinstance(item, list | tuple) and len(item) == 2:
             pairs.append((str(item[0]), str(item[1])))
         else:
-            raise gr.Error("history_json moet een lijst zijn van [vraag, antwoord]-paren.")
+            raise gr.Error(text("api_history_pairs", lang))
     return pairs

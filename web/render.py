@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 DONE = f"**{text('done', 'nl')}** "
 FAILED = f"**{text('failed', 'nl')}** "
-LOCAL_QUEUE_TEXT = text("queue", "nl")
+LOCAL_QUEUE_TEXT = text("queue", "nl")  # the Dutch one; a visitor gets text("queue", lang)
 SUPERSEDED_TEXT = SUPERSEDED[:1].upper() + SUPERSEDED[1:]
 REFUSAL_HEADINGS = {"injection": "refusal_injection", "busy": "refusal_busy"}
 _CITE_RE = re.compile(r"\[(\d+)\]")
@@ -254,7 +254,7 @@ def failed(lang: str = "nl") -> str:
 
 def upload_markdown(result: UploadResult, lang: str = "nl") -> str:
     """The staff page's message for an upload: done, with what happened, or why not (the
-    reasons, notes and warnings come from ingest/ and stay Dutch)."""
+    reasons, notes and warnings come from ingest/, already in the page's language)."""
     if not result.ok:
         lines = [f"{failed(lang)}{html.escape(result.error, quote=False)}"]
         if result.reasons:
@@ -280,7 +280,7 @@ def remove_markdown(result: RemoveResult, lang: str = "nl") -> str:
 
 def reingest_markdown(report: IngestReport, lang: str = "nl") -> str:
     """The staff page's message for re-reading the corpus folder: the counts, then each
-    file that failed and why (those lines come from ingest/ and stay Dutch)."""
+    file that failed and why (those lines come from ingest/, in the report's language)."""
     counts = text(
         "reingest_done",
         lang,

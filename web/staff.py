@@ -1,9 +1,8 @@
 """The staff page's handlers: login, the document table, upload, delete, re-reading the
 corpus folder and the exports. Every action checks the login token on the server.
 
-Messages follow the page's language (web.i18n, from each event's request), except the
-per-file lines that come from ingest/ (why a file failed and what to do), which stay Dutch,
-as the CLI prints them.
+Messages follow the page's language (web.i18n, from each event's request), the per-file
+lines from ingest/ (why a file failed and what to do) as well; the CLI prints those in Dutch.
 """
 
 from __future__ import annotations
@@ -81,7 +80,7 @@ class StaffHandlers:
         if not result.ok:
             log.warning("staff login failed for %r", (username or "")[:40])
             hidden = gr.Column(visible=False)
-            message = self._login_failure(result, lang)
+            message = self.login_failure(result, lang)
             return None, message, gr.skip(), hidden, "", gr.skip(), gr.skip()
         log.info("staff login: %s", username)
         rows, choices = self.documents(result.token, request)
@@ -96,9 +95,9 @@ class StaffHandlers:
             choices,
         )
 
-    def _login_failure(self, result: LoginResult, lang: str) -> str:
-        """Why a login failed, in the page's language (`StaffAuth` words it in Dutch for
-        the API)."""
+    def login_failure(self, result: LoginResult, lang: str) -> str:
+        """Why a login failed, in a language (the page's, or the API caller's; `StaffAuth`
+        words it in Dutch)."""
         if not self.auth.enabled:
             return text("staff_off", lang)
         if result.retry_after_s:
@@ -169,9 +168,9 @@ class StaffHandlers:
         lang = request_language(request)
         user = self._staff(token, lang)
         meta = UploadMeta.from_form(doc_id, title, municipality, doc_type, date, supersedes)
-        result = ingest_upload(self.service, file, meta)
+        result = ingest_upload(self.service, file, meta, lang)
         message = upload_markdown(result, lang)
-        log.info("staff %s upload: %s", user, message.splitlines()[0][:200])
+        log.info("staff %s upload: %s %s", user, result.code or result.action, result.doc_id)
         return message, *self._table(lang)
 
     def delete(
@@ -181,7 +180,7 @@ class StaffHandlers:
         delete choices)."""
         lang = request_language(request)
         user = self._staff(token, lang)
-        result = remove_document(self.service, doc_id)
+        result = remove_document(self.service, doc_id, lang)
         if result.ok:
             log.info("staff %s deleted %s", user, doc_id)
         return remove_markdown(result, lang), *self._table(lang)
@@ -212,6 +211,7 @@ class StaffHandlers:
                 embedder=self.service.retriever.embedder,
                 prune=True,
                 on_progress=on_progress,
+                lang=lang,
             )
         except StoreLockedError:
             return (

@@ -1,8 +1,8 @@
 """Reading source files into Documents: one reader module per format, one registry of formats.
 
 Every problem a user can cause (empty, too big, wrong type, corrupt, encrypted, scanned,
-a zip bomb) raises :class:`~ingest.errors.IngestError` with a Dutch message that names the
-file; :func:`load_document` wraps any other exception into one as well.
+a zip bomb) raises :class:`~ingest.errors.IngestError` with a reason (Dutch or English) that
+names the file; :func:`load_document` wraps any other exception into one as well.
 
 Adding a format is adding one reader module and one entry in
 :data:`ingest.readers.registry.FORMATS`.

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from assistant.settings import Settings
 from assistant.types import Page
+from ingest.errors import Reason
 
 MB = 1024 * 1024
 
@@ -29,7 +30,7 @@ class Reader(Protocol):
         settings: limits such as ``max_pages``.
 
     Raises:
-        IngestError: with a Dutch message naming ``source`` for every problem a user causes.
+        IngestError: with a reason naming ``source`` for every problem a user causes.
     """
 
     def __call__(self, data: bytes, source: str, settings: Settings) -> Parsed: ...
@@ -43,9 +44,10 @@ class FileFormat:
         name: the value stored as ``Document.format`` ("pdf", "docx", ...).
         suffixes: lower-case extensions with the dot; the first is the one offered for upload.
         label: Dutch name shown to users, e.g. "Word (.docx)".
+        label_en: the English name, where it differs (`text` gives the one for a language).
         magic: bytes the file must contain within its first ``magic_window`` bytes
             (empty: no check).
-        magic_error: Dutch reason used when the magic bytes are missing.
+        magic_error: the reason given when the magic bytes are missing.
         reader: parses the bytes into pages.
         check: optional extra check on the raw bytes before the magic check (raises
             IngestError with a more specific reason).
@@ -57,6 +59,11 @@ class FileFormat:
     label: str
     reader: Reader
     magic: bytes = b""
-    magic_error: str = ""
+    magic_error: Reason | None = None
     check: Callable[[bytes, str], None] | None = None
     magic_window: int = 0
+    label_en: str = ""
+
+    def text(self, lang: str | None = None) -> str:
+        """The format's name in a language ("en": English, else Dutch), for messages."""
+        return (self.label_en or self.label) if lang == "en" else self.label

@@ -12,7 +12,7 @@ from docx.text.paragraph import Paragraph
 
 from assistant.settings import Settings
 from assistant.types import Page
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Reason
 from ingest.normalise import collapse
 from ingest.readers.base import MB, Parsed
 
@@ -28,11 +28,7 @@ def check_docx(data: bytes, name: str) -> None:
         IngestError: the bytes are an OLE compound file, not a .docx zip.
     """
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise IngestError(
-            name,
-            "is versleuteld of in het oude Word-formaat; sla het in Word op als .docx "
-            "zonder wachtwoord",
-        )
+        raise IngestError(name, Reason.DOCX_OLD_OR_ENCRYPTED)
 
 
 def read_docx(data: bytes, source: str, settings: Settings) -> Parsed:
@@ -57,11 +53,7 @@ def read_docx(data: bytes, source: str, settings: Settings) -> Parsed:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
-        raise IngestError(
-            source,
-            f"is een onleesbaar Word-bestand ({type(exc).__name__}); open het in Word en sla "
-            "het opnieuw op als .docx",
-        ) from exc
+        raise IngestError(source, Reason.DOCX_UNREADABLE, error=type(exc).__name__) from exc
 
     blocks: list[str] = []
     headings: list[str] = []
@@ -109,30 +101,16 @@ def _check_docx_container(data: bytes, source: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise IngestError(
-            source,
-            "is een beschadigd Word-bestand (geen geldig zip-archief); open het in Word en "
-            "sla het opnieuw op als .docx",
-        ) from exc
+        raise IngestError(source, Reason.DOCX_BAD_ZIP) from exc
     if len(infos) > MAX_DOCX_ENTRIES:
         raise IngestError(
-            source,
-            f"bevat {len(infos)} onderdelen (maximaal {MAX_DOCX_ENTRIES}) en lijkt een "
-            "zip-bom; lever een normaal opgeslagen .docx aan",
+            source, Reason.DOCX_TOO_MANY_PARTS, count=len(infos), limit=MAX_DOCX_ENTRIES
         )
     unpacked = sum(info.file_size for info in infos)
     if unpacked > DOCX_BOMB_RATIO * len(data) and unpacked > DOCX_BOMB_MIN_BYTES:
-        raise IngestError(
-            source,
-            f"pakt uit tot {unpacked / MB:.0f} MB en lijkt een zip-bom; lever een normaal "
-            "opgeslagen .docx aan",
-        )
+        raise IngestError(source, Reason.DOCX_BOMB, size=unpacked / MB)
     if "word/document.xml" not in {info.filename for info in infos}:
-        raise IngestError(
-            source,
-            "is geen Word-document (word/document.xml ontbreekt); open het in Word en sla het "
-            "op als .docx",
-        )
+        raise IngestError(source, Reason.DOCX_NOT_WORD)
 
 
 # --------------------------------------------------------------------------- docx details

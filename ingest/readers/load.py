@@ -7,11 +7,11 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from assistant.types import Document, DocumentMeta
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Reason
 from ingest.manifest import complete_meta
 from ingest.normalise import clean_text, clean_title
 from ingest.readers.base import MB, FileFormat, Parsed
-from ingest.readers.registry import UPLOAD_LABEL, format_for
+from ingest.readers.registry import FORMATS, format_for
 
 
 def read_bytes_checked(path: Path, settings: Settings) -> bytes:
@@ -32,31 +32,23 @@ def read_bytes_checked(path: Path, settings: Settings) -> bytes:
     suffix = path.suffix.lower()
     fmt = format_for(suffix)
     if fmt is None:
-        raise IngestError(name, _unsupported_reason(suffix))
+        raise _unsupported(name, suffix)
     try:
         if not path.is_file():
             if path.exists():
-                raise IngestError(name, "is geen gewoon bestand; geef een bestand op, geen map")
-            raise IngestError(name, "bestaat niet; controleer het pad")
+                raise IngestError(name, Reason.NOT_A_FILE)
+            raise IngestError(name, Reason.NOT_FOUND)
         size = path.stat().st_size
         if size == 0:
-            raise IngestError(name, "is leeg (0 bytes); lever het bestand opnieuw aan")
+            raise IngestError(name, Reason.EMPTY)
         limit = settings.max_file_mb * MB
         if size > limit:
-            raise IngestError(
-                name,
-                f"is te groot ({size / MB:.1f} MB, maximaal {settings.max_file_mb:g} MB); "
-                "splits het document of verhoog max_file_mb",
-            )
+            raise IngestError(name, Reason.TOO_LARGE, size=size / MB, limit=settings.max_file_mb)
         data = path.read_bytes()
     except OSError as exc:
-        raise IngestError(
-            name,
-            f"kan niet worden gelezen ({exc.strerror or exc}); "
-            "controleer de rechten op het bestand",
-        ) from exc
+        raise IngestError(name, Reason.UNREADABLE_FILE, error=exc.strerror or str(exc)) from exc
     if not data:
-        raise IngestError(name, "is leeg (0 bytes); lever het bestand opnieuw aan")
+        raise IngestError(name, Reason.EMPTY)
     _check_magic(data, fmt, name)
     return data
 
@@ -85,7 +77,7 @@ def load_document(path: Path, meta: DocumentMeta, settings: Settings) -> Documen
         assert fmt is not None  # read_bytes_checked refused unknown suffixes
         parsed = _cleaned(fmt.reader(data, name, settings))
         if not any(page.text.strip() for page in parsed.pages):
-            raise IngestError(name, "bevat geen tekst; controleer of het bestand inhoud heeft")
+            raise IngestError(name, Reason.NO_TEXT)
         document = Document(
             meta=meta,
             source=name,
@@ -98,11 +90,7 @@ def load_document(path: Path, meta: DocumentMeta, settings: Settings) -> Documen
     except IngestError:
         raise
     except Exception as exc:  # the promise: nothing but IngestError leaves this function
-        raise IngestError(
-            name,
-            f"kon niet worden verwerkt door een onverwachte fout ({type(exc).__name__}); "
-            "controleer of het bestand heel is, sla het opnieuw op en probeer het nog eens",
-        ) from exc
+        raise IngestError(name, Reason.UNEXPECTED, error=type(exc).__name__) from exc
 
 
 def _cleaned(parsed: Parsed) -> Parsed:
@@ -120,11 +108,12 @@ def _cleaned(parsed: Parsed) -> Parsed:
     return Parsed(pages=pages, title=clean_title(parsed.title))
 
 
-def _unsupported_reason(suffix: str) -> str:
+def _unsupported(name: str, suffix: str) -> IngestError:
     if suffix == ".doc":
-        return "is een oud Word-bestand (.doc); sla het in Word op als .docx en lever dat aan"
-    shown = suffix or "(geen extensie)"
-    return f"bestandstype {shown} wordt niet ondersteund; lever het aan als {UPLOAD_LABEL}"
+        return IngestError(name, Reason.OLD_WORD)
+    if not suffix:
+        return IngestError(name, Reason.NO_EXTENSION, formats=FORMATS)
+    return IngestError(name, Reason.UNSUPPORTED_TYPE, suffix=suffix, formats=FORMATS)
 
 
 def _check_magic(data: bytes, fmt: FileFormat, name: str) -> None:
@@ -135,5 +124,5 @@ def _check_magic(data: bytes, fmt: FileFormat, name: str) -> None:
     found = (
         fmt.magic in data[: fmt.magic_window] if fmt.magic_window else data.startswith(fmt.magic)
     )
-    if not found:
+    if not found and fmt.magic_error is not None:
         raise IngestError(name, fmt.magic_error)

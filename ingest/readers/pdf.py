@@ -17,7 +17,7 @@ from pypdf.errors import DependencyError
 
 from assistant.settings import Settings
 from assistant.types import Page
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Reason
 from ingest.normalise import clean_text, clean_title
 from ingest.ocr import read_scanned_pages
 from ingest.readers.base import Parsed
@@ -57,11 +57,7 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
 
         page_count = _checked_page_count(reader, source, settings.max_pages)
         if log.recovered:
-            raise IngestError(
-                source,
-                "is beschadigd: de paginastructuur ontbreekt en zou moeten worden geraden, "
-                "waardoor paginanummers niet kloppen; exporteer of download de PDF opnieuw",
-            )
+            raise IngestError(source, Reason.PDF_DAMAGED)
 
         labels = _page_labels(reader, page_count)
         raw_pages: list[list[Line]] = []
@@ -90,12 +86,10 @@ def read_pdf(data: bytes, source: str, settings: Settings) -> Parsed:
     ]
     pages = read_scanned_pages(data, pages, settings)  # scans: OCR, or marked unread
     if not any(page.text.strip() for page in pages):
-        why = next((p.unread for p in pages if p.unread), "")
-        raise IngestError(
-            source,
-            "bevat geen tekst (gescande afbeelding?); OCR is nodig voordat het kan worden "
-            "opgenomen" + (f"; {why}" if why else ""),
-        )
+        why = next((p.unread_reason for p in pages if p.unread_reason), None)
+        if why is None:
+            raise IngestError(source, Reason.PDF_SCANNED)
+        raise IngestError(source, Reason.PDF_SCANNED_UNREAD, why=why)
     return Parsed(pages=pages, title=_document_title(title, pages))
 
 
@@ -117,7 +111,7 @@ def _checked_page_count(reader: pypdf.PdfReader, source: str, max_pages: int) ->
     if page_count > max_pages:
         raise _too_many_pages(source, page_count, max_pages)
     if page_count == 0:
-        raise IngestError(source, "bevat geen pagina's; exporteer de PDF opnieuw")
+        raise IngestError(source, Reason.PDF_NO_PAGES)
     return page_count
 
 
@@ -130,15 +124,11 @@ def _decrypt(reader: pypdf.PdfReader, source: str) -> None:
     try:
         opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
     except DependencyError as exc:  # AES needs the cryptography package (a dependency)
-        raise IngestError(
-            source,
-            "is versleuteld (AES) en kan niet worden geopend omdat het pakket cryptography "
-            "ontbreekt; installeer de afhankelijkheden van de app opnieuw",
-        ) from exc
+        raise IngestError(source, Reason.PDF_AES_MISSING) from exc
     except Exception as exc:
         raise _corrupt_pdf(source, exc) from exc
     if not opened:
-        raise IngestError(source, _ENCRYPTED)
+        raise IngestError(source, Reason.PDF_ENCRYPTED)
 
 
 def _with_regions(data: bytes, pages: list[list[Line]], running: set[str]) -> list[list[Line]]:
@@ -200,24 +190,12 @@ def _document_title(metadata_title: str | None, pages: list[Page]) -> str | None
     return None
 
 
-_ENCRYPTED = (
-    "is versleuteld met een wachtwoord: vraag een onbeveiligde versie (zonder wachtwoord) aan"
-)
-
-
 def _corrupt_pdf(source: str, exc: Exception) -> IngestError:
-    return IngestError(
-        source,
-        f"is een beschadigde of onvolledige PDF ({type(exc).__name__}); download of "
-        "exporteer de PDF opnieuw",
-    )
+    return IngestError(source, Reason.PDF_CORRUPT, error=type(exc).__name__)
 
 
 def _too_many_pages(source: str, count: int, limit: int) -> IngestError:
-    return IngestError(
-        source,
-        f"heeft {count} pagina's (maximaal {limit}); splits het document of verhoog max_pages",
-    )
+    return IngestError(source, Reason.PDF_TOO_MANY_PAGES, count=count, limit=limit)
 
 
 _RECOVERY_MARKERS = ("Invalid Root object", "Searching object with", "Possible root found")

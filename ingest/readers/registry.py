@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingest.errors import Reason
 from ingest.readers.base import FileFormat
 from ingest.readers.docx import check_docx, read_docx
 from ingest.readers.pdf import read_pdf
@@ -15,10 +16,7 @@ FORMATS: tuple[FileFormat, ...] = (
         reader=read_pdf,
         magic=b"%PDF-",
         magic_window=1024,
-        magic_error=(
-            "is geen PDF (de kop %PDF- ontbreekt); controleer het bestand of exporteer het "
-            "opnieuw als PDF"
-        ),
+        magic_error=Reason.NOT_PDF,
     ),
     FileFormat(
         name="docx",
@@ -26,13 +24,19 @@ FORMATS: tuple[FileFormat, ...] = (
         label="Word (.docx)",
         reader=read_docx,
         magic=b"PK\x03\x04",
-        magic_error="is geen Word-bestand (.docx); open het in Word en sla het op als .docx",
+        magic_error=Reason.NOT_DOCX,
         check=check_docx,
     ),
     FileFormat(
         name="md", suffixes=(".md", ".markdown"), label="Markdown (.md)", reader=read_markdown
     ),
-    FileFormat(name="txt", suffixes=(".txt",), label="tekst (.txt)", reader=read_text),
+    FileFormat(
+        name="txt",
+        suffixes=(".txt",),
+        label="tekst (.txt)",
+        reader=read_text,
+        label_en="text (.txt)",
+    ),
 )
 
 _BY_SUFFIX: dict[str, FileFormat] = {s: f for f in FORMATS for s in f.suffixes}
