@@ -2,9 +2,10 @@
 one with its values, and `IngestError` / `FieldError` are the exceptions that carry one for
 input a user can fix.
 
-The texts themselves are in the interface's catalogue (web/i18n_ingest.py, looked up through web.i18n, key ``"ingest_<code>"``,
-Dutch and English), so that the staff page, the API and the CLI show the same line in the
-reader's language. ``str()`` of a message or error is its Dutch text (the CLI's, the logs').
+The texts themselves are in the interface's catalogue (web/i18n_ingest.py, looked up
+through web.i18n, key ``"ingest_<code>"``, Dutch and English), so that the staff page, the
+API and the CLI show the same line in the reader's language. ``str()`` of a message or
+error is its Dutch text (the CLI's, the logs').
 """
 
 from __future__ import annotations
