@@ -144,10 +144,6 @@ class Message:
 
     def text(self, lang: str | None = None) -> str:
         """The message in a language ("nl" or "en"; Dutch for anything else)."""
-        # The catalogue lives with the interface's texts; imported here, on use, so that
-        # the parse workers never load the web stack.
-        from web.i18n import text
-
         lang = lang or DEFAULT_LANGUAGE
         values = {key: _written(value, lang) for key, value in self.values.items()}
         return text(f"ingest_{self.reason.value}", lang, **values)
@@ -156,12 +152,19 @@ class Message:
         return self.text(DEFAULT_LANGUAGE)
 
 
+def text(key: str, lang: str, **values: Any) -> str:
+    """An ingest text (web/i18n_ingest.py: a plain table, so that `ivb ingest` does not
+    import gradio as web.i18n does) in a language, Dutch when unknown, placeholders filled."""
+    from web.i18n_ingest import TEXTS
+
+    template = TEXTS.get(lang, TEXTS[DEFAULT_LANGUAGE]).get(key, TEXTS[DEFAULT_LANGUAGE][key])
+    return template.format(**values) if values else template
+
+
 def _written(value: Any, lang: str) -> Any:
     if isinstance(value, Localised):
         return value.text(lang)
     if isinstance(value, list | tuple):
-        from web.i18n import text
-
         words = [str(_written(v, lang)) for v in value]
         *rest, last = words or [""]
         return f"{', '.join(rest)} {text('or', lang)} {last}" if rest else last
