@@ -3,7 +3,7 @@ one with its values, and `IngestError` / `FieldError` are the exceptions that ca
 input a user can fix.
 
 The texts themselves are in the interface's catalogue (web/i18n_ingest.py, looked up
-through web.i18n, key ``"ingest_<code>"``, Dutch and English), so that the staff page, the
+by web.i18n_texts.text, key ``"ingest_<code>"``, Dutch and English), so that the staff page, the
 API and the CLI show the same line in the reader's language. ``str()`` of a message or
 error is its Dutch text (the CLI's, the logs').
 """
@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+from assistant.domain import or_list
+from web.i18n_texts import text as catalogue_text
 
 DEFAULT_LANGUAGE = "nl"
 
@@ -146,28 +149,17 @@ class Message:
         """The message in a language ("nl" or "en"; Dutch for anything else)."""
         lang = lang or DEFAULT_LANGUAGE
         values = {key: _written(value, lang) for key, value in self.values.items()}
-        return text(f"ingest_{self.reason.value}", lang, **values)
+        return catalogue_text(f"ingest_{self.reason.value}", lang, **values)
 
     def __str__(self) -> str:
         return self.text(DEFAULT_LANGUAGE)
-
-
-def text(key: str, lang: str, **values: Any) -> str:
-    """An ingest text (web/i18n_ingest.py: a plain table, so that `ivb ingest` does not
-    import gradio as web.i18n does) in a language, Dutch when unknown, placeholders filled."""
-    from web.i18n_ingest import TEXTS
-
-    template = TEXTS.get(lang, TEXTS[DEFAULT_LANGUAGE]).get(key, TEXTS[DEFAULT_LANGUAGE][key])
-    return template.format(**values) if values else template
 
 
 def _written(value: Any, lang: str) -> Any:
     if isinstance(value, Localised):
         return value.text(lang)
     if isinstance(value, list | tuple):
-        words = [str(_written(v, lang)) for v in value]
-        *rest, last = words or [""]
-        return f"{', '.join(rest)} {text('or', lang)} {last}" if rest else last
+        return or_list([str(_written(v, lang)) for v in value] or [""], catalogue_text("or", lang))
     return value
 
 

@@ -18,14 +18,10 @@ from typing import Any
 
 import gradio as gr
 
-from web.i18n_ingest import TEXTS as INGEST_TEXTS
-from web.i18n_texts import TEXTS
-
-for _lang, _texts in INGEST_TEXTS.items():
-    TEXTS[_lang].update(_texts)
+from web.i18n_texts import DEFAULT_LANGUAGE, TEXTS
+from web.i18n_texts import text as text  # re-exported: the web code looks texts up here
 
 LANGUAGES = ("nl", "en")
-DEFAULT_LANGUAGE = "nl"
 COOKIE = "ivb_lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -61,19 +57,6 @@ def label(key: str, **values: Any) -> Any:
     for lang in LANGUAGES:
         I18N.translations_dict[lang][PREFIX + name] = filled[lang]
     return I18N(name)
-
-
-def text(key: str, lang: str | None = None, **values: Any) -> str:
-    """A text of the catalogue in a language (Dutch when unknown), placeholders filled.
-
-    Args:
-        key: a key of `TEXTS`.
-        lang: "nl" or "en".
-        values: the placeholders' values.
-    """
-    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
-    template = table.get(key, TEXTS[DEFAULT_LANGUAGE][key])
-    return template.format(**values) if values else template
 
 
 def pick_language(cookie: str | None = None, accept_language: str | None = None) -> str:

@@ -1,10 +1,17 @@
 """The interface's texts in Dutch and English: the catalogue `TEXTS` (language → key → text).
 
-Texts may hold ``{name}`` placeholders. web.i18n looks the texts up (`text`, `label`, the
-gradio catalogue `I18N`) and decides which language a visitor gets.
+Texts may hold ``{name}`` placeholders; `text` fills them. It needs no gradio, so ingest/
+(whose messages are in web/i18n_ingest.py, merged in here) can use it; web.i18n adds
+`label`, the gradio catalogue `I18N` and which language a visitor gets.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from web.i18n_ingest import TEXTS as INGEST_TEXTS
+
+DEFAULT_LANGUAGE = "nl"
 
 TEXTS: dict[str, dict[str, str]] = {
     "nl": {
@@ -468,3 +475,19 @@ TEXTS["en"].update(
         "local_turn": "The local language model is answering your question",
     }
 )
+
+for _lang, _texts in INGEST_TEXTS.items():
+    TEXTS[_lang].update(_texts)
+
+
+def text(key: str, lang: str | None = None, **values: Any) -> str:
+    """A text of the catalogue in a language (Dutch when unknown), placeholders filled.
+
+    Args:
+        key: a key of `TEXTS`.
+        lang: "nl" or "en".
+        values: the placeholders' values.
+    """
+    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
+    template = table.get(key, TEXTS[DEFAULT_LANGUAGE][key])
+    return template.format(**values) if values else template
