@@ -22,10 +22,10 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from assistant.analysis import ANALYSER_VERSION, analyse
-from assistant.store.catalog import CURRENT
 from assistant.store.filters import Filters
+from assistant.store.keyword_base import AnalysedIndex
 from assistant.store.postgres import PostgresDatabase
+from assistant.store.sql_catalog import CURRENT
 from assistant.types import Chunk
 
 SCHEMA = """
@@ -77,38 +77,15 @@ GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(limit)s
 _DATA = f"SELECT c.rowid, c.data FROM {CURRENT} WHERE c.rowid = ANY(%s)"
 
 
-class PostgresKeywordIndex:
-    """BM25 search over the catalog's chunks in PostgreSQL (implements ``base.KeywordIndex``).
+class PostgresKeywordIndex(AnalysedIndex):
+    """BM25 search over the catalog's chunks in PostgreSQL (implements
+    ``base.KeywordIndex``); the arguments are those of :class:`AnalysedIndex` (``db`` a
+    ``PostgresDatabase``)."""
 
-    Args:
-        db: the catalog's database (the postings refer to its ``chunks`` rows).
-        stemmer: the Snowball stemmer name (settings.keyword_stemmer).
-        compounds: whether Dutch compounds are split (settings.keyword_compounds).
-    """
+    db: PostgresDatabase
 
-    def __init__(self, db: PostgresDatabase, stemmer: str, compounds: bool) -> None:
-        self.db = db
-        self.stemmer = stemmer
-        self.compounds = compounds
-        db.ensure_schema(SCHEMA)
-        self._ensure_analyser()
-
-    def terms(self, text: str) -> list[str]:
-        """The analysed terms of a text, as this index stores and searches them."""
-        return analyse(text, self.stemmer, self.compounds)
-
-    def _chunk_terms(self, chunk: Chunk) -> list[str]:
-        return self.terms(f"{chunk.title} {chunk.section} {chunk.text}")
-
-    def _ensure_analyser(self) -> None:
-        """Rebuild the index when it was built with another analyser."""
-        wanted = f"{self.stemmer}:{int(self.compounds)}:v{ANALYSER_VERSION}"
-        built = self.db.get_meta("analyser")
-        if built == wanted:
-            return
-        if built is not None:
-            self.reindex()
-        self.db.set_meta("analyser", wanted)
+    def _create(self) -> None:
+        self.db.ensure_schema(SCHEMA)
 
     # -- writes (each joins the catalog's transaction when inside one) -------------------
     def add(self, chunks: Sequence[Chunk]) -> None:
@@ -119,7 +96,7 @@ class PostgresKeywordIndex:
             rows = conn.execute(
                 "SELECT id, rowid FROM chunks WHERE id = ANY(%s)", ([c.id for c in chunks],)
             ).fetchall()
-            self._write({rowid: self._chunk_terms(c) for c, (_, rowid) in _paired(chunks, rows)})
+            self._write({rowid: self.chunk_terms(c) for c, (_, rowid) in _paired(chunks, rows)})
 
     def _write(self, terms_by_rowid: dict[int, list[str]]) -> None:
         """Postings and lengths of these chunk rows (none of which is indexed yet)."""
@@ -160,7 +137,7 @@ class PostgresKeywordIndex:
             ).fetchall()
             pairs = _paired(chunks, rows)
             self._delete([rowid for _, (_, rowid) in pairs])
-            self._write({rowid: self._chunk_terms(c) for c, (_, rowid) in pairs})
+            self._write({rowid: self.chunk_terms(c) for c, (_, rowid) in pairs})
 
     def remove(self, ids: Sequence[str]) -> None:
         """Drop the rows of these chunks (before the catalog deletes the chunks)."""
@@ -179,7 +156,7 @@ class PostgresKeywordIndex:
             conn.execute("DELETE FROM kw_docs")
             conn.execute("UPDATE kw_stats SET rows = 0, length = 0")
             self._write(
-                {rowid: self._chunk_terms(Chunk.model_validate_json(d)) for rowid, d in rows}
+                {rowid: self.chunk_terms(Chunk.model_validate_json(d)) for rowid, d in rows}
             )
         return len(rows)
 
@@ -299,14 +276,6 @@ class PostgresKeywordIndex:
             .fetchall()
         )
         return {t: int(df.get(t, 0)) for t in terms}
-
-    def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """BM25-style inverse document frequency of analysed terms over all chunks."""
-        df = self.document_frequency(terms)
-        if not df:
-            return {}
-        total = self.count() or 1
-        return {t: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}
 
 
 def _paired(chunks: Sequence[Chunk], rows: list[tuple[str, int]]) -> list[tuple[Chunk, tuple]]:
