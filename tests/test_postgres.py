@@ -18,7 +18,7 @@ from assistant.audit import export_audit, prune_audit, read_audit
 from assistant.auth import PostgresLoginState, StaffAuth, hash_password
 from assistant.feedback import latest_feedback, record_feedback
 from assistant.settings import REPO_ROOT
-from assistant.store import Filters, StoreLockedError
+from assistant.store import Filters, StoreLockedError, pg_keywords
 from assistant.store.catalog import SqliteCatalog
 from assistant.store.keywords import SqliteKeywordIndex
 from assistant.store.pg_catalog import PostgresCatalog
@@ -88,6 +88,41 @@ def test_keyword_ranking_equals_sqlite_fts5_bm25(both_indexes):
     hits = pg.search("opiumwet verdovende middelen", 50)
     assert any(c.id.endswith("-v2") for c, _ in hits)  # the replaced statute is found ...
     assert not [c.id for c, _ in hits if c.doc_id == LAWS[0] and not c.id.endswith("-v2")]
+
+
+def test_terms_at_the_idf_floor_are_added_to_the_best_rows_only(both_indexes, monkeypatch):
+    """Terms in half of the rows or more ("artikel" here) are not summed over all their
+    postings, yet the list equals SQLite's; a query the pruned plan cannot decide (the
+    other terms match too few rows) is summed in full and still equals it."""
+    (_, lite), (_, pg) = both_indexes
+    conn = pg.db.connection()
+    plans: list[str] = []
+    execute = conn.execute
+
+    def spy(sql, *args, **kwargs):
+        plans.append("all" if sql == pg_keywords._RANK_ALL else "pruned" if sql ==
+                     pg_keywords._RANK_INFORMATIVE else "other")  # fmt: skip
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute", spy)
+    (df,) = pg.document_frequency(["artikel"]).values()
+    assert df > pg.count() / 2  # at FTS5's idf floor
+    mixed = [q for q in _questions() if "artikel" in pg.terms(q)]
+    assert len(mixed) >= 10
+    for q in [*mixed, "artikel 13b", "artikel"]:
+        plans.clear()
+        a, b = lite.search(q, 10), pg.search(q, 10)
+        assert [c.id for c, _ in a] == [c.id for c, _ in b], q
+        for (_, sa), (_, sb) in zip(a, b, strict=True):
+            assert sb == pytest.approx(sa, rel=1e-9), q
+        expect = ["all"] if q == "artikel" else ["pruned"]
+        if q != "artikel" and "all" in plans:
+            expect = ["pruned", "all"]  # too few rows: summed in full
+        assert [p for p in plans if p != "other"] == expect, q
+    plans.clear()
+    for q in mixed:
+        pg.search(q, 10)
+    assert plans.count("pruned") == len(mixed) and plans.count("all") < len(mixed) / 2
 
 
 def test_one_ingest_at_a_time_and_a_killed_holder_frees_the_lock(postgres):

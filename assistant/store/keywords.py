@@ -8,12 +8,11 @@ the best rows of current versions.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from assistant.analysis import ANALYSER_VERSION, analyse
-from assistant.store.catalog import CURRENT
 from assistant.store.filters import Filters
+from assistant.store.keyword_base import AnalysedIndex
+from assistant.store.sql_catalog import CURRENT
 from assistant.store.sqlite import SqliteDatabase, batches, placeholders
 from assistant.types import Chunk
 
@@ -24,38 +23,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row)
 _ROWID_OF = "(SELECT rowid FROM chunks WHERE id=?)"
 
 
-class SqliteKeywordIndex:
-    """BM25 search over the catalog's chunks (implements ``base.KeywordIndex``).
+class SqliteKeywordIndex(AnalysedIndex):
+    """BM25 search over the catalog's chunks (implements ``base.KeywordIndex``); the
+    arguments are those of :class:`AnalysedIndex` (``db`` a ``SqliteDatabase``)."""
 
-    Args:
-        db: the catalog's database (the index refers to its ``chunks`` rows).
-        stemmer: the Snowball stemmer name (settings.keyword_stemmer).
-        compounds: whether Dutch compounds are split (settings.keyword_compounds).
-    """
+    db: SqliteDatabase
 
-    def __init__(self, db: SqliteDatabase, stemmer: str, compounds: bool) -> None:
-        self.db = db
-        self.stemmer = stemmer
-        self.compounds = compounds
+    def _create(self) -> None:
         self.db.connection().executescript(SCHEMA)
-        self._ensure_analyser()
-
-    def terms(self, text: str) -> list[str]:
-        """The analysed terms of a text, as this index stores and searches them."""
-        return analyse(text, self.stemmer, self.compounds)
 
     def _chunk_terms(self, chunk: Chunk) -> str:
-        return " ".join(self.terms(f"{chunk.title} {chunk.section} {chunk.text}"))
-
-    def _ensure_analyser(self) -> None:
-        """Rebuild the index when it was built with another analyser."""
-        wanted = f"{self.stemmer}:{int(self.compounds)}:v{ANALYSER_VERSION}"
-        built = self.db.get_meta("analyser")
-        if built == wanted:
-            return
-        if built is not None:
-            self.reindex()
-        self.db.set_meta("analyser", wanted)
+        return " ".join(self.chunk_terms(chunk))
 
     # -- writes (each joins the catalog's transaction when inside one) -------------------
     def add(self, chunks: Sequence[Chunk]) -> None:
@@ -174,11 +152,3 @@ class SqliteKeywordIndex:
             )
         )
         return {t: int(df.get(t, 0)) for t in terms}
-
-    def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """BM25-style inverse document frequency of analysed terms over all chunks."""
-        df = self.document_frequency(terms)
-        if not df:
-            return {}
-        total = self.count() or 1
-        return {t: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}

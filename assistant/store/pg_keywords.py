@@ -5,9 +5,13 @@ PostgreSQL's own full-text ranking (``ts_rank``) is not BM25 and its ``dutch`` s
 differs from ours, so the two back ends would rank differently. Instead each chunk's terms
 (``assistant.analysis.analyse`` of title, section and text) are stored as postings, one
 row per (term, chunk) with the term's count and the chunk's length, and a search computes
-FTS5's ``bm25()`` in SQL: k1 = 1.2, b = 0.75, idf = ln((N − n + 0.5) / (n + 0.5)) with a
-floor of 1e-6, over all stored chunks (current or not, as FTS5 counts its rows). A
-small ``kw_stats`` row keeps N and the total length, updated in the catalog's transaction.
+FTS5's ``bm25()`` in SQL: k1 = 1.2, b = 0.75, idf = ln((N − n + 0.5) / (n + 0.5)), or
+1e-6 where that is not positive, over all stored chunks (current or not, as FTS5 counts
+its rows). A small ``kw_stats`` row keeps N and the total length, updated in the
+catalog's transaction. Terms at that floor ("artikel" in a statute collection) hold most
+postings but move a score by at most 2.2e-6: a search ranks on the other terms first and
+adds the floor terms' part to the best rows only, falling back to summing every posting
+when that could change the list (``PostgresKeywordIndex._ranked``).
 Written here rather than taken from a library because no PostgreSQL BM25 extension ships
 with Debian's packages.
 """
@@ -18,10 +22,10 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from assistant.analysis import ANALYSER_VERSION, analyse
-from assistant.store.catalog import CURRENT
 from assistant.store.filters import Filters
+from assistant.store.keyword_base import AnalysedIndex
 from assistant.store.postgres import PostgresDatabase
+from assistant.store.sql_catalog import CURRENT
 from assistant.types import Chunk
 
 SCHEMA = """
@@ -45,59 +49,43 @@ CREATE TABLE IF NOT EXISTS kw_stats (
 INSERT INTO kw_stats VALUES (1, 0, 0) ON CONFLICT DO NOTHING
 """
 K1, B = 1.2, 0.75  # FTS5's bm25() defaults
-# The best `limit` rows by FTS5's BM25 (over every stored chunk), then those of current
-# versions with their data (NULL for the others): the SQLite index's plan, in one statement.
-_SEARCH = f"""
-WITH q AS (SELECT DISTINCT unnest(%(terms)s::text[]) AS term),
-stats AS (SELECT rows::float8 AS n_rows, GREATEST(length, 1)::float8 / GREATEST(rows, 1) AS avgdl
-          FROM kw_stats),
-df AS (SELECT p.term, COUNT(*)::float8 AS hits FROM kw_postings p JOIN q USING (term)
-       GROUP BY p.term),
-idf AS (SELECT df.term, GREATEST(ln((stats.n_rows - df.hits + 0.5) / (df.hits + 0.5)), 1e-6)
-        AS idf FROM df, stats),
-ranked AS (
-    SELECT p.chunk_rowid, SUM(idf.idf * p.tf * {K1 + 1}
-                              / (p.tf + {K1} * (1 - {B} + {B} * p.length / stats.avgdl))) AS score
-    FROM kw_postings p JOIN idf USING (term) CROSS JOIN stats
-    GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(limit)s
-)
-SELECT r.score, c.data FROM ranked r LEFT JOIN ({CURRENT}) ON c.rowid = r.chunk_rowid
-ORDER BY r.score DESC, r.chunk_rowid
+IDF_FLOOR = 1e-6  # FTS5's idf for a term in half of the rows or more (log ≤ 0)
+_TERM_SCORE = f"w.idf * p.tf * {K1 + 1} / (p.tf + {K1} * (1 - {B} + {B} * p.length / %(avgdl)s))"
+# The best `wide` rows by the BM25 part of the terms above the idf floor (`terms`, their
+# `idfs`): only those terms' postings are read.
+_RANK_INFORMATIVE = f"""
+WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
+SELECT p.chunk_rowid, SUM({_TERM_SCORE}) AS score
+FROM kw_postings p JOIN w USING (term)
+GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(wide)s
 """
+# The floor terms' part of these rows' scores, one index probe per (row, floor term).
+_FLOOR_PART = f"""
+WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
+SELECT p.chunk_rowid, SUM({_TERM_SCORE})
+FROM unnest(%(rowids)s::bigint[]) AS r(chunk_rowid) CROSS JOIN w
+JOIN kw_postings p ON p.term = w.term AND p.chunk_rowid = r.chunk_rowid
+GROUP BY p.chunk_rowid
+"""
+# Every posting of every term: the plain plan, for queries the pruned one cannot decide.
+_RANK_ALL = f"""
+WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
+SELECT p.chunk_rowid, SUM({_TERM_SCORE}) AS score
+FROM kw_postings p JOIN w USING (term)
+GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(limit)s
+"""
+_DATA = f"SELECT c.rowid, c.data FROM {CURRENT} WHERE c.rowid = ANY(%s)"
 
 
-class PostgresKeywordIndex:
-    """BM25 search over the catalog's chunks in PostgreSQL (implements ``base.KeywordIndex``).
+class PostgresKeywordIndex(AnalysedIndex):
+    """BM25 search over the catalog's chunks in PostgreSQL (implements
+    ``base.KeywordIndex``); the arguments are those of :class:`AnalysedIndex` (``db`` a
+    ``PostgresDatabase``)."""
 
-    Args:
-        db: the catalog's database (the postings refer to its ``chunks`` rows).
-        stemmer: the Snowball stemmer name (settings.keyword_stemmer).
-        compounds: whether Dutch compounds are split (settings.keyword_compounds).
-    """
+    db: PostgresDatabase
 
-    def __init__(self, db: PostgresDatabase, stemmer: str, compounds: bool) -> None:
-        self.db = db
-        self.stemmer = stemmer
-        self.compounds = compounds
-        db.ensure_schema(SCHEMA)
-        self._ensure_analyser()
-
-    def terms(self, text: str) -> list[str]:
-        """The analysed terms of a text, as this index stores and searches them."""
-        return analyse(text, self.stemmer, self.compounds)
-
-    def _chunk_terms(self, chunk: Chunk) -> list[str]:
-        return self.terms(f"{chunk.title} {chunk.section} {chunk.text}")
-
-    def _ensure_analyser(self) -> None:
-        """Rebuild the index when it was built with another analyser."""
-        wanted = f"{self.stemmer}:{int(self.compounds)}:v{ANALYSER_VERSION}"
-        built = self.db.get_meta("analyser")
-        if built == wanted:
-            return
-        if built is not None:
-            self.reindex()
-        self.db.set_meta("analyser", wanted)
+    def _create(self) -> None:
+        self.db.ensure_schema(SCHEMA)
 
     # -- writes (each joins the catalog's transaction when inside one) -------------------
     def add(self, chunks: Sequence[Chunk]) -> None:
@@ -108,7 +96,7 @@ class PostgresKeywordIndex:
             rows = conn.execute(
                 "SELECT id, rowid FROM chunks WHERE id = ANY(%s)", ([c.id for c in chunks],)
             ).fetchall()
-            self._write({rowid: self._chunk_terms(c) for c, (_, rowid) in _paired(chunks, rows)})
+            self._write({rowid: self.chunk_terms(c) for c, (_, rowid) in _paired(chunks, rows)})
 
     def _write(self, terms_by_rowid: dict[int, list[str]]) -> None:
         """Postings and lengths of these chunk rows (none of which is indexed yet)."""
@@ -149,7 +137,7 @@ class PostgresKeywordIndex:
             ).fetchall()
             pairs = _paired(chunks, rows)
             self._delete([rowid for _, (_, rowid) in pairs])
-            self._write({rowid: self._chunk_terms(c) for c, (_, rowid) in pairs})
+            self._write({rowid: self.chunk_terms(c) for c, (_, rowid) in pairs})
 
     def remove(self, ids: Sequence[str]) -> None:
         """Drop the rows of these chunks (before the catalog deletes the chunks)."""
@@ -168,7 +156,7 @@ class PostgresKeywordIndex:
             conn.execute("DELETE FROM kw_docs")
             conn.execute("UPDATE kw_stats SET rows = 0, length = 0")
             self._write(
-                {rowid: self._chunk_terms(Chunk.model_validate_json(d)) for rowid, d in rows}
+                {rowid: self.chunk_terms(Chunk.model_validate_json(d)) for rowid, d in rows}
             )
         return len(rows)
 
@@ -194,18 +182,70 @@ class PostgresKeywordIndex:
         terms = sorted(set(self.terms(query)))
         if not terms:
             return []
+        conn = self.db.connection()
+        idf, avgdl = self._idf(terms)
+        if not idf:
+            return []
         # As the SQLite index: rank first, then read only the best rows of current
         # versions (and within the filters); fetch more when too few remain.
         limit = (k if filters is None else k * 5) * 2
-        conn = self.db.connection()
         while True:
-            rows = conn.execute(_SEARCH, {"terms": terms, "limit": limit}).fetchall()
-            out = [(Chunk.model_validate_json(d), float(s)) for s, d in rows if d is not None]
+            ranked = self._ranked(idf, avgdl, limit)
+            data = dict(conn.execute(_DATA, ([rowid for rowid, _ in ranked],)).fetchall())
+            out = [(Chunk.model_validate_json(data[r]), s) for r, s in ranked if r in data]
             if filters is not None:
                 out = [(c, s) for c, s in out if filters.accepts(c)]
-            if len(out) >= k or len(rows) < limit:
+            if len(out) >= k or len(ranked) < limit:
                 return out[:k]
             limit *= 4
+
+    def _idf(self, terms: list[str]) -> tuple[dict[str, float], float]:
+        """FTS5's idf of each term that some row holds (the others are left out), over
+        every stored row, and the mean row length in terms."""
+        conn = self.db.connection()
+        n_rows, avgdl = conn.execute(
+            "SELECT rows::float8, GREATEST(length, 1)::float8 / GREATEST(rows, 1) FROM kw_stats"
+        ).fetchone()
+        df = {t: n for t, n in self.document_frequency(terms).items() if n}
+        idf = {t: math.log((n_rows - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        return {t: w if w > 0 else IDF_FLOOR for t, w in idf.items()}, float(avgdl)
+
+    def _ranked(self, idf: dict[str, float], avgdl: float, limit: int) -> list[tuple[int, float]]:
+        """The best ``limit`` (row, BM25 score) pairs, best first, ties by row: the same
+        list as summing every posting of every term, read with less work.
+
+        A term in half of the rows or more (idf at FTS5's floor, say "artikel" in a
+        statute collection) adds at most ``IDF_FLOOR * (K1 + 1)`` to any row, yet holds
+        most postings. So the rows are ranked on the other terms first (``2 * limit`` of
+        them) and only those rows get the floor terms' part added. The list is exact when
+        its last score is at least what any row left out could reach (the last score read
+        plus the floor terms' largest part); otherwise every posting is summed.
+        """
+        conn = self.db.connection()
+        informative = {t: w for t, w in idf.items() if w > IDF_FLOOR}
+        floor = {t: w for t, w in idf.items() if w <= IDF_FLOOR}
+
+        def params(part: dict[str, float], **extra: object) -> dict[str, object]:
+            return {"terms": list(part), "idfs": list(part.values()), "avgdl": avgdl, **extra}
+
+        if informative:
+            wide = 2 * limit if floor else limit
+            rows = conn.execute(_RANK_INFORMATIVE, params(informative, wide=wide)).fetchall()
+            if not floor:
+                return [(r, float(s)) for r, s in rows]
+            ids = [r for r, _ in rows]
+            extra = dict(conn.execute(_FLOOR_PART, params(floor, rowids=ids)).fetchall())
+            scored = sorted(
+                ((r, float(s) + float(extra.get(r, 0.0))) for r, s in rows),
+                key=lambda pair: (-pair[1], pair[0]),
+            )[:limit]
+            reach = sum(floor.values()) * (K1 + 1)  # rows holding floor terms only
+            if len(rows) == wide:  # rows left out may hold informative terms too
+                reach += float(rows[-1][1])
+            if len(scored) == limit and scored[-1][1] >= reach:
+                return scored
+        rows = conn.execute(_RANK_ALL, params(idf, limit=limit)).fetchall()
+        return [(r, float(s)) for r, s in rows]
 
     def with_term(self, term: str, limit: int, filters: Filters | None = None) -> list[Chunk]:
         """Current chunks whose analysed terms hold this exact term, in storage order
@@ -236,14 +276,6 @@ class PostgresKeywordIndex:
             .fetchall()
         )
         return {t: int(df.get(t, 0)) for t in terms}
-
-    def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """BM25-style inverse document frequency of analysed terms over all chunks."""
-        df = self.document_frequency(terms)
-        if not df:
-            return {}
-        total = self.count() or 1
-        return {t: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}
 
 
 def _paired(chunks: Sequence[Chunk], rows: list[tuple[str, int]]) -> list[tuple[Chunk, tuple]]:

@@ -9,9 +9,9 @@ very same chunks.
 
 from __future__ import annotations
 
-from assistant.store.catalog import _RECORD_COLUMNS
 from assistant.store.facade import Store
-from assistant.store.pg_catalog import _no_nul
+from assistant.store.pg_catalog import no_nul
+from assistant.store.sql_catalog import RECORD_COLUMNS
 from assistant.store.sqlite import SqliteDatabase
 from assistant.types import Chunk
 
@@ -33,7 +33,7 @@ def copy_sqlite_catalog(sqlite: SqliteDatabase, target: Store, batch: int = 2000
     if target.catalog.count_chunks(current_only=False) or target.catalog.documents():
         raise ValueError("De PostgreSQL-catalogus is niet leeg; kopieer alleen naar een lege.")
     src = sqlite.connection()
-    columns = ", ".join(_RECORD_COLUMNS)
+    columns = ", ".join(RECORD_COLUMNS)
     documents = src.execute(f"SELECT {columns} FROM documents").fetchall()
     rows = src.execute("SELECT data, embed_key FROM chunks ORDER BY rowid").fetchall()
     with target.catalog.transaction() as conn:
@@ -44,7 +44,7 @@ def copy_sqlite_catalog(sqlite: SqliteDatabase, target: Store, batch: int = 2000
         for row in documents:
             conn.execute(
                 f"INSERT INTO documents ({columns}) VALUES ({', '.join(['%s'] * len(row))})",
-                _no_nul(*row),
+                no_nul(*row),
             )
         conn.execute(
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
