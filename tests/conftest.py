@@ -107,12 +107,12 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings, embedder):
-    """A store holding corpus/ (the IVB briefing), ingested for real once per session."""
-    from ingest.pipeline import ingest_paths
+    """A store holding corpus/ (the IVB briefing), ingested for real once per session
+    (tests/servers.py ``seed_store``)."""
+    from tests.servers import seed_store
 
     settings = base_settings.model_copy(update={"store_dir": tmp_path_factory.mktemp("seeded")})
-    report = ingest_paths([CORPUS], settings, embedder=embedder)
-    assert report.ok, report.failed
+    seed_store(settings, embedder)
     return settings
 
 
