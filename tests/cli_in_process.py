@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def run_ivb(
-    *args: str | Path, env: Mapping[str, str] | None = None
+    *args: str | Path, env: Mapping[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `ivb ARGS` as `python -m assistant ARGS` would, in this process.
 
@@ -25,6 +25,7 @@ def run_ivb(
         args: the command line after ``ivb``.
         env: environment variables set while the command runs (``IVB_*`` settings,
             ``COLUMNS``).
+        stdin: what the command reads from standard input.
 
     Returns:
         The exit status and the output, as ``subprocess.run(..., text=True)`` gives them.
@@ -37,7 +38,9 @@ def run_ivb(
     argv = [str(a) for a in args]
     get_settings.cache_clear()  # the command reads its settings from this environment
     try:
-        result = CliRunner().invoke(app, argv, env=dict(env or {}), catch_exceptions=False)
+        result = CliRunner().invoke(
+            app, argv, input=stdin, env=dict(env or {}), catch_exceptions=False
+        )
     finally:
         get_settings.cache_clear()
     return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)

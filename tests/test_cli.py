@@ -1,4 +1,10 @@
-"""The `ivb` command as a user runs it (real console entry point, real store)."""
+"""The `ivb` command as a user runs it (real console entry point, real store).
+
+The entry point itself (`python -m assistant` in a new process) is run by the models,
+empty-store and local-model tests; the JSON and chat tests run their command in this
+process (tests/cli_in_process.py), which spares a process start that imports torch and
+loads the embedding model again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import sys
 
 import pytest
 
+from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_ID, THEMES_PAGES
 
 
@@ -30,7 +37,7 @@ def test_models_json_lists_verified_models():
 
 
 def test_ask_json_extractive(seeded_settings):
-    proc = ivb("ask", "Wie geeft de toelichting op de politiecijfers?", "--llm", "extractive",
+    proc = run_ivb("ask", "Wie geeft de toelichting op de politiecijfers?", "--llm", "extractive",
                "--store", str(seeded_settings.store_dir), "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(proc.stdout)
@@ -72,8 +79,8 @@ def test_chat_keeps_history(seeded_settings):
         "Welke thema's hebben de drie gemeenten samen geprioriteerd?\n"
         "En welke lokale speerpunten heeft Dronten?\n\n"
     )
-    proc = ivb("chat", "--llm", "extractive", "--store", str(seeded_settings.store_dir),
-               stdin=conversation)  # fmt: skip
+    proc = run_ivb("chat", "--llm", "extractive", "--store", seeded_settings.store_dir,
+                   stdin=conversation)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ondermijning" in proc.stdout
     assert "crisisorganisatie" in proc.stdout or "evenementen" in proc.stdout
