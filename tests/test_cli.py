@@ -38,7 +38,7 @@ def test_models_json_lists_verified_models():
 
 def test_ask_json_extractive(seeded_settings):
     proc = run_ivb("ask", "Wie geeft de toelichting op de politiecijfers?", "--llm", "extractive",
-               "--store", str(seeded_settings.store_dir), "--json")  # fmt: skip
+                   "--store", seeded_settings.store_dir, "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(proc.stdout)
     assert set(data) >= {"answer", "refused", "citations", "passages", "timings"}
