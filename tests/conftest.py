@@ -107,13 +107,35 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def seeded_settings(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings, embedder):
-    """A store holding corpus/ (the IVB briefing), ingested for real once per session."""
-    from ingest.pipeline import ingest_paths
+    """A store holding corpus/ (the IVB briefing), ingested for real once per session
+    (tests/servers.py ``seed_store``)."""
+    from tests.servers import seed_store
 
     settings = base_settings.model_copy(update={"store_dir": tmp_path_factory.mktemp("seeded")})
-    report = ingest_paths([CORPUS], settings, embedder=embedder)
-    assert report.ok, report.failed
+    seed_store(settings, embedder)
     return settings
+
+
+@pytest.fixture(scope="session")
+def openai_server_url(base_settings: Settings):
+    """llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged GGUF
+    as "ivb-test" with 4096 tokens of context (tests/openai_server.py), started once for
+    the session: every test of the `openai` backend talks to the same real server, which
+    need not load the model again for each module. Skipped where that server or the model
+    file is missing."""
+    from assistant.model_fetch import llm_model_path
+    from assistant.model_files import ModelFetchError, ModelHashError
+    from tests.openai_server import running_openai_server, server_extras_missing
+
+    missing = server_extras_missing()
+    if missing:
+        pytest.skip(missing)
+    try:
+        gguf = llm_model_path(base_settings, fetch=False)
+    except (OSError, ModelHashError, ModelFetchError) as exc:
+        pytest.skip(f"the local GGUF is not available: {exc}")
+    with running_openai_server(gguf, n_ctx=4096) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -70,20 +70,62 @@ def chroma_server(path: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
+# Settings that only decide how the app serves, never what an ingest writes: stores
+# built with settings that differ in these alone are the same store.
+_SERVING_ONLY = frozenset({
+    "store_dir", "host", "port", "staff_username", "staff_password_hash", "session_ttl_s",
+    "login_max_failures", "login_window_s", "llm_backend", "llm_max_tokens",
+    "openai_base_url", "openai_model", "openai_api_key",
+})  # fmt: skip
+_SEEDED: dict[str, Path] = {}
+
+
+def seed_store(settings, embedder) -> None:
+    """Fill the empty store of ``settings`` with corpus/ (the seed PDF).
+
+    corpus/ is ingested for real once per set of index settings, into a store of its
+    own; each store after that is a copy of its folder, which costs far less than parsing
+    and embedding the same PDF again. A store in PostgreSQL or on a Chroma server, or a
+    folder that already holds something, is ingested instead.
+    """
+    import atexit
+    import tempfile
+
+    from assistant.settings import REPO_ROOT
+    from assistant.store import Store
+    from ingest.pipeline import ingest_paths
+
+    corpus = [REPO_ROOT / "corpus"]
+    target = Path(settings.store_dir)
+    if settings.database_url or settings.chroma_url or (target.exists() and any(target.iterdir())):
+        report = ingest_paths(corpus, settings, embedder=embedder)
+        assert report.ok, report.failed
+        return
+    key = settings.model_dump_json(exclude=set(_SERVING_ONLY))
+    if key not in _SEEDED:
+        folder = Path(tempfile.mkdtemp(prefix="ivb-seeded-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = settings.model_copy(update={"store_dir": folder / "store"})
+        store = Store(template)
+        report = ingest_paths(corpus, template, store=store, embedder=embedder)
+        store.close()
+        assert report.ok, report.failed
+        _SEEDED[key] = template.store_dir
+    shutil.copytree(_SEEDED[key], target, dirs_exist_ok=True)
+
+
 @contextlib.contextmanager
 def running_app(settings, embedder) -> Iterator[tuple[str, object]]:
-    """The real web app on settings.host:port over a store seeded from corpus/.
+    """The real web app on settings.host:port over a store seeded from corpus/
+    (``seed_store``).
 
     Yields the page URL and the app's WebApp (``demo.ivb_app``).
     """
     import ui
     from assistant.service import get_service
-    from assistant.settings import REPO_ROOT
-    from ingest.pipeline import ingest_paths
     from web.layout import build_app
 
-    report = ingest_paths([REPO_ROOT / "corpus"], settings, embedder=embedder)
-    assert report.ok, report.failed
+    seed_store(settings, embedder)
     demo = build_app(settings, get_service(settings, embedder))
     ui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
     try:

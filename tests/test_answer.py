@@ -201,27 +201,22 @@ def test_local_llm_nauta_follow_up_and_refusal(pipeline, seeded_service):
 
 
 @pytest.mark.llm
-def test_openai_backend_against_a_real_server(seeded_service):
+def test_openai_backend_against_a_real_server(seeded_service, openai_server_url):
     """The `openai` backend over the real wire protocol: llama-cpp-python's
-    OpenAI-compatible server on loopback, serving the packaged GGUF."""
+    OpenAI-compatible server on loopback, serving the packaged GGUF (the session's)."""
     pytest.importorskip("llama_cpp")
-    from assistant.model_fetch import llm_model_path
     from assistant.service import Service
-    from tests.openai_server import running_openai_server, server_extras_missing
 
-    if server_extras_missing():
-        pytest.skip(server_extras_missing())
-    settings = seeded_service.settings
-    with running_openai_server(llm_model_path(settings), n_ctx=4096) as url:
-        remote = settings.model_copy(
-            update={"openai_base_url": url, "openai_model": "ivb-test", "llm_backend": "openai"}
-        )
-        service = Service(remote, seeded_service.retriever.embedder)
-        pipeline = AnswerPipeline(service)
-        pieces = list(pipeline.stream(NAUTA_Q, backend="openai"))
-        answer = pieces[-1]
-        assert isinstance(answer, Answer) and len(pieces) > 2  # streamed
-        assert not answer.refused and "Nauta" in answer.text
-        assert any(c.page == "3" for c in answer.citations)
-        assert answer.model.startswith("openai:")
-        assert_citations_checked(answer, service)
+    remote = seeded_service.settings.model_copy(
+        update={"openai_base_url": openai_server_url, "openai_model": "ivb-test",
+                "llm_backend": "openai"}
+    )  # fmt: skip
+    service = Service(remote, seeded_service.retriever.embedder)
+    pipeline = AnswerPipeline(service)
+    pieces = list(pipeline.stream(NAUTA_Q, backend="openai"))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and len(pieces) > 2  # streamed
+    assert not answer.refused and "Nauta" in answer.text
+    assert any(c.page == "3" for c in answer.citations)
+    assert answer.model.startswith("openai:")
+    assert_citations_checked(answer, service)

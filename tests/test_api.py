@@ -495,37 +495,26 @@ def test_export_writes_markdown_and_docx_of_answers(api):
 
 
 @pytest.fixture(scope="module")
-def model_api(tmp_path_factory, base_settings, embedder) -> Iterator[Api]:
+def model_api(tmp_path_factory, base_settings, embedder, openai_server_url) -> Iterator[Api]:
     """The app answering with the `openai` backend over llama-cpp-python's OpenAI-compatible
-    server on loopback, serving the packaged GGUF; skipped where either is missing."""
-    from assistant.model_fetch import llm_model_path
-    from assistant.model_files import ModelFetchError, ModelHashError
-    from tests.openai_server import running_openai_server, server_extras_missing
-
-    missing = server_extras_missing()
-    if missing:
-        pytest.skip(missing)
-    try:
-        gguf = llm_model_path(base_settings, fetch=False)
-    except (OSError, ModelHashError, ModelFetchError) as exc:
-        pytest.skip(f"the local GGUF is not available: {exc}")
-    with running_openai_server(gguf, n_ctx=4096) as base_url:
-        settings = base_settings.model_copy(
-            update={
-                "store_dir": tmp_path_factory.mktemp("api-model-store"),
-                "host": "127.0.0.1",
-                "port": free_port(),
-                "llm_backend": "openai",
-                "openai_base_url": base_url,
-                "openai_model": "ivb-test",
-                "llm_max_tokens": 96,  # a short answer; the streaming is the same
-            }
-        )
-        with (
-            running_app(settings, embedder) as (url, app),
-            httpx.Client(base_url=f"{url}api/v1", timeout=600) as client,
-        ):
-            yield Api(client, app, url)
+    server on loopback, serving the packaged GGUF (the session's ``openai_server_url``);
+    skipped where either is missing."""
+    settings = base_settings.model_copy(
+        update={
+            "store_dir": tmp_path_factory.mktemp("api-model-store"),
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "llm_backend": "openai",
+            "openai_base_url": openai_server_url,
+            "openai_model": "ivb-test",
+            "llm_max_tokens": 96,  # a short answer; the streaming is the same
+        }
+    )
+    with (
+        running_app(settings, embedder) as (url, app),
+        httpx.Client(base_url=f"{url}api/v1", timeout=600) as client,
+    ):
+        yield Api(client, app, url)
 
 
 @pytest.mark.llm

@@ -4,11 +4,9 @@ goes on, the good files are indexed, and nothing already in the index is touched
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from assistant.settings import Settings
 from assistant.store import Store
 from ingest.pipeline import ingest_paths
 from tests import pdf_factory as pf
+from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_PDF
 
 GOOD_NOTE = (
@@ -132,11 +131,9 @@ LIMITS = {"IVB_MAX_FILE_MB": "1", "IVB_OCR": "off"}
 
 
 def _ivb_ingest(*args: str | Path, human: bool = False) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "assistant", "ingest", *map(str, args)]
-    env = {**os.environ, **LIMITS, "COLUMNS": "200"}
-    return subprocess.run(
-        cmd + ([] if human else ["--json"]), capture_output=True, text=True, timeout=900, env=env
-    )
+    # In this process (tests/cli_in_process.py): the same command, no new interpreter.
+    args = (*args, *([] if human else ["--json"]))
+    return run_ivb("ingest", *args, env={**LIMITS, "COLUMNS": "200"})
 
 
 def _index_state(store_dir: Path) -> dict[str, object]:

@@ -1,4 +1,10 @@
-"""The `ivb` command as a user runs it (real console entry point, real store)."""
+"""The `ivb` command as a user runs it (real console entry point, real store).
+
+The entry point itself (`python -m assistant` in a new process) is run by the models,
+empty-store and local-model tests; the JSON, chat and second empty-store commands run in
+this process (tests/cli_in_process.py), which spares a process start that imports torch and
+loads the embedding model again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import sys
 
 import pytest
 
+from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_ID, THEMES_PAGES
 
 
@@ -30,8 +37,8 @@ def test_models_json_lists_verified_models():
 
 
 def test_ask_json_extractive(seeded_settings):
-    proc = ivb("ask", "Wie geeft de toelichting op de politiecijfers?", "--llm", "extractive",
-               "--store", str(seeded_settings.store_dir), "--json")  # fmt: skip
+    proc = run_ivb("ask", "Wie geeft de toelichting op de politiecijfers?", "--llm", "extractive",
+                   "--store", seeded_settings.store_dir, "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(proc.stdout)
     assert set(data) >= {"answer", "refused", "citations", "passages", "timings"}
@@ -45,7 +52,7 @@ def test_ask_json_extractive(seeded_settings):
     assert data["timings"]["total"] > 0
 
 
-def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path):
+def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path, monkeypatch):
     # The embedded defaults, no --store: the store location comes from IVB_STORE_DIR only.
     env = {**os.environ, "IVB_STORE_DIR": str(tmp_path / "store")}
     question = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
@@ -58,11 +65,9 @@ def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path):
     data = json.loads(proc.stdout)
     assert data["refused"] is False and "maatschappelijke onrust" in data["answer"]
     assert data["citations"][0]["page"] in THEMES_PAGES
-    # The second call finds the store filled and does not ingest again.
-    proc = subprocess.run(
-        [sys.executable, "-m", "assistant", "search", "ondermijning", "--json"],
-        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
-    )  # fmt: skip
+    # The second call (in this process) finds the store filled and does not ingest again.
+    monkeypatch.chdir(tmp_path)
+    proc = run_ivb("search", "ondermijning", "--json", env={"IVB_STORE_DIR": env["IVB_STORE_DIR"]})
     assert proc.returncode == 0 and "De index is leeg" not in proc.stderr
     assert json.loads(proc.stdout)[0]["doc_id"] == SEED_ID
 
@@ -72,8 +77,8 @@ def test_chat_keeps_history(seeded_settings):
         "Welke thema's hebben de drie gemeenten samen geprioriteerd?\n"
         "En welke lokale speerpunten heeft Dronten?\n\n"
     )
-    proc = ivb("chat", "--llm", "extractive", "--store", str(seeded_settings.store_dir),
-               stdin=conversation)  # fmt: skip
+    proc = run_ivb("chat", "--llm", "extractive", "--store", seeded_settings.store_dir,
+                   stdin=conversation)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ondermijning" in proc.stdout
     assert "crisisorganisatie" in proc.stdout or "evenementen" in proc.stdout

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.both_stores
 
 
 @pytest.mark.slow
-def test_kill_minus_nine_during_ingest_and_replace(tmp_path, new_database_url):
+def test_kill_minus_nine_during_ingest_and_replace(tmp_path, new_database_url, embedder):
     urls = (new_database_url(), new_database_url())
-    result = run_trials(kills=4, docs=6, workdir=tmp_path, database_urls=urls if urls[0] else None)
+    result = run_trials(kills=4, docs=6, workdir=tmp_path,
+                        database_urls=urls if urls[0] else None, embedder=embedder)  # fmt: skip
     assert result["killed_mid_run"] >= 1, result  # else no kill tested anything
     assert result["trials_with_problems"] == []
     assert result["final_run_failed"] == []

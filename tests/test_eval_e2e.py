@@ -266,25 +266,21 @@ def test_committed_faq_set_matches_its_corpus():
 
 # -- the LLM judge over real HTTP -----------------------------------------------------------
 @pytest.mark.llm
-def test_judge_grades_over_a_real_openai_compatible_server(seeded_settings, tmp_path, monkeypatch):
-    """The packaged GGUF behind llama-cpp-python's OpenAI-compatible server as the judge."""
-    from assistant import model_fetch
-    from tests.openai_server import running_openai_server, server_extras_missing
-
-    missing = server_extras_missing()
-    if missing:
-        pytest.skip(missing)
-    with running_openai_server(model_fetch.llm_model_path(seeded_settings), n_ctx=4096) as url:
-        monkeypatch.setenv("IVB_JUDGE_BASE_URL", url)
-        monkeypatch.setenv("IVB_JUDGE_MODEL", "ivb-test")
-        summary = run_eval(
-            GOLD,
-            seeded_settings,
-            llm="extractive",
-            out_dir=tmp_path / "judged",
-            progress=False,
-            ids=["ivb-015"],
-        )
+def test_judge_grades_over_a_real_openai_compatible_server(
+    seeded_settings, tmp_path, monkeypatch, openai_server_url
+):
+    """The packaged GGUF behind llama-cpp-python's OpenAI-compatible server (the
+    session's) as the judge."""
+    monkeypatch.setenv("IVB_JUDGE_BASE_URL", openai_server_url)
+    monkeypatch.setenv("IVB_JUDGE_MODEL", "ivb-test")
+    summary = run_eval(
+        GOLD,
+        seeded_settings,
+        llm="extractive",
+        out_dir=tmp_path / "judged",
+        progress=False,
+        ids=["ivb-015"],
+    )
     assert summary["run"]["judge"] == "ivb-test"
     result = _results(tmp_path / "judged")[0]
     for name in ("judge_correctness", "judge_faithfulness"):

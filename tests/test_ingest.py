@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from pypdf import PdfReader
 
 from assistant.store import Store
 from ingest.pipeline import ingest_paths
+from tests.cli_in_process import run_ivb
 from tests.conftest import CORPUS, SEED_ID, SEED_PDF, STATUTES, THEMES_PAGES
 
 OPIUMWET = STATUTES / "BWBR0001941.md"
@@ -264,18 +263,16 @@ def test_metadata_change_costs_no_embedding(settings, embedder, corpus_copy):
 
 
 def test_cli_ingest_and_search_json(tmp_path):
+    # `ivb ingest` and `ivb search` in this process (tests/cli_in_process.py).
     store = tmp_path / "store"
-    cmd = [sys.executable, "-m", "assistant", "ingest", str(CORPUS), str(OPIUMWET),
-           "--store", str(store), "--json"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    proc = run_ivb("ingest", CORPUS, OPIUMWET, "--store", store, "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(proc.stdout)
     assert set(data) >= {"added", "updated", "unchanged", "removed", "failed", "chunks_embedded"}
     assert sorted(data["added"]) == ["BWBR0001941", SEED_ID] and data["failed"] == []
     assert data["chunks_embedded"] > 20
-    cmd = [sys.executable, "-m", "assistant", "search", "thema's cybercrime ondermijning",
-           "--store", str(store), "--json", "--k", "3"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    proc = run_ivb("search", "thema's cybercrime ondermijning", "--store", store, "--json",
+                   "--k", "3")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     hits = json.loads(proc.stdout)
     assert len(hits) == 3

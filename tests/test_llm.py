@@ -20,7 +20,6 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant import llm, model_fetch
 from assistant.model_process import stop_local_model
 from assistant.settings import Settings
-from tests.openai_server import running_openai_server, server_extras_missing
 
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None,
@@ -54,12 +53,9 @@ def local_chat(gguf: Path) -> Iterator[BaseChatModel]:
 
 
 @pytest.fixture(scope="module")
-def openai_base_url(gguf: Path) -> Iterator[str]:
-    missing = server_extras_missing()
-    if missing:
-        pytest.skip(missing)
-    with running_openai_server(gguf, n_ctx=2048) as url:
-        yield url
+def openai_base_url(openai_server_url: str) -> str:
+    """The session's server (tests/conftest.py ``openai_server_url``)."""
+    return openai_server_url
 
 
 @pytest.mark.llm

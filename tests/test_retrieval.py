@@ -4,8 +4,6 @@ model, real Chroma store)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from assistant.answer import AnswerPipeline
 from assistant.service import Service
 from assistant.store import Filters
 from ingest.pipeline import ingest_paths
+from tests.cli_in_process import run_ivb
 
 OLD = (
     "# Veiligheidsplan Urk 2019\n\n## Havens\n\n"
@@ -89,12 +88,9 @@ def test_date_range_filter(plans):
 
 
 def test_cli_search_shows_the_label_and_takes_the_date_options(plans):
-    store = str(plans.settings.store_dir)
-    proc = subprocess.run(
-        [sys.executable, "-m", "assistant", "search", QUESTION, "--store", store,
-         "--vanaf", "2019-01-01", "--tot", "2019-12-31"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    # `ivb search` in this process (tests/cli_in_process.py).
+    proc = run_ivb("search", QUESTION, "--store", plans.settings.store_dir,
+                   "--vanaf", "2019-01-01", "--tot", "2019-12-31")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     shown = " ".join(proc.stdout.split())  # rich wraps at the terminal width
     assert "Veiligheidsplan Urk 2019" in shown and "2023" not in shown

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from assistant.domain import document_id as sanitise_id
@@ -17,6 +16,7 @@ from assistant.store import Store
 from assistant.types import Chunk, Passage
 from ingest.pipeline import ingest_paths
 from ingest.skipping import skipped_files
+from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_PDF
 
 NOTE = "# Straatcoaches\n\nIn Emmeloord zijn vier straatcoaches actief in de avonduren.\n"
@@ -35,11 +35,8 @@ def _folder(root: Path) -> Path:
 
 
 def _ivb_ingest(*args: str | Path, human: bool = False) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "assistant", "ingest", *map(str, args)]
-    env = {**os.environ, "COLUMNS": "300"}
-    return subprocess.run(
-        cmd + ([] if human else ["--json"]), capture_output=True, text=True, timeout=900, env=env
-    )
+    # In this process (tests/cli_in_process.py): the same command, no new interpreter.
+    return run_ivb("ingest", *args, *([] if human else ["--json"]), env={"COLUMNS": "300"})
 
 
 def test_hidden_hostile_and_special_files_are_named_with_a_reason(tmp_path):

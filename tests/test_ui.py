@@ -36,7 +36,7 @@ from assistant.settings import Settings
 from assistant.types import Answer, Citation
 from ingest.upload_meta import UploadMeta
 from ingest.uploads import sanitise_filename, stage_upload
-from tests.conftest import CORPUS, SEED_ID, SEED_PDF, THEMES_PAGES
+from tests.conftest import SEED_ID, SEED_PDF, THEMES_PAGES
 from tests.pdf_factory import (
     PdfPage,
     make_corrupt_pdf,
@@ -370,11 +370,10 @@ def test_answer_html_links_citations_and_marks_refusals():
 def staff_app(tmp_path_factory, base_settings, embedder):
     """A WebApp over its own seeded store, with staff login configured."""
     from assistant.service import get_service
-    from ingest.pipeline import ingest_paths
+    from tests.servers import seed_store
 
     settings = _staff_settings(base_settings, store_dir=tmp_path_factory.mktemp("staff"))
-    report = ingest_paths([CORPUS], settings, embedder=embedder)
-    assert report.ok, report.failed
+    seed_store(settings, embedder)
     service = get_service(settings, embedder)
     return WebApp(settings, service)
 

@@ -88,34 +88,25 @@ def running_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningAp
 
 
 @pytest.fixture(scope="module")
-def openai_app(tmp_path_factory, base_settings, embedder) -> Iterator[RunningApp]:
+def openai_app(
+    tmp_path_factory, base_settings, embedder, openai_server_url
+) -> Iterator[RunningApp]:
     """The real app answering with the `openai` backend (configured first) over
-    llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged GGUF;
-    skipped where that server or the model file is missing."""
-    from assistant.model_fetch import llm_model_path
-    from assistant.model_files import ModelFetchError, ModelHashError
-    from tests.openai_server import running_openai_server, server_extras_missing
-
-    missing = server_extras_missing()
-    if missing:
-        pytest.skip(missing)
-    try:
-        gguf = llm_model_path(base_settings, fetch=False)
-    except (OSError, ModelHashError, ModelFetchError) as exc:
-        pytest.skip(f"the local GGUF is not available: {exc}")
-    with running_openai_server(gguf, n_ctx=4096) as base_url:
-        settings = base_settings.model_copy(
-            update={
-                "store_dir": tmp_path_factory.mktemp("browser-openai-store"),
-                "host": "127.0.0.1",
-                "port": free_port(),
-                "llm_backend": "openai",
-                "openai_base_url": base_url,
-                "openai_model": "ivb-test",
-            }
-        )
-        with serve_app(settings, embedder) as (url, app):
-            yield RunningApp(url, settings, app)
+    llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged GGUF
+    (the session's ``openai_server_url``); skipped where that server or the model file is
+    missing."""
+    settings = base_settings.model_copy(
+        update={
+            "store_dir": tmp_path_factory.mktemp("browser-openai-store"),
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "llm_backend": "openai",
+            "openai_base_url": openai_server_url,
+            "openai_model": "ivb-test",
+        }
+    )
+    with serve_app(settings, embedder) as (url, app):
+        yield RunningApp(url, settings, app)
 
 
 @pytest.fixture
