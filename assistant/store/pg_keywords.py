@@ -51,28 +51,20 @@ INSERT INTO kw_stats VALUES (1, 0, 0) ON CONFLICT DO NOTHING
 K1, B = 1.2, 0.75  # FTS5's bm25() defaults
 IDF_FLOOR = 1e-6  # FTS5's idf for a term in half of the rows or more (log ≤ 0)
 _TERM_SCORE = f"w.idf * p.tf * {K1 + 1} / (p.tf + {K1} * (1 - {B} + {B} * p.length / %(avgdl)s))"
-# The best `wide` rows by the BM25 part of the terms above the idf floor (`terms`, their
-# `idfs`): only those terms' postings are read.
-_RANK_INFORMATIVE = f"""
-WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
+# The query's terms and their idf, as the statements below read them.
+_WEIGHTS = "WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))"
+# The best `limit` rows by the BM25 part of `terms`: only those terms' postings are read.
+_RANK = f"""{_WEIGHTS}
 SELECT p.chunk_rowid, SUM({_TERM_SCORE}) AS score
 FROM kw_postings p JOIN w USING (term)
-GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(wide)s
+GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(limit)s
 """
-# The floor terms' part of these rows' scores, one index probe per (row, floor term).
-_FLOOR_PART = f"""
-WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
+# The part of `terms` in these rows' scores, one index probe per (row, term).
+_PART_OF_ROWS = f"""{_WEIGHTS}
 SELECT p.chunk_rowid, SUM({_TERM_SCORE})
 FROM unnest(%(rowids)s::bigint[]) AS r(chunk_rowid) CROSS JOIN w
 JOIN kw_postings p ON p.term = w.term AND p.chunk_rowid = r.chunk_rowid
 GROUP BY p.chunk_rowid
-"""
-# Every posting of every term: the plain plan, for queries the pruned one cannot decide.
-_RANK_ALL = f"""
-WITH w(term, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(idfs)s::float8[]))
-SELECT p.chunk_rowid, SUM({_TERM_SCORE}) AS score
-FROM kw_postings p JOIN w USING (term)
-GROUP BY p.chunk_rowid ORDER BY score DESC, p.chunk_rowid LIMIT %(limit)s
 """
 _DATA = f"SELECT c.rowid, c.data FROM {CURRENT} WHERE c.rowid = ANY(%s)"
 
@@ -230,11 +222,11 @@ class PostgresKeywordIndex(AnalysedIndex):
 
         if informative:
             wide = 2 * limit if floor else limit
-            rows = conn.execute(_RANK_INFORMATIVE, params(informative, wide=wide)).fetchall()
+            rows = conn.execute(_RANK, params(informative, limit=wide)).fetchall()
             if not floor:
                 return [(r, float(s)) for r, s in rows]
             ids = [r for r, _ in rows]
-            extra = dict(conn.execute(_FLOOR_PART, params(floor, rowids=ids)).fetchall())
+            extra = dict(conn.execute(_PART_OF_ROWS, params(floor, rowids=ids)).fetchall())
             scored = sorted(
                 ((r, float(s) + float(extra.get(r, 0.0))) for r, s in rows),
                 key=lambda pair: (-pair[1], pair[0]),
@@ -244,7 +236,7 @@ class PostgresKeywordIndex(AnalysedIndex):
                 reach += float(rows[-1][1])
             if len(scored) == limit and scored[-1][1] >= reach:
                 return scored
-        rows = conn.execute(_RANK_ALL, params(idf, limit=limit)).fetchall()
+        rows = conn.execute(_RANK, params(idf, limit=limit)).fetchall()  # every term
         return [(r, float(s)) for r, s in rows]
 
     def with_term(self, term: str, limit: int, filters: Filters | None = None) -> list[Chunk]:
