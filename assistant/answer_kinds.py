@@ -50,7 +50,7 @@ _ASKS_AMOUNT = re.compile(
     r"(budget|bedrag|begroting|kosten|costs?|amount|prijs|price)\b"
 )
 _MONEY_WORD = re.compile(
-    r"\b(geld|budget\w*|begro\w*|bedrag\w*|kost(?:en|t|te|ten)?|euro'?s?|subsidie\w*|uitgegeven|"
+    r"\b(geld|budget\w*|begro\w*|bedrag\w*|(?:ge)?kost(?:en|t|te|ten)?|euro'?s?|subsidie\w*|uitgegeven|"
     r"besteed|money|cost\w*|spen[dt]\w*|funding|"
     r"geldes|ausg\w*geben|kostet|argent|co[uû]t\w*|d[ée]pens\w*|dinero|presupuesto|cuesta|"
     r"gastos?|gasta|gastan|bütçe\w*|harc\w*|maliyet\w*|pieni\w+|budżet\w*|koszt\w*|wyda\w*|грош\w*|"
@@ -220,6 +220,32 @@ _DURATION_UNIT = re.compile(
 )
 
 
+# What a date question asks for decides which values answer it: "Op welke datum ...?" a day
+# of a month ("18 april 2018", "18-04-2018"; "april 2018" is no date), "In welk jaar ...?" a
+# year; "Sinds wanneer ...?" any date.
+_MONTHS = (
+    r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+    r"january|february|march|may|june|july|august|october"
+)
+_ASKS_DAY = re.compile(r"\b(welke datum|op welke dag|what date|which day)\b", re.IGNORECASE)
+_ASKS_YEAR = re.compile(r"\b(in welk jaar|welk jaar|what year|which year)\b", re.IGNORECASE)
+_DAY_VALUE = re.compile(
+    rf"\b\d{{1,2}}(?:e|ste|de)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"
+    r"|\b\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}\b",
+    re.IGNORECASE,
+)
+_YEAR_VALUE = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def _date_value(question: str) -> re.Pattern[str]:
+    """The pattern of a value that answers a date question (see _ASKS_DAY)."""
+    if _ASKS_DAY.search(question):
+        return _DAY_VALUE
+    if _ASKS_YEAR.search(question):
+        return _YEAR_VALUE
+    return _DATE
+
+
 def needs_attachment(question: Question) -> bool:
     """Whether an answer to this question must hold a value attached to its subject: an
     amount, a quantity or contact details; a date or a clock time only when asked for in
@@ -265,11 +291,62 @@ def count_focus(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
+# A Dutch question puts its finite verb second, right after the question phrase ("Hoeveel
+# geld *trekken* de gemeenten uit", "Hoe laat *begint* de vergadering", "Aan hoeveel
+# succescriteria *voldoet* de website"), and with an auxiliary there its participle last
+# ("... zijn er in april *gehouden*?"). A verb says what happens to the subject, not which
+# subject: "Voor de aanpak van ondermijning *trekt* Dronten 1,2 miljoen euro uit" is not about
+# cybercrime because it shares the verb.
+_QUESTION_PHRASE = re.compile(
+    r"^\s*(?:[^\W\d_]+\s+)?(?:hoeveel|hoe\s+[^\W\d_]+|welke?|wanneer|wat|wie|waar)\b",
+    re.IGNORECASE,
+)
+_FINITE_SHAPE = re.compile(r"(?:t|d|en|\w{3}(?:de|te))$")  # "daalde", not "code"
+_AUXILIARY = frozenset(
+    re.findall(
+        r"\w+",
+        "is zijn was waren wordt worden werd werden heeft hebben had hadden zal zullen zou "
+        "zouden kan kunnen kon konden moet moeten moest mag mogen mocht wil willen",
+    )
+)
+_PARTICIPLE = re.compile(
+    r"^(?:aan|af|op|uit|in|mee|toe|voor|door|over|bij|na|om|terug|vast|vrij)?ge[^\W\d_]{2,}"
+    r"(?:d|t|en)$"
+)
+
+
+def question_verbs(question: str) -> tuple[str, ...]:
+    """The analysed verbs of a Dutch wh-question: the finite verb in second place (the first
+    word of verb shape within two words after the question phrase and its noun), and a
+    participle at the end when that verb is an auxiliary; empty when none is found."""
+    found = _QUESTION_PHRASE.match(question)
+    if not found:
+        return ()
+    rest = _WORD.findall(question[found.end() :])
+    nouns = len(count_focus(question)) if re.search(r"hoeveel|welke?\b", found.group(), re.I) else 0
+    verbs: list[str] = []
+    finite = ""
+    for w in rest[nouns : nouns + 2]:
+        low = fold(w)
+        if low in _AUXILIARY or (w[:1].islower() and _FINITE_SHAPE.search(low)):
+            finite = low
+            verbs.extend(analyse(w, compounds=False))
+            break
+    if finite in _AUXILIARY and rest and _PARTICIPLE.match(fold(rest[-1])):
+        verbs.extend(analyse(rest[-1], compounds=False))
+    return tuple(dict.fromkeys(verbs))
+
+
 def subject_terms(question: Question) -> tuple[str, ...]:
-    """The question's content stems that say what it is about (its kind's cue words and its
-    counted noun left out)."""
+    """The question's content stems that say what it is about (its kind's cue words, its
+    counted noun and its verbs left out)."""
     focus = set(count_focus(question.text)) if question.kind == "number" else set()
-    return tuple(t for t in question.content_terms if t not in _CUE_TERMS and t not in focus)
+    verbs = set(question_verbs(question.text)) if question.language == "nl" else set()
+    return tuple(
+        t
+        for t in question.content_terms
+        if t not in _CUE_TERMS and t not in focus and t not in verbs
+    )
 
 
 def value_spans(text: str, kind: AnswerKind | None, question: str = "") -> list[tuple[int, int]]:
@@ -290,6 +367,9 @@ def value_spans(text: str, kind: AnswerKind | None, question: str = "") -> list[
                 continue
             spans.append(m.span())
         return sorted(spans)
+    if kind == "date":
+        pattern = _date_value(question)
+        return [m.span() for m in pattern.finditer(text)]
     pattern = {
         "money": _MONEY,
         "contact": _CONTACT,
@@ -348,6 +428,23 @@ def _focus_ok(
     return False
 
 
+def _question_numbers(question: Question) -> list[str]:
+    """The numbers a question names, other than the value it asks for."""
+    return [n for n in _NUMBER.findall(question.text) if not n.endswith("%")]
+
+
+# Numbers that name a thing (a version "2.1", a year "2023"), not an amount.
+_IDENTIFIER = re.compile(r"\d+\.\d+(?:\.\d+)*|(?:19|20)\d{2}")
+
+
+def _shape(number: str) -> str:
+    return re.sub(r"\d", "9", number)
+
+
+def _names_number(number: str, text: str) -> bool:
+    return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
+
+
 def attachment(
     question: Question,
     text: str,
@@ -377,6 +474,19 @@ def attachment(
     tokens = _tokens(text)
     content = [tok for tok in tokens if tok[2]]
     ctx = set(analyse(context)) if context else set()
+    # A number the question names (a version "WCAG 2.1", a date "5 oktober", a period
+    # "2024-2027") identifies its subject; the analyser drops most of them, so they are
+    # read from the raw text: a sentence that holds none of them in itself or its context
+    # is about another version, day or period.
+    # A sentence that names another number of the same form (WCAG "2.2" where "2.1" was
+    # asked, 2022 where 2023 was) is about that one, whatever its heading says.
+    for n in _question_numbers(question):
+        if not _names_number(n, f"{context} {text}"):
+            return 0.0
+        if not _names_number(n, text) and _IDENTIFIER.fullmatch(n):
+            shape = _shape(n)
+            if any(_shape(m) == shape for m in _NUMBER.findall(text)):
+                return 0.0
     w = {t: (weights or {}).get(t, 1.0) or 1.0 for t in subject}
     total = sum(w.values())
     best = 0.0

@@ -192,3 +192,57 @@ def test_the_value_about_the_subject_is_quoted(cases_pipeline):
                  backend="extractive")  # fmt: skip
     assert not answer.refused and "twaalf procent" in answer.text
     assert "Pagina" not in answer.text and "CONCEPT" not in answer.text  # no letterhead
+
+
+# -- what the question asks about: its verbs, its numbers, the date it asks for -------------
+def test_the_question_verb_names_no_subject():
+    from assistant.answer_kinds import question_verbs
+
+    assert question_verbs("Hoeveel geld trekken de drie gemeenten uit voor cybercrime?") == (
+        "trek",
+    )
+    assert question_verbs("Hoe laat begint de beeldvormende vergadering van 5 oktober?") == (
+        "begint",
+    )
+    assert question_verbs("Hoeveel themasessies zijn er in april en mei gehouden?") == ("gehoud",)
+    assert question_verbs("Uit hoeveel regels code bestond Abacus?") == ("bestond",)
+    assert question_verbs("Hoeveel leden heeft de raad?") == ()
+    # Sharing the verb is not sharing the subject: an amount for ondermijning does not
+    # answer a question for the amount for cybercrime.
+    ondermijning = (
+        "Voor de aanpak van ondermijning trekt de gemeente Dronten in de periode 2024-2027 in "
+        "totaal 1,2 miljoen euro uit, verdeeld over vier gelijke jaarbedragen."
+    )
+    cyber = "Hoeveel geld trekken de drie gemeenten uit voor de aanpak van cybercrime?"
+    assert attached(cyber, ondermijning) < FLOOR
+    ondermijning_q = "Hoeveel geld trekt Dronten uit voor de aanpak van ondermijning?"
+    assert attached(ondermijning_q, ondermijning) >= FLOOR
+
+
+def test_a_number_the_question_names_must_be_the_sentences_own():
+    wcag = "Hoeveel succescriteria telt WCAG 2.1?"
+    heading = "Wat is het verschil tussen WCAG 2.1 en WCAG 2.2?"
+    assert attached(wcag, "In WCAG 2.2 zijn zes succescriteria toegevoegd.", heading) == 0.0
+    assert attached(wcag, "WCAG 2.1 telt 50 succescriteria.") >= FLOOR
+    # The agenda's heading names the day; its lines hold the times.
+    agenda = "Agenda beeldvormende vergadering 5 oktober"
+    begin = "Hoe laat begint de beeldvormende vergadering van 5 oktober?"
+    assert attached(begin, "19:30 uur Opening, welkom en introductie", agenda) >= FLOOR
+    assert attached(begin, "19:30 uur Opening, welkom en introductie", "Agenda 6 oktober") == 0.0
+
+
+def test_a_date_question_is_answered_by_the_date_it_asks_for():
+    day = "Op welke datum in april 2018 is het coalitieakkoord van Aa en Hunze getekend?"
+    assert attached(day, "Het coalitieakkoord van Aa en Hunze is getekend op …. april 2018.") == 0
+    assert attached(day, "Het coalitieakkoord van Aa en Hunze is getekend op 18 april 2018.") > 0
+    year = "In welk jaar wordt de wisseling tussen zomertijd en wintertijd afgeschaft?"
+    assert (
+        attached(year, "De wisseling tussen zomertijd en wintertijd wordt later afgeschaft.") == 0
+    )
+    assert attached(year, "De wisseling tussen zomertijd en wintertijd verdwijnt in 2031.") > 0
+
+
+def test_what_something_has_cost_asks_for_money():
+    from assistant.answer_kinds import expected_kind
+
+    assert expected_kind("Hoeveel heeft het mislukte project DHV gekost?") == "money"
