@@ -5,13 +5,16 @@ share of the question's content words that the top passages contain (coverage). 
 question about a party, a budget or a statistic the documents never mention finds
 topically similar passages (high similarity) that lack its key words (low coverage).
 A third signal sharpens coverage: a missing content word that no indexed chunk holds
-at all ("paspoort", "telefoonnummer") means the documents cannot speak to it.
+at all ("paspoort", "telefoonnummer") means the documents cannot speak to it, and a name
+the question gives that no chunk holds ("de gemeente Lelystad", "de CDA-fractie") says so
+more surely than an ordinary word: the documents never mention what is asked about.
 Coverage is only used for Dutch questions: an English question shares no words with
 Dutch passages, and there the cross-lingual dense score decides alone.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +25,17 @@ from assistant.settings import Settings
 from assistant.types import Passage, RefusalReason
 
 TOP_PASSAGES = 3
+
+# A name in a Dutch question: a word written with a capital after the first word of a
+# sentence (Dutch capitalises only names and acronyms mid-sentence), or its capitalised
+# part ("CDA" in "CDA-fractie"). Month and day names are left out: residents capitalise
+# them, and a date is not what a question is about.
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][^\W_]*")
+_SENTENCE_END = re.compile(r"[.?!:]\s*$")
+_NOT_NAMES = frozenset(
+    "januari februari maart april mei juni juli augustus september oktober november "  # noqa: SIM905
+    "december maandag dinsdag woensdag donderdag vrijdag zaterdag zondag".split()
+)
 
 
 @dataclass
@@ -34,6 +48,7 @@ class Answerability:
     answerable: bool
     reason: RefusalReason | None
     unknown: list[str] = field(default_factory=list)
+    unknown_names: list[str] = field(default_factory=list)
 
 
 def coverage(question: str | Question, passages: Sequence[Passage]) -> tuple[float, list[str]]:
@@ -60,17 +75,55 @@ def unknown_terms(
     return [t for t in words if df.get(t, 0) == 0]
 
 
+def names(question: str) -> list[str]:
+    """The names a Dutch question gives: capitalised words that do not start a sentence.
+
+    Args:
+        question: the question as typed.
+
+    Returns:
+        The names in order of appearance, as written ("Lelystad", "CDA").
+    """
+    found = []
+    for m in _NAME.finditer(question):
+        before = question[: m.start()]
+        if not before.strip() or _SENTENCE_END.search(before):
+            continue
+        if m.group().lower() not in _NOT_NAMES:
+            found.append(m.group())
+    return found
+
+
+def unknown_names(
+    question: str, frequency: Callable[[Sequence[str]], dict[str, int]] | None
+) -> list[str]:
+    """Names of a Dutch question of which no indexed chunk holds any analysed term."""
+    if frequency is None:
+        return []
+    unknown = []
+    for name in names(question):
+        terms = analyse(name, compounds=False)
+        if terms and not any(frequency(terms).get(t, 0) for t in terms):
+            unknown.append(name)
+    return unknown
+
+
 def refusal_reason(
-    dense: float, coverage: float, unknown: Sequence[str], settings: Settings
+    dense: float,
+    coverage: float,
+    unknown: Sequence[str],
+    settings: Settings,
+    unknown_names: Sequence[str] = (),
 ) -> RefusalReason | None:
     """Why the evidence does not support an answer (None when it does). Pure, so that the
-    calibration benchmark grades exactly this rule."""
+    calibration benchmark grades exactly this rule. A name no chunk holds weighs as much as
+    several unknown words."""
     if dense < settings.refusal_threshold:
         return RefusalReason.NO_RELEVANT_PASSAGE
     if dense < settings.confident_threshold and coverage < settings.min_coverage:
         return RefusalReason.KEY_TERMS_MISSING
     if (unknown and dense < settings.unknown_term_threshold) or (
-        len(unknown) >= 2 and dense < settings.unknown_terms_threshold
+        (len(unknown) >= 2 or unknown_names) and dense < settings.unknown_terms_threshold
     ):
         return RefusalReason.UNKNOWN_TERMS
     return None
@@ -103,6 +156,7 @@ def assess(
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
     unknown: list[str] = []
+    unknown_name_list: list[str] = []
     could_decide = missing and dense < max(
         settings.unknown_term_threshold, settings.unknown_terms_threshold
     )
@@ -110,5 +164,8 @@ def assess(
         size = index_chunks() if callable(index_chunks) else index_chunks
         if size is None or size >= settings.unknown_terms_min_chunks:
             unknown = unknown_terms(missing, frequency)
-    reason = refusal_reason(dense, cov, unknown, settings)
-    return Answerability(dense, cov, missing, not reason, reason, unknown)
+            if language == "nl":
+                text = question if isinstance(question, str) else question.text
+                unknown_name_list = unknown_names(text, frequency)
+    reason = refusal_reason(dense, cov, unknown, settings, unknown_name_list)
+    return Answerability(dense, cov, missing, not reason, reason, unknown, unknown_name_list)

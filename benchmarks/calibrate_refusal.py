@@ -38,7 +38,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer_kinds import answers_kind
-from assistant.answerability import coverage, refusal_reason, unknown_terms
+from assistant.answerability import coverage, refusal_reason, unknown_names, unknown_terms
 from assistant.evaluation.dataset import load_dataset
 from assistant.extractive import best_attachment
 from assistant.question import Question
@@ -51,8 +51,8 @@ STEP = 0.04  # how far a neighbouring similarity threshold lies
 ATTACH_STEP = 0.1  # how far a neighbouring attachment floor lies
 FOLDS = 5
 CURRENT = Settings()
-GRID_LOW = [x / 100 for x in range(20, 56, 4)]
-GRID_CONFIDENT = [x / 100 for x in range(48, 81, 4)]
+GRID_LOW = [x / 100 for x in range(20, 60, 4)]
+GRID_CONFIDENT = [x / 100 for x in range(40, 85, 4)]
 GRID_COVERAGE = [x / 10 for x in range(3, 10)]
 GRID_ATTACH = [x / 10 for x in range(0, 9)]
 
@@ -91,6 +91,9 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
             coverage=cov,
             missing=missing,
             unknown=unknown_terms(missing, service.store.document_frequency),
+            unknown_names=unknown_names(q.text, service.store.document_frequency)
+            if q.language == "nl"
+            else [],
             kind_ok=answers_kind(q, texts),
             attached=best_attachment(q, passages, service.store.idf),
         )
@@ -108,7 +111,8 @@ def decide(row: dict, setting: tuple[float, float, float, float]) -> bool:
         unknown_term_threshold=CURRENT.unknown_term_threshold,
         unknown_terms_threshold=CURRENT.unknown_terms_threshold,
     )  # fmt: skip  (a Settings copy per decision would dominate the grid search)
-    if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings):
+    names = row.get("unknown_names", [])
+    if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings, names):
         return False
     if not row["kind_ok"]:
         return False

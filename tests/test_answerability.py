@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.answerability import assess, unknown_terms
+from assistant.answerability import assess, names, unknown_names, unknown_terms
 from assistant.settings import Settings
 from assistant.types import Chunk, Passage
 
@@ -108,3 +108,33 @@ def test_unknown_word_signal_is_off_in_a_small_index(tmp_path):
     assert not assess(q, [passage(0.42)], "nl", s, freq, index_chunks=5000).answerable
     small = assess(q, [passage(0.42)], "nl", s, freq, index_chunks=10)
     assert small.answerable and small.unknown == []
+
+
+def test_names_are_capitalised_words_after_the_first_of_a_sentence():
+    assert names("Wat vindt de CDA-fractie van het IVB?") == ["CDA", "IVB"]
+    assert names("Ik woon in Urk. Wanneer is de vergadering in Maart?") == ["Urk"]
+    assert names("wat staat er in het beleid van de gemeente Lelystad") == ["Lelystad"]
+    assert names("Hoeveel boa's zet de gemeente in?") == []
+
+
+def test_a_name_no_chunk_holds_refuses_up_to_the_higher_similarity(tmp_path):
+    # One unknown word refuses only below unknown_term_threshold (0.45); a name the index
+    # never mentions (a municipality the documents are not about) refuses up to the
+    # threshold for several unknown words: the passages are about the topic, not the name.
+    vocabulary = {"cybercrim", "ondermijn", "samen", "werk", "gemeent", "beleid", "urk"}
+    freq = frequency_of(vocabulary)
+    s = settings(tmp_path, unknown_term_threshold=0.45, unknown_terms_threshold=0.65)
+    lelystad = "Werken de gemeenten en Lelystad samen aan cybercrime en ondermijning?"
+    verdict = assess(lelystad, [passage(0.55)], "nl", s, freq)
+    assert not verdict.answerable and verdict.reason == "unknown_terms"
+    assert verdict.unknown_names == ["Lelystad"]
+    # The same question about a municipality the index holds is answered.
+    urk = "Werken de gemeenten en Urk samen aan cybercrime en ondermijning?"
+    assert assess(urk, [passage(0.55)], "nl", s, freq).answerable
+    # Above the higher threshold the passage itself is taken to answer.
+    assert assess(lelystad, [passage(0.7)], "nl", s, freq).answerable
+
+
+def test_unknown_names_need_the_index():
+    assert unknown_names("Wat doet Lelystad?", None) == []
+    assert unknown_names("Wat doet Lelystad?", frequency_of({"urk"})) == ["Lelystad"]
