@@ -445,6 +445,21 @@ def _names_number(number: str, text: str) -> bool:
     return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
 
 
+# A table row as the PDF reader writes it (ingest/readers/pdf_regions.py): the row's label,
+# then "header: value" cells ("Dronten – Woninginbraken 2022: 212; Fietsendiefstal 2023:
+# 340"). A value belongs to its own cell and the row's label, not to its neighbours' headers.
+_TABLE_ROW = re.compile(r"^(?P<label>[^;–]{1,80}?) – (?P<cells>[^;]+:[^;]+(?:; [^;]+:[^;]+)+)$")
+
+
+def table_cells(text: str) -> list[str]:
+    """The cells of a table row with headers, each with the row's label
+    ("Dronten – Fietsendiefstal 2023: 340"); [] for any other sentence."""
+    m = _TABLE_ROW.match(text.strip())
+    if not m:
+        return []
+    return [f"{m['label']} – {cell}" for cell in m["cells"].split("; ")]
+
+
 def attachment(
     question: Question,
     text: str,
@@ -466,6 +481,8 @@ def attachment(
     kind = question.kind
     if not needs_attachment(question):
         return 1.0
+    if cells := table_cells(text):
+        return max(attachment(question, cell, context, weights) for cell in cells)
     spans = value_spans(text, kind, question.text)
     if not spans:
         return 0.0

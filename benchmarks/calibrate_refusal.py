@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.answer_kinds import answers_kind
 from assistant.answerability import coverage, refusal_reason, unknown_names, unknown_terms
 from assistant.evaluation.dataset import load_dataset
-from assistant.extractive import best_attachment
+from assistant.extractive import MAX_PASSAGES, best_attachment
 from assistant.question import Question
 from assistant.sentences import split_spans
 from assistant.settings import REPO_ROOT, Settings
@@ -83,7 +83,7 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
         cov, missing = coverage(q, passages) if q.language == "nl" else (1.0, [])
         # Without the embedding model: the best attachment is what the pipeline decides on,
         # and the sentence that has it is always quoted (extractive.select_sentences).
-        texts = [s.text for p in passages[:3] for s in split_spans(p.chunk.text)]
+        texts = [s.text for p in passages[:MAX_PASSAGES] for s in split_spans(p.chunk.text)]
         row.update(
             kind=q.kind or "-",
             language=q.language,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pypdf
 import pytest
 
-from assistant.answer_kinds import attachment, count_focus, kind_gap
+from assistant.answer_kinds import attachment, count_focus, kind_gap, table_cells
 from assistant.letterhead import content_bounds, is_letterhead, repeated_lines
 from assistant.question import Question
 from tests.conftest import SHARED
@@ -217,6 +217,22 @@ def test_the_question_verb_names_no_subject():
     assert attached(cyber, ondermijning) < FLOOR
     ondermijning_q = "Hoeveel geld trekt Dronten uit voor de aanpak van ondermijning?"
     assert attached(ondermijning_q, ondermijning) >= FLOOR
+
+
+def test_a_table_rows_value_belongs_to_its_own_cell():
+    # The whole row, as the PDF reader writes a table with headers (cases/09-table): the
+    # year 2022 and the count of fietsendiefstal stand in the row, but in different cells.
+    row = "Dronten – Woninginbraken 2022: 212; Woninginbraken 2023: 187; Fietsendiefstal 2023: 340"
+    assert table_cells(row) == [
+        "Dronten – Woninginbraken 2022: 212",
+        "Dronten – Woninginbraken 2023: 187",
+        "Dronten – Fietsendiefstal 2023: 340",
+    ]
+    assert attached("Hoeveel fietsendiefstallen waren er in 2022 in Dronten?", row) == 0.0
+    assert attached("Hoeveel fietsendiefstallen waren er in 2023 in Dronten?", row) >= FLOOR
+    assert attached("Hoeveel woninginbraken waren er in 2022 in Dronten?", row) >= FLOOR
+    assert table_cells("Urk – Woninginbraken 2023: 37") == []  # one cell: the row itself
+    assert table_cells("Zie artikel 3: de burgemeester beslist; de raad stemt.") == []
 
 
 def test_a_number_the_question_names_must_be_the_sentences_own():
