@@ -99,7 +99,8 @@ class CitationChecker:
         if not sentences or not passages:
             return [[] for _ in sentences]
         texts = [p.chunk.text for p in passages]
-        vecs = self.embedder.encode_documents(list(sentences) + texts)
+        encode = getattr(self.embedder, "encode_sentences", self.embedder.encode_documents)
+        vecs = encode(list(sentences) + texts)
         sent_vecs, pass_vecs = vecs[: len(sentences)], vecs[len(sentences) :]
         sims = np.clip((sent_vecs @ pass_vecs.T - EMB_LOW) / (EMB_HIGH - EMB_LOW), 0.0, 1.0)
         spans = [split_spans(t) or [Span(t, 0, len(t))] for t in texts]

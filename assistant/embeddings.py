@@ -7,12 +7,15 @@ import hashlib
 import json
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.settings import Settings
+
+SENTENCE_CACHE = 8192  # sentence vectors kept per process (768-dim fp32: ~25 MB)
 
 
 class Embedder(Embeddings):
@@ -54,10 +57,37 @@ class Embedder(Embeddings):
         self._doc_prompt = "document" if "document" in prompts else None
         self._lock = threading.Lock()
         self.dimension = int(model.get_embedding_dimension() or 0)
+        # Sentence vectors by text (encode_sentences); fp32 only: an int8 vector depends on
+        # the batch it is embedded in, so a cached one would differ from a fresh one.
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentences_lock = threading.Lock()
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors for passages."""
         return self._encode(texts, self._doc_prompt)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """`encode_documents` for the sentences of retrieved passages, remembered by text
+        (the last SENTENCE_CACHE texts, ~3 kB each): the same pages answer many questions,
+        and choosing sentences embeds every sentence of the top passages.
+
+        Returns:
+            (len(texts), dimension) float32, L2-normalised, equal to `encode_documents`.
+        """
+        if self.precision != "fp32" or not texts:
+            return self.encode_documents(texts)
+        with self._sentences_lock:
+            cached = {t: self._sentences[t] for t in texts if t in self._sentences}
+            for t in cached:
+                self._sentences.move_to_end(t)
+        todo = [t for t in dict.fromkeys(texts) if t not in cached]
+        fresh = dict(zip(todo, self.encode_documents(todo), strict=True)) if todo else {}
+        with self._sentences_lock:
+            self._sentences.update(fresh)
+            while len(self._sentences) > SENTENCE_CACHE:
+                self._sentences.popitem(last=False)
+        vectors = cached | fresh
+        return np.stack([vectors[t] for t in texts])
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors for questions."""

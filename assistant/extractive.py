@@ -73,7 +73,8 @@ def select_sentences(
     # beeldvormende vergadering 5 oktober" is about that meeting, at half weight), and a
     # chunk's first sentence with the part of it that stands in the previous chunk.
     texts = [_with_context(passages[c.passage], c.span) for c in cands]
-    sims = embedder.encode_documents(texts) @ qvec
+    encode = getattr(embedder, "encode_sentences", embedder.encode_documents)
+    sims = encode(texts) @ qvec
     cand_terms = [set(analyse(t)) for t in texts]
     # The sentence before also counts at half weight: "Voor Dronten zijn dat ..."
     # answers what its predecessor named ("lokale speerpunten").
