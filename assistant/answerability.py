@@ -151,7 +151,7 @@ def assess(
             (Store.document_frequency); without it the unknown-word signal is off.
         index_chunks: how many chunks the index holds (or a callable asked only when the
             unknown-word rule could decide); below settings.unknown_terms_min_chunks the
-            unknown-word signal is off.
+            unknown-word signal is off (the unknown-name signal is not).
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
@@ -164,8 +164,10 @@ def assess(
         size = index_chunks() if callable(index_chunks) else index_chunks
         if size is None or size >= settings.unknown_terms_min_chunks:
             unknown = unknown_terms(missing, frequency)
-            if language == "nl":
-                text = question if isinstance(question, str) else question.text
-                unknown_name_list = unknown_names(text, frequency)
+        # A name is not an ordinary word that a small index may lack by chance: the rule
+        # holds for an index of any size.
+        if language == "nl":
+            text = question if isinstance(question, str) else question.text
+            unknown_name_list = unknown_names(text, frequency)
     reason = refusal_reason(dense, cov, unknown, settings, unknown_name_list)
     return Answerability(dense, cov, missing, not reason, reason, unknown, unknown_name_list)

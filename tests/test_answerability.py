@@ -138,3 +138,12 @@ def test_a_name_no_chunk_holds_refuses_up_to_the_higher_similarity(tmp_path):
 def test_unknown_names_need_the_index():
     assert unknown_names("Wat doet Lelystad?", None) == []
     assert unknown_names("Wat doet Lelystad?", frequency_of({"urk"})) == ["Lelystad"]
+
+
+def test_an_unknown_name_refuses_in_a_small_index_too(tmp_path):
+    # A small index lacks many ordinary words by chance, but not the names it holds.
+    vocabulary = {"cybercrim", "ondermijn", "samen", "werk", "gemeent"}
+    q = "Werken de gemeenten en Lelystad samen aan cybercrime en ondermijning?"
+    s = settings(tmp_path)
+    verdict = assess(q, [passage(0.55)], "nl", s, frequency_of(vocabulary), index_chunks=10)
+    assert not verdict.answerable and verdict.unknown_names == ["Lelystad"]
