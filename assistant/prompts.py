@@ -43,10 +43,6 @@ LANGUAGE_NAMES = {
 
 TITLE_CHARS = 60  # a source's title as the model sees it
 
-CONDENSE_SYSTEM = """Herschrijf de laatste vraag van de gebruiker tot één zelfstandige vraag die zonder
-het gesprek te begrijpen is. Vervang woorden als 'die', 'dat', 'en' of 'ook' door waar ze naar verwijzen.
-Beantwoord de vraag niet. Geef alleen de herschreven vraag, in dezelfde taal."""
-
 
 def system_prompt(audience: str, language: str) -> str:
     """The system message for answering.
@@ -171,22 +167,6 @@ def phrase_messages(
     lines = [f"[{i}] (p. {page}) {text}" for i, (text, page) in enumerate(sentences, start=1)]
     user = "Zinnen:\n" + "\n".join(lines) + f"\n\nVraag: {question}"
     return [("system", phrase_system(audience, language)), ("human", user)]
-
-
-def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:
-    """Messages that ask the model to turn a follow-up into a standalone question."""
-    lines = []
-    for user, assistant in history[-3:]:
-        lines.append(f"Gebruiker: {user}")
-        lines.append(f"Assistent: {assistant[:400]}")
-    convo = "\n".join(lines)
-    return [
-        {"role": "system", "content": CONDENSE_SYSTEM},
-        {
-            "role": "user",
-            "content": f"Gesprek:\n{convo}\n\nLaatste vraag: {question}\n\nZelfstandige vraag:",
-        },
-    ]
 
 
 # Fixed texts the code itself writes (never the model).
