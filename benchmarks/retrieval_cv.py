@@ -338,6 +338,16 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
         "dense_baseline": {n: metrics(r) for n, r in baseline.items()},
     }  # fmt: skip
     result["all_sets"] = stage
+    # Per question the first-hit rank (within 10; 0: none) of the setting chosen on all
+    # questions and of the dense baseline, for the analysis of misses.
+    chosen = full[stage["chosen_on_all_questions"]]
+    result["per_question"] = {
+        s.name: [
+            {"question": i.question, "chosen_rank": c, "dense_rank": d}
+            for i, c, d in zip(items[s.name], chosen[s.name], baseline[s.name], strict=True)
+        ]
+        for s in sets
+    }
     # Stage two: the sets where every built (size, precision) exists.
     built = sorted({c for c in dense})
     names = [s.name for s in sets if all(s.name in dense[c] for c in built)]
