@@ -236,7 +236,8 @@ def rank_table(
         )
         for corpus in dict.fromkeys(s.corpus for s in sets):
             settings = store_settings(work, corpus, size, precision)
-            if not partial and not (settings.store_dir / "built.json").exists():
+            marker = "catalog.sqlite3" if partial else "built.json"  # begun / finished
+            if not (settings.store_dir / marker).exists():
                 print(f"[skip] no finished store {corpus}-{size}-{precision}", flush=True)
                 continue
             store = Store(settings)
