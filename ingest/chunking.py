@@ -349,7 +349,8 @@ def _boundary_before(text: str, latest: int, earliest: int) -> int:
     for kind in (r"\n\s*", r"(?<=[^\s.]{2}[.!?;:])\s+", r"\s+"):
         starts = [m.end() for m in re.finditer(kind, text[earliest:latest])]
         if starts:
-            return earliest + starts[-1]
+            start = earliest + starts[-1]
+            return start + len(text[start:]) - len(text[start:].lstrip())
     return earliest
 
 
