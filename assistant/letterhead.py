@@ -1,15 +1,17 @@
 """Letterhead: lines that frame a document and never answer a question about it.
 
 A title, a heading, a running header or footer, a page number, a table-of-contents entry,
-a letter's address block or reference line: the PDF reader leaves most of them out, but
-not all ("Pagina 1 van 4 - Vertrouwelijk - versie 0.3", "2 van 7", "Kenmerk",
+a letter's address block or reference line, a notice that a table or text goes on
+overleaf ("Wordt vervolgd op de volgende pagina…", "z.o.z."): the PDF reader leaves most of
+them out, but not all ("Pagina 1 van 4 - Vertrouwelijk - versie 0.3", "2 van 7", "Kenmerk",
 "Cardan, Burgemeester Brokxlaan 32 5041 SB Tilburg"). The extractive answer never quotes
 such a line, whatever the reader left in. The classifier reads the line itself: a page
-number, dotted leaders, a postal address, a bare label, all capitals, or a short line that
-starts like a title and has no predicate (no finite verb, no closing punctuation, no value
-besides a section number). A line repeated on several pages of one document is a running
-header or footer (`repeated_lines`). Rules of our own: no library classifies Dutch
-letterhead, and a tagger for finite verbs would be a heavy dependency for one check.
+number, a continuation notice, dotted leaders, a postal address, a bare label, all
+capitals, or a short line that starts like a title and has no predicate (no finite verb, no
+closing punctuation, no value besides a section number). A line repeated on several pages
+of one document is a running header or footer (`repeated_lines`). Rules of our own: no
+library classifies Dutch letterhead, and a tagger for finite verbs would be a heavy
+dependency for one check.
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ _PAGE = re.compile(
     re.IGNORECASE,
 )
 _PAGE_OF = re.compile(r"\b(?:pagina|page|blz)\.?\s*\d+\s*(?:van|of|/)\s*\d+\b", re.IGNORECASE)
+# A notice that the text or table goes on overleaf, the whole line: page furniture, never
+# content ("Wordt vervolgd op de volgende pagina…", "Vervolg op volgende blz.", "z.o.z.",
+# "Zie ommezijde", "Continued on next page"). A sentence that merely says something will
+# be continued ("Het overleg wordt vervolgd in maart") does not match: the line must be
+# the notice alone.
+_NEXT_PAGE = r"(?:de\s+|the\s+)?(?:volgende|next|following)\s+(?:pagina|blz\.?|bladzijde|page)"
+_CONTINUATION = re.compile(
+    rf"^\W*(?:(?:dit\s+)?wordt\s+vervolgd(?:\s+op\s+{_NEXT_PAGE})?"
+    rf"|(?:zie\s+)?vervolg\s+(?:op|zie)\s+{_NEXT_PAGE}"
+    rf"|(?:zie\s+|lees\s+verder\s+op\s+)(?:ommezijde|{_NEXT_PAGE})"
+    rf"|z\.?\s?o\.?\s?z\.?"
+    rf"|(?:to\s+be\s+)?continued(?:\s+(?:on\s+{_NEXT_PAGE}|overleaf))?"
+    rf"|please\s+turn\s+over|p\.\s?t\.\s?o\.?)\W*$",
+    re.IGNORECASE,
+)
 _LEADERS = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|(?:\s\.){3,}")
 # A postcode is two capitals ("8251 AG Dronten"): case matters, or "2027 in totaal" is one.
 _POSTAL = re.compile(r"\b(?i:postbus\s+\d+|retouradres)\b|\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+")
@@ -146,6 +163,12 @@ _FINITE = frozenset(
 )
 
 
+def is_continuation(line: str) -> bool:
+    """Whether a line is only a notice that the text goes on overleaf ("Wordt vervolgd op
+    de volgende pagina…", "z.o.z."): page furniture, for the PDF reader and the answer."""
+    return bool(_CONTINUATION.match(line.strip()))
+
+
 def _words(line: str) -> list[str]:
     return _WORD.findall(line)
 
@@ -163,6 +186,8 @@ def is_letterhead(line: str, keep_contact: bool = False, wrapped: bool = False) 
     """
     text = line.strip()
     if not _words(text):
+        return True
+    if is_continuation(text):
         return True
     if keep_contact and _CONTACT_VALUE.search(text):
         return False

@@ -20,8 +20,15 @@ fusion setting is ranked by the shipped code (``Retriever.rank``). Five folds pe
 scored on the held-out fold. The dense fp32 baseline (1000-character chunks, no keyword
 list, no reranking) runs in the same process on the same folds.
 
+Precision is fp32 unless ``--precisions`` names int8 too: torch's dynamic int8
+quantisation makes a vector depend on the batch it is embedded in (a question alone or
+beside another: cosine 0.94; fp32 1.00; ``benchmarks/embedding_batch.py``), so an int8
+ranking changes with what was embedded beside it and its CV figures are noise as much as
+signal. int8 stays an option of the shipped settings, not a CV dimension.
+
     python benchmarks/retrieval_cv.py [--work /tmp/ivb-retrieval-cv] [--out benchmarks/results]
-        [--sets faq,ivb] [--sizes 600,900,1200] [--precisions fp32,int8] [--build-only]
+        [--sets faq,ivb] [--sizes 600,900,1200] [--precisions fp32] [--build-only]
+        [--no-build] [--partial]
 """
 
 from __future__ import annotations
@@ -56,13 +63,12 @@ SEED = 14
 FOLDS = 5
 BASELINE = (1000, "fp32")
 DISTRACTORS = 0
-# On the shared 2-core machine (load average 20-25) an int8 vector took ~8 s of wall
-# time, so the statute corpus of this run holds only the small laws (up to 12.5 kB) the
-# questions are about, plus the Opiumwet, whose vectors the test suite had already made.
-# The Gemeentewet (236 kB) and the other larger laws, and their questions, are left out.
-# Raise MAX_LAW_BYTES (and empty ALWAYS) to run the full set on a machine with time.
-MAX_LAW_BYTES = 12_500
-ALWAYS = ("BWBR0001941",)
+# The statute corpus holds the laws the statute questions are about, smallest first, so
+# a build stopped early (this machine: 2 shared cores) holds whole small laws; with
+# --partial a run ranks such a store and keeps only the questions about the laws in it.
+# MAX_LAW_BYTES (with ALWAYS: laws kept anyway) leaves the larger laws out from the start.
+MAX_LAW_BYTES: int | None = None
+ALWAYS: tuple[str, ...] = ()
 
 
 def distractor_laws(count: int = DISTRACTORS) -> list[str]:
@@ -77,12 +83,14 @@ def distractor_laws(count: int = DISTRACTORS) -> list[str]:
 
 
 def statute_laws() -> list[str]:
-    """The statutes of the statute corpus: the laws the questions are about, without the
-    ones over MAX_LAW_BYTES (except ALWAYS), plus the distractors."""
+    """The statutes of the statute corpus: the laws the questions are about (without the
+    ones over MAX_LAW_BYTES, except ALWAYS, when it is set), plus the distractors."""
     laws = [
         law
         for law in chosen_laws()
-        if law in ALWAYS or (STATUTES / f"{law}.md").stat().st_size <= MAX_LAW_BYTES
+        if MAX_LAW_BYTES is None
+        or law in ALWAYS
+        or (STATUTES / f"{law}.md").stat().st_size <= MAX_LAW_BYTES
     ]
     return laws + distractor_laws()
 
@@ -111,7 +119,9 @@ def corpus_paths(corpus: str) -> list[Path]:
     if corpus == "ivb":
         return [REPO_ROOT / "corpus"]
     if corpus == "statutes":
-        return [STATUTES / f"{law}.md" for law in statute_laws()]
+        return sorted(
+            (STATUTES / f"{law}.md" for law in statute_laws()), key=lambda p: p.stat().st_size
+        )
     if corpus == "real_docs":
         pdfs = sorted((SHARED / "corpora" / "real-pdfs").glob("*.pdf"))
         return pdfs + sorted((SHARED / "cases").glob("*/*.pdf"))
@@ -142,25 +152,46 @@ def build_stores(work: Path, corpora: list[str], configs: list[tuple[int, str]])
             settings = store_settings(work, corpus, size, precision)
             t = time.perf_counter()
             before = embedder.computed
-            report = ingest_paths(corpus_paths(corpus), settings, embedder=embedder)
-            marker = {"chunks": report.chunks_written, "failed": report.failed}  # the run ended
+            # Statutes one law at a time, smallest first: a stopped build holds whole laws.
+            paths = corpus_paths(corpus)
+            parts = [[p] for p in paths] if corpus == "statutes" else [paths]
+            written, failed = 0, []
+            for part in parts:
+                report = ingest_paths(part, settings, embedder=embedder)
+                written, failed = written + report.chunks_written, failed + report.failed
+            marker = {"chunks": written, "failed": failed}  # the run ended
             (settings.store_dir / "built.json").write_text(json.dumps(marker) + "\n")
             print(f"[build] {corpus} size={size} {precision}: "
-                  f"{report.chunks_written} written, {embedder.computed - before} embedded, "
-                  f"{len(report.failed)} failed, {time.perf_counter() - t:.0f} s",
+                  f"{written} written, {embedder.computed - before} embedded, "
+                  f"{len(failed)} failed, {time.perf_counter() - t:.0f} s",
                   flush=True)  # fmt: skip
 
 
-def load_items(s: EvalSet) -> list[EvalItem]:
+def load_items(s: EvalSet, laws: set[str] | None = None) -> list[EvalItem]:
     """The answerable questions with gold sources (statutes: only those about the laws
-    in the statute corpus)."""
+    in the statute corpus, or about ``laws`` when given)."""
     items: list[EvalItem] = []
     for name in s.datasets:
         items += [i for i in load_dataset(EVAL / name) if i.answerable and i.sources]
     if s.corpus == "statutes":
-        laws = set(statute_laws())
+        laws = set(statute_laws()) if laws is None else laws
         items = [i for i in items if all(src.doc_id in laws for src in i.sources)]
     return items
+
+
+def indexed_laws(work: Path, configs: list[tuple[int, str]]) -> set[str]:
+    """The laws indexed in every statute store of these configurations (a build stopped
+    early holds the smallest laws whole: ``build_stores``)."""
+    laws: set[str] | None = None
+    for size, precision in configs:
+        settings = store_settings(work, "statutes", size, precision)
+        if not (settings.store_dir / "catalog.sqlite3").exists():
+            continue
+        store = Store(settings)
+        found = {d.doc_id for d in store.documents()}
+        store.close()
+        laws = found if laws is None else laws & found
+    return laws or set()
 
 
 def is_hit(chunk: Chunk, item: EvalItem, level: str) -> bool:
@@ -197,10 +228,11 @@ def rank_table(
     sets: list[EvalSet],
     items: dict[str, list[EvalItem]],
     configs: list[tuple[int, str]],
+    partial: bool = False,
 ) -> tuple[dict[str, dict[str, list[int]]], dict[tuple[int, str], dict[str, list[int]]]]:
     """First-hit ranks (one per question) per configuration label and set, and per store
     configuration the ranks of its dense list alone. A store is used only when its build
-    finished (``built.json``)."""
+    finished (``built.json``), or with ``partial`` as far as it got."""
     table: dict[str, dict[str, list[int]]] = {}
     dense: dict[tuple[int, str], dict[str, list[int]]] = {}
     grid = fusion_grid()
@@ -210,7 +242,8 @@ def rank_table(
         )
         for corpus in dict.fromkeys(s.corpus for s in sets):
             settings = store_settings(work, corpus, size, precision)
-            if not (settings.store_dir / "built.json").exists():
+            marker = "catalog.sqlite3" if partial else "built.json"  # begun / finished
+            if not (settings.store_dir / marker).exists():
                 print(f"[skip] no finished store {corpus}-{size}-{precision}", flush=True)
                 continue
             store = Store(settings)
@@ -308,8 +341,9 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
     may not be affordable). The dense baseline of a set is its fp32 1000-character store
     where built, else the dense list of the stage-one store, and says which.
     """
-    items = {s.name: load_items(s) for s in sets}
-    table, dense = rank_table(args.work, sets, items, configs)
+    laws = indexed_laws(args.work, configs) if args.partial else None
+    items = {s.name: load_items(s, laws) for s in sets}
+    table, dense = rank_table(args.work, sets, items, configs, args.partial)
     missing = [s.name for s in sets if not any(s.name in d for d in dense.values())]
     sets = [s for s in sets if s.name not in missing]  # no finished store: not measured
     items = {s.name: items[s.name] for s in sets}
@@ -324,6 +358,13 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
                 break
     result: dict = {"questions": {n: len(v) for n, v in items.items()},
                     "dense_baseline": baseline_kind, "not_measured": missing}  # fmt: skip
+    if any(s.corpus == "statutes" for s in sets):
+        result["statute_laws"] = sorted(laws if laws is not None else statute_laws())
+        result["statute_questions_left_out"] = {
+            s.name: len(load_items(s, set(chosen_laws()))) - len(items[s.name])
+            for s in sets
+            if s.corpus == "statutes"
+        }
     full = {k: v for k, v in table.items() if all(s.name in v for s in sets)}
     stage = cross_validate(full, baseline, folds)
     everything = {n: [True] * len(v) for n, v in items.items()}
@@ -337,6 +378,16 @@ def evaluate(args: argparse.Namespace, sets: list[EvalSet], configs: list[tuple[
         "dense_baseline": {n: metrics(r) for n, r in baseline.items()},
     }  # fmt: skip
     result["all_sets"] = stage
+    # Per question the first-hit rank (within 10; 0: none) of the setting chosen on all
+    # questions and of the dense baseline, for the analysis of misses.
+    chosen = full[stage["chosen_on_all_questions"]]
+    result["per_question"] = {
+        s.name: [
+            {"question": i.question, "chosen_rank": c, "dense_rank": d}
+            for i, c, d in zip(items[s.name], chosen[s.name], baseline[s.name], strict=True)
+        ]
+        for s in sets
+    }
     # Stage two: the sets where every built (size, precision) exists.
     built = sorted({c for c in dense})
     names = [s.name for s in sets if all(s.name in dense[c] for c in built)]
@@ -368,9 +419,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     parser.add_argument("--sets", default=",".join(s.name for s in SETS))
     parser.add_argument("--sizes", default="600,1000,1400")
-    parser.add_argument("--precisions", default="fp32,int8")
+    parser.add_argument("--precisions", default="fp32", help="fp32,int8: int8 too (noisy)")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-build", action="store_true", help="rank the stores already built")
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="also rank stores whose build was stopped; statute questions only about the laws"
+        " indexed",
+    )
     parser.add_argument("--order", default="", help="build order of size:precision pairs")
     args = parser.parse_args()
     sets = [s for s in SETS if s.name in args.sets.split(",")]

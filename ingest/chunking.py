@@ -143,10 +143,10 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
             pending = False
             pending_start = None
             section = SECTION_SEPARATOR.join(h.label for h in path)
-            text = page.text[start : segment.end]
-            for piece in _split_section(text, heading_lines, splitter, chunk_size, chunk_overlap):
-                if _has_text(piece):
-                    chunks.append(_make_chunk(doc, page, piece, len(chunks), section))
+            text = page.text[start : segment.end].strip()
+            pieces = _split_section(text, heading_lines, splitter, chunk_size, chunk_overlap)
+            for piece in _merge_fragments(text, [p for p in pieces if _has_text(p)], chunk_size):
+                chunks.append(_make_chunk(doc, page, piece, len(chunks), section))
     return chunks
 
 
@@ -294,6 +294,74 @@ def _split_section(
     if pieces and body.startswith(pieces[0]):
         pieces[0] = prefix + pieces[0]
     return pieces
+
+
+# A piece shorter than this is a fragment, not a passage: one short sentence is about 100
+# characters (15 Dutch words of 6.5 characters with their space), and below that a piece
+# is a table's last row, a "(vervolg)" line or a footnote that the splitter left over when
+# the text before it filled a chunk. Alone its vector matches questions by chance and it
+# answers none. A quarter of the chunk size at most, so small chunk sizes keep working.
+MIN_CHUNK_CHARS = 100
+
+
+def _merge_fragments(text: str, pieces: list[str], size: int) -> list[str]:
+    """The pieces of one section on one page, with no piece below the minimum size.
+
+    A short piece is merged with its neighbour in ``text`` (the previous one, else the
+    next) when the two fit in ``size``; when they do not, it starts earlier in the previous
+    piece (or, the first piece, ends later in the next), at a line or sentence boundary,
+    until it holds ``MIN_CHUNK_CHARS``: it then repeats some of its neighbour's words, as
+    an overlap does. A section's only piece stays as it is, however short (a short article
+    is whole). Every result is still a verbatim slice of ``text``.
+    """
+    least = min(MIN_CHUNK_CHARS, size // 4)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        at = text.find(piece, cursor)
+        if at < 0:  # not a slice (cannot happen): leave the pieces as the splitter made them
+            return pieces
+        spans.append((at, at + len(piece)))
+        cursor = at + 1
+    i = 0
+    while len(spans) > 1 and i < len(spans):
+        start, end = spans[i]
+        if end - start >= least:
+            i += 1
+            continue
+        if i > 0 and end - spans[i - 1][0] <= size:
+            spans[i - 1 : i + 1] = [(spans[i - 1][0], end)]
+            i -= 1  # the merged piece is long enough now, or is checked again
+        elif i + 1 < len(spans) and spans[i + 1][1] - start <= size:
+            spans[i : i + 2] = [(start, spans[i + 1][1])]
+        elif i > 0:
+            spans[i] = (_boundary_before(text, end - least, max(0, end - size)), end)
+            i += 1
+        else:
+            spans[i] = (start, _boundary_after(text, start + least, min(len(text), start + size)))
+            i += 1
+    return [text[a:b] for a, b in spans]
+
+
+def _boundary_before(text: str, latest: int, earliest: int) -> int:
+    """The start of a line, else of a sentence, else of a word, at or before ``latest``
+    and not before ``earliest``."""
+    for kind in (r"\n\s*", r"(?<=[^\s.]{2}[.!?;:])\s+", r"\s+"):
+        starts = [m.end() for m in re.finditer(kind, text[earliest:latest])]
+        if starts:
+            start = earliest + starts[-1]
+            return start + len(text[start:]) - len(text[start:].lstrip())
+    return earliest
+
+
+def _boundary_after(text: str, earliest: int, latest: int) -> int:
+    """The end of a line, else of a sentence, else of a word, at or after ``earliest``
+    and not after ``latest``."""
+    for kind in (r"\s*\n", r"(?<=[^\s.]{2}[.!?;:])\s", r"\s"):
+        match = re.compile(kind).search(text, earliest, latest)
+        if match:
+            return match.start()
+    return latest
 
 
 def _make_chunk(doc: Document, page: Page, text: str, ordinal: int, section: str) -> Chunk:

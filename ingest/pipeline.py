@@ -31,7 +31,7 @@ from ingest.sandbox import ParserPool
 from ingest.skipping import skipped_files
 
 # Bump when chunking changes in a way that must re-chunk every document.
-CHUNKER_VERSION = "2"  # 2: a sentence that runs over a page break stays whole
+CHUNKER_VERSION = "3"  # 2: a sentence over a page break stays whole; 3: no fragment chunks
 
 
 @dataclass

@@ -150,6 +150,29 @@ def test_headings_are_cut_off_a_sentence_and_a_wrapped_line_is_kept():
     assert content_bounds(wrapped, 0, len(wrapped)) == (0, len(wrapped))
 
 
+def test_a_continuation_notice_is_never_an_answer():
+    """A notice that the text goes on overleaf is letterhead, in Dutch and English, with or
+    without the page it points to; a sentence about something being continued is not."""
+    notices = [
+        "Wordt vervolgd op de volgende pagina…",  # kiesraad-veritas-adviesvraag-abacus-2025
+        "wordt vervolgd",
+        "Vervolg op volgende pagina",
+        "Zie ommezijde",
+        "z.o.z.",
+        "Z.O.Z.",
+        "Continued on next page",
+        "(continued)",
+    ]
+    for line in notices:
+        assert is_letterhead(line), line
+        assert content_bounds(line, 0, len(line)) is None, line
+    for line in ["Het overleg wordt vervolgd in maart.", "De verdachte wordt vervolgd."]:
+        assert not is_letterhead(line), line
+    row = "Toegang tot de repository wordt beperkt tot twee beheerders."
+    text = f"{row}\nWordt vervolgd op de volgende pagina…"
+    assert content_bounds(text, 0, len(text)) == (0, len(row))
+
+
 def test_a_line_on_several_pages_is_a_running_header():
     pages = [("1", "Nieuwsbrief Urk 2025\nEerste zin."), ("2", "Nieuwsbrief Urk 2025\nTweede.")]
     assert repeated_lines(pages) == {"nieuwsbrief urk 2025"}

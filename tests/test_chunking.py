@@ -10,7 +10,7 @@ import pytest
 
 from assistant.settings import REPO_ROOT, Settings
 from assistant.types import Chunk, Document, DocumentMeta, Page
-from ingest.chunking import SECTION_SEPARATOR, chunk_document, heading_label
+from ingest.chunking import MIN_CHUNK_CHARS, SECTION_SEPARATOR, chunk_document, heading_label
 from ingest.readers import load_document
 from tests.pdf_factory import PdfPage, make_docx, make_text_pdf
 
@@ -343,6 +343,31 @@ def test_size_split_prefers_paragraph_boundaries() -> None:
         assert len(chunk.text) <= 500
         assert chunk.text in doc.pages[0].text
         assert chunk.text.startswith(("Artikel 7", "Alinea"))  # cut at paragraph starts
+
+
+def test_no_chunk_is_a_short_fragment_of_a_section() -> None:
+    """A short paragraph the splitter left alone after (or before) a full chunk of its
+    section is merged with, or takes context from, its neighbour in the section; a whole
+    short section stays one chunk. Sizes are the shipped ones (1000, overlap 150)."""
+    long = " ".join(["De burgemeester kan een woning sluiten als daar drugs worden verkocht."] * 14)
+    text = (
+        f"## Artikel 1\n\n{long}\n\nZie tabel 2.\n\n"  # a trailing fragment
+        "## Artikel 2\n\nVervallen.\n\n"  # a whole short article
+        f"## Artikel 3\n\nKort lid.\n\n{long}\n"  # a leading fragment
+    )
+    doc = _md_document(text)
+    chunks = chunk_document(doc, 1000, 150)
+    by_section: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        assert chunk.text in doc.pages[0].text and len(chunk.text) <= 1000
+        by_section.setdefault(chunk.section, []).append(chunk)
+    assert [c.text for c in by_section["Artikel 2"]] == ["Artikel 2\n\nVervallen."]
+    for section in ("Artikel 1", "Artikel 3"):
+        assert all(len(c.text) >= MIN_CHUNK_CHARS for c in by_section[section]), section
+    assert by_section["Artikel 1"][-1].text.endswith(
+        "drugs worden verkocht.\n\nZie tabel 2."
+    )  # the fragment with the sentence before it
+    assert by_section["Artikel 3"][0].text.startswith("Artikel 3\n\nKort lid.\n\nDe burgemeester")
 
 
 def test_punctuation_only_and_heading_only_sections_make_no_chunk() -> None:

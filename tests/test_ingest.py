@@ -140,21 +140,22 @@ def test_incremental_reingest_replace_and_prune(settings, embedder, tmp_path):
 
 def test_precision_change_embeds_again_then_nothing(settings, embedder, tmp_path):
     src = _write(tmp_path / "notes" / "sessie-urk.md", NOTE_A).parent
-    first = ingest_paths([src], settings, embedder=embedder)  # the session model: int8
-    assert settings.embedding_precision == "int8" and first.added == ["sessie-urk"]
+    first = ingest_paths([src], settings, embedder=embedder)  # the session model (default)
+    assert first.added == ["sessie-urk"]
     store = Store(settings)
     count = len(store.current_chunks("sessie-urk"))
-    int8_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
+    old_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
 
-    fp32 = settings.model_copy(update={"embedding_precision": "fp32"})
-    changed = ingest_paths([src], fp32)  # loads the fp32 model itself
+    other = "int8" if settings.embedding_precision == "fp32" else "fp32"
+    changed_settings = settings.model_copy(update={"embedding_precision": other})
+    changed = ingest_paths([src], changed_settings)  # loads the other model itself
     assert changed.updated == ["sessie-urk"]
-    # Not one vector of the int8 model is reused for the fp32 index.
+    # Not one vector of the default precision's model is reused for the other's index.
     assert changed.chunks_embedded == count and changed.chunks_reused == 0
-    fp32_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
-    assert not any(np.allclose(a, b) for a, b in zip(int8_vectors, fp32_vectors, strict=True))
+    new_vectors = _vectors(store, [c.id for c in store.current_chunks("sessie-urk")])
+    assert not any(np.allclose(a, b) for a, b in zip(old_vectors, new_vectors, strict=True))
 
-    again = ingest_paths([src], fp32)
+    again = ingest_paths([src], changed_settings)
     assert again.unchanged == ["sessie-urk"] and again.chunks_embedded == 0
     assert store.check()["consistent"]
 

@@ -159,6 +159,26 @@ def test_generated_running_header_footer_and_page_numbers_stay_out(tmp_path: Pat
         assert not chunk.text.split()[-1].isdigit()
 
 
+def test_continuation_notices_stay_out(tmp_path: Path) -> None:
+    """A notice that a table goes on overleaf is page furniture wherever it stands on the
+    page, also when it does not recur in the header or footer band of three pages."""
+    rows = [f"{n}. Cameratoezicht in wijk {n} van Dronten" for n in range(1, 5)]
+    notices = ["Wordt vervolgd op de volgende pagina", "z.o.z.", "Vervolg op volgende pagina"]
+    pages = [
+        PdfPage([("h", "Tabel 1 Camera's"), ("p", rows[:2]), ("p", [notices[0]])]),
+        PdfPage([("p", rows[2:3]), ("p", [notices[1]])]),
+        PdfPage([("p", rows[3:]), ("p", [notices[2]]), ("p", ["Einde van de tabel."])]),
+    ]
+    doc = _load(make_text_pdf(tmp_path / "tabel.pdf", pages))
+    text = "\n".join(page.text for page in doc.pages)
+    for row in rows:
+        assert row in text
+    for notice in notices:
+        assert notice not in text
+    assert "Einde van de tabel." in text
+    assert not [c.text for c in _chunks(doc) if "vervolg" in c.text.lower()]
+
+
 @pytest.mark.skipif(not CASES.is_dir(), reason="shared cases not present")
 def test_case_07_headers_footers() -> None:
     doc = _load(CASES / "07-headers-footers" / "uitvoeringsplan-nop.pdf")

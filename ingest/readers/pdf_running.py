@@ -1,4 +1,5 @@
-"""Running headers, footers and page numbers: lines that recur at the same place on pages.
+"""Running headers, footers and page numbers: lines that recur at the same place on pages,
+and notices that the text goes on overleaf ("Wordt vervolgd op de volgende pagina…").
 
 Own code: pypdf and pypdfium2 extract page text but do not mark page furniture (PDF
 artifacts are rarely tagged in exported office documents), so recurrence decides.
@@ -10,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from assistant.letterhead import is_continuation
 from ingest.readers.pdf_layout import Line
 
 TOP_BAND = 0.8  # share of the page height above which a line can be a header
@@ -74,7 +76,10 @@ def running_lines(pages: Sequence[Sequence[Line]], heights: Sequence[float]) -> 
 def strip_running(
     lines: list[Line], height: float, running: set[str]
 ) -> tuple[list[Line], list[str]]:
-    """The page's lines without running headers/footers and bare page numbers.
+    """The page's lines without running headers/footers, bare page numbers and
+    continuation notices ("Wordt vervolgd op de volgende pagina…", "z.o.z."). A notice
+    stands under a table that runs over the page, often above the footer band, so it is
+    dropped wherever it stands on the page; it is a whole line, never a sentence's part.
 
     Args:
         lines: the page's physical lines.
@@ -87,8 +92,9 @@ def strip_running(
     kept: list[Line] = []
     removed: list[str] = []
     for line in lines:
-        if _in_band(line, height) and (
-            _key(line.text) in running or _PAGE_NUMBER.match(line.text.strip())
+        if is_continuation(line.text) or (
+            _in_band(line, height)
+            and (_key(line.text) in running or _PAGE_NUMBER.match(line.text.strip()))
         ):
             removed.append(line.text)
         else:
@@ -97,5 +103,6 @@ def strip_running(
 
 
 def is_running(text: str, running: set[str]) -> bool:
-    """Whether ``text`` is one of the running lines (by key), wherever it stands."""
-    return _key(text) in running
+    """Whether ``text`` is one of the running lines (by key) or a continuation notice,
+    wherever it stands."""
+    return _key(text) in running or is_continuation(text)
