@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     # briefing only with int8 vectors, whose similarities run lower).
     refusal_threshold: float = 0.28  # minimum cosine similarity of the best passage
     confident_threshold: float = 0.44  # above this similarity, word coverage is not needed
-    min_coverage: float = 0.7  # share of the question's content words the passages must hold
+    min_coverage: float = 0.6  # share of the question's content words the passages must hold
     # Refuse when content words of the question are in no chunk at all: one such word
     # below this similarity, two or more below the next (0 switches a rule off).
     unknown_term_threshold: float = 0.45
