@@ -192,6 +192,7 @@ _COUNT_CUE = re.compile(
 _PERCENT_UNIT = re.compile(r"^\s*(%|procent|percent|procentpunt)", re.IGNORECASE)
 _MONEY_UNIT = re.compile(r"^\s*(miljoen|miljard|duizend)?\s*(euro|eur)\b", re.IGNORECASE)
 _MONEY_BEFORE = re.compile(r"€\s*$")
+_MAGNITUDE = re.compile(r"^\s*(miljoen|miljard|duizend)\b", re.IGNORECASE)
 # The question's own cue words for a kind say what is asked, not about what.
 _CUE_TERMS = frozenset(
     analyse(
@@ -574,8 +575,10 @@ def kind_gap(question: Question, texts: Sequence[str]) -> tuple[str, str] | None
         for start, end in value_spans(text, "number", question.text):
             unit = _unit_of(text, start, end)
             if unit == "money":
-                tail = _MONEY_UNIT.match(text[end:])
-                value = text[start : end + (tail.end() if tail else 0)].strip()
+                # The amount as written: "€ 6 miljoen", "60.000 euro", never a bare "6".
+                tail = _MONEY_UNIT.match(text[end:]) or _MAGNITUDE.match(text[end:])
+                head = "€ " if _MONEY_BEFORE.search(text[:start]) else ""
+                value = head + text[start : end + (tail.end() if tail else 0)].strip()
                 return f"een bedrag ({value})", asked
             if unit == "percent":
                 return "een percentage", asked

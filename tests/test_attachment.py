@@ -97,6 +97,9 @@ def test_the_counted_noun_and_what_the_documents_hold_instead():
     boas = Question.read("Hoeveel boa's zijn er in Urk?")
     assert kind_gap(boas, ["In Urk hangen 12 camera's."]) == ("het aantal camera's", "boa's")
     assert kind_gap(boas, [URK]) == ("een bedrag (60.000 euro)", "boa's")
+    # An amount keeps its sign and magnitude ("€ 6 miljoen", not a bare "6").
+    dhv = Question.read("Hoeveel heeft het project DHV gekost?")
+    assert kind_gap(dhv, ["Het project kostte € 6 miljoen."])[0] == "een bedrag (€ 6 miljoen)"
 
 
 def test_questions_of_other_kinds_and_languages_are_not_judged():
