@@ -12,6 +12,9 @@ _BULLET_OR_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪]|\d+[.)]|[a-z][.)])
 _LIST_ITEM = re.compile(r"(?:[-•*▪·–]\s|\d{1,2}[.)]\s?(?=[^\W\d])|[a-z][.)]\s)")
 _MARKER = re.compile(r"\s*\[(\d{1,2})(?:\s*[,;]\s*\d{1,2})*\]")
 _MARKER_NUMS = re.compile(r"\d{1,2}")
+# pysbd's Dutch rules end a sentence after some titles and abbreviations ("de heer drs. ing.
+# | G.J. Braas"); a segment that ends in one runs on into the next.
+_RUNS_ON = re.compile(r"\b(?:drs|ing|ir|mr|dr|prof|mevr|dhr|ds|bc|jhr|art|nr)\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def split_spans(text: str, language: str = "nl") -> list[Span]:
             continue
         pos = start + len(block)
         offset = start
+        pending: Span | None = None
         for sent in _segmenter(language).segment(block):
             s = sent.strip()
             if not s:
@@ -54,8 +58,15 @@ def split_spans(text: str, language: str = "nl") -> list[Span]:
             at = text.find(s, offset)
             if at < 0:
                 continue
-            spans.append(Span(s, at, at + len(s)))
             offset = at + len(s)
+            span = Span(s, at, offset)
+            if pending is not None:
+                span = Span(text[pending.start : span.end], pending.start, span.end)
+            pending = span if _RUNS_ON.search(span.text) else None
+            if pending is None:
+                spans.append(span)
+        if pending is not None:
+            spans.append(pending)
     return spans
 
 

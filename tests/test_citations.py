@@ -90,3 +90,18 @@ def test_inline_numbering_is_not_taken_for_numbers(embedder):
     answer = "De thema's zijn 1) cybercrime en digitale veiligheid, 2) ondermijning en 3) onrust."
     _, sentences, _ = CitationChecker(embedder, 0.5).check(answer, PASSAGES)
     assert sentences[0].supported, sentences
+
+
+def test_a_title_abbreviation_does_not_end_a_sentence():
+    # pysbd's Dutch rules split "de heer drs. ing. | G.J. Braas": the quote lost the title.
+    from assistant.sentences import split_spans
+
+    text = "De raad herbenoemt de heer drs. ing. G.J. Braas als lid. Dat is besloten."
+    spans = split_spans(text)
+    assert [s.text for s in spans] == [
+        "De raad herbenoemt de heer drs. ing. G.J. Braas als lid.",
+        "Dat is besloten.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    first = split_spans("Zie art. 13b van de Opiumwet. Klaar.")[0]
+    assert first.text.endswith("Opiumwet.")
