@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from assistant.analysis import analyse, fold
+from assistant.analysis import MONTHS_NL, analyse, fold
 
 if TYPE_CHECKING:
     from assistant.question import Question
@@ -224,9 +224,8 @@ _DURATION_UNIT = re.compile(
 # What a date question asks for decides which values answer it: "Op welke datum ...?" a day
 # of a month ("18 april 2018", "18-04-2018"; "april 2018" is no date), "In welk jaar ...?" a
 # year; "Sinds wanneer ...?" any date.
-_MONTHS = (
-    r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
-    r"january|february|march|may|june|july|august|october"
+_MONTHS = "|".join(
+    (*MONTHS_NL, "january", "february", "march", "may", "june", "july", "august", "october")
 )
 _ASKS_DAY = re.compile(r"\b(welke datum|op welke dag|what date|which day)\b", re.IGNORECASE)
 _ASKS_YEAR = re.compile(r"\b(in welk jaar|welk jaar|what year|which year)\b", re.IGNORECASE)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.analysis import analyse
+from assistant.analysis import MONTHS_NL, WEEKDAYS_NL, analyse
 from assistant.answer_kinds import covered
 from assistant.question import Question, content_terms
 from assistant.settings import Settings
@@ -32,10 +32,7 @@ TOP_PASSAGES = 3
 # them, and a date is not what a question is about.
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][^\W_]*")
 _SENTENCE_END = re.compile(r"[.?!:]\s*$")
-_NOT_NAMES = frozenset(
-    "januari februari maart april mei juni juli augustus september oktober november "  # noqa: SIM905
-    "december maandag dinsdag woensdag donderdag vrijdag zaterdag zondag".split()
-)
+_NOT_NAMES = frozenset(MONTHS_NL + WEEKDAYS_NL)
 
 
 @dataclass
@@ -100,12 +97,10 @@ def unknown_names(
     """Names of a Dutch question of which no indexed chunk holds any analysed term."""
     if frequency is None:
         return []
-    unknown = []
-    for name in names(question):
-        terms = analyse(name, compounds=False)
-        if terms and not any(frequency(terms).get(t, 0) for t in terms):
-            unknown.append(name)
-    return unknown
+    terms = {name: analyse(name, compounds=False) for name in names(question)}
+    everything = sorted({t for ts in terms.values() for t in ts})
+    df = frequency(everything) if everything else {}  # one lookup for all names
+    return [name for name, ts in terms.items() if ts and not any(df.get(t, 0) for t in ts)]
 
 
 def refusal_reason(

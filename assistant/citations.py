@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
-from assistant.analysis import analyse, words
+from assistant.analysis import MONTHS_NL, analyse, words
 from assistant.sentences import Span, sentence_units, split_spans, strip_markers
 from assistant.types import AnswerSentence, Citation, Passage
 
@@ -196,26 +196,7 @@ _STOP_WORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
 LITERAL_CONTAINMENT = 0.8
 _ITEM_START = re.compile(r"(?:^|\n|:|\d[.)]|[-•*▪·–])\s*$")
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+")
-_DATE_WORDS = frozenset(
-    [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-        "voorjaar",
-        "zomer",
-        "najaar",
-        "winter",
-    ]
-)
+_DATE_WORDS = frozenset((*MONTHS_NL, "voorjaar", "zomer", "najaar", "winter"))
 
 
 def _inflected_in(word: str, vocabulary: set[str]) -> bool:
