@@ -90,6 +90,16 @@ _NUMBER_WORDS = re.compile(
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*%?")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
+
+
+# A dotted number with a group of other than three digits is a version or section number
+# ("2.1", "4.1.1"), not a quantity: Dutch writes thousands as "42.000" and decimals with
+# a comma.
+def _is_section_number(number: str) -> bool:
+    groups = number.split(".")
+    return len(groups) > 1 and any(len(g) != 3 for g in groups[1:])
+
+
 _YEAR_QUESTION = re.compile(r"\b(jaar|jaren|years?)\b", re.IGNORECASE)
 _MONEY = re.compile(r"€|\b(euro'?s?|eur|miljoen|miljard|million|billion|dollars?)\b", re.IGNORECASE)
 _CONTACT = re.compile(
@@ -332,9 +342,34 @@ def question_verbs(question: str) -> tuple[str, ...]:
             finite = low
             verbs.extend(analyse(w, compounds=False))
             break
-    if finite in _AUXILIARY and rest and _PARTICIPLE.match(fold(rest[-1])):
+    participle = finite in _AUXILIARY and rest and _PARTICIPLE.match(fold(rest[-1]))
+    if rest and (participle or _clause_final_infinitive(rest)):
         verbs.extend(analyse(rest[-1], compounds=False))
     return tuple(dict.fromkeys(verbs))
+
+
+# Words after which a final "-en" word is a noun ("van de woninginbraken"), not a verb.
+_BEFORE_NOUN = frozenset(
+    re.findall(
+        r"\w+",
+        "de het een van voor aan in op met bij naar om over door uit tot onder tegen zonder "
+        "die dat deze dit onze hun mijn uw zijn haar alle geen veel weinig meer andere",
+    )
+)
+
+
+def _clause_final_infinitive(words_: Sequence[str]) -> bool:
+    """Whether the last word is the infinitive that closes a clause with a modal or an
+    auxiliary ("... als ik de vergadering *wil volgen*", "Hoeveel posten *wil* de coalitie
+    in Aa en Hunze *behouden*"): Dutch puts it last; a plural noun there follows an
+    article, a preposition or an adjective ("voor de aanpak van woninginbraken")."""
+    last, before = words_[-1], fold(words_[-2]) if len(words_) > 1 else ""
+    if not (last[:1].islower() and fold(last).endswith("en") and len(last) > 4):
+        return False
+    if not any(fold(w) in _AUXILIARY for w in words_[:-1]):
+        return False
+    adjective = words_[-2][:1].islower() and before.endswith("e")
+    return not (before in _BEFORE_NOUN or adjective)
 
 
 def subject_terms(question: Question) -> tuple[str, ...]:
@@ -365,6 +400,8 @@ def value_spans(text: str, kind: AnswerKind | None, question: str = "") -> list[
                 continue
             if not years_count and all(_YEAR.match(p) for p in re.split(r"[.,]", bare)):
                 continue
+            if _is_section_number(number):
+                continue  # "succescriterium 4.1.1", "WCAG 2.1" name a thing; they count none
             spans.append(m.span())
         return sorted(spans)
     if kind == "date":

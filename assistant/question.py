@@ -25,7 +25,7 @@ _GENERIC = set(
         "hoeveel welke welk wanneer waarom hoe wie wat waar kan kun mag moet wordt worden "
         "zijn is heeft hebben gaat gaan doet doen komt staat geef graag vertel uitleg "
         "gemeente gemeenten ik mijn we wij u jullie iets er over laat tijd precies eigenlijk "
-        "zelf extra nog ook graag weten willen wil dit deze stuk document documenten "
+        "zelf extra nog ook wel graag weten willen wil dit deze stuk document documenten "
         "what who which how when where why does do did can could should would tell about "
         # Common verbs in any form: they ask, they do not name a topic.
         "geeft geven gegeven gaf staan stond gestaan gaat ging gegaan komen kwam gekomen "

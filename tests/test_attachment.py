@@ -233,6 +233,14 @@ def test_the_question_verb_names_no_subject():
     assert question_verbs("Hoeveel themasessies zijn er in april en mei gehouden?") == ("gehoud",)
     assert question_verbs("Uit hoeveel regels code bestond Abacus?") == ("bestond",)
     assert question_verbs("Hoeveel leden heeft de raad?") == ()
+    # With a modal or auxiliary, Dutch closes the clause with the infinitive; a plural
+    # noun there follows an article, a preposition or an adjective.
+    assert question_verbs("Hoe laat moet ik er zijn als ik de vergadering wil volgen?") == ("volg",)
+    assert question_verbs("Hoeveel brandweerposten wil de coalitie in Aa en Hunze behouden?") == (
+        "behoud",
+    )
+    assert question_verbs("Hoeveel geld heeft Dronten voor de aanpak van woninginbraken?") == ()
+    assert question_verbs("Hoeveel geld wordt er besteed aan de lokale speerpunten?") == ()
     # Sharing the verb is not sharing the subject: an amount for ondermijning does not
     # answer a question for the amount for cybercrime.
     ondermijning = (
@@ -266,6 +274,11 @@ def test_a_number_the_question_names_must_be_the_sentences_own():
     heading = "Wat is het verschil tussen WCAG 2.1 en WCAG 2.2?"
     assert attached(wcag, "In WCAG 2.2 zijn zes succescriteria toegevoegd.", heading) == 0.0
     assert attached(wcag, "WCAG 2.1 telt 50 succescriteria.") >= FLOOR
+    # A section or version number counts nothing, even under a heading that names 2.1;
+    # a number with thousands dots does.
+    assert attached(wcag, "Succescriterium 4.1.1 is verwijderd.", heading) == 0.0
+    code = "Op moment van onderzoek bestaat Abacus uit ca. 42.000 regels code"
+    assert attached("Uit hoeveel regels code bestaat Abacus?", code) >= FLOOR
     # The agenda's heading names the day; its lines hold the times.
     agenda = "Agenda beeldvormende vergadering 5 oktober"
     begin = "Hoe laat begint de beeldvormende vergadering van 5 oktober?"
