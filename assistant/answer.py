@@ -25,9 +25,16 @@ from langchain_core.runnables import RunnableGenerator
 from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
 from assistant.answer_kinds import answers_kind, is_attached, kind_gap
-from assistant.answerability import assess
+from assistant.answerability import assess, unanswered_names
 from assistant.citations import CitationChecker, citation_for, dropped_tokens, literal_support
-from assistant.extractive import Candidate, best_attachment, render_extractive, select_sentences
+from assistant.extractive import (
+    Candidate,
+    answer_scope,
+    best_attachment,
+    carrying,
+    render_extractive,
+    select_sentences,
+)
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.model_files import ModelError
 from assistant.question import Question
@@ -266,7 +273,25 @@ class AnswerPipeline:
         texts = [c.span.text for c in run.chosen]
         if reason := _unanswered(run.asked, [AnswerSentence(text=t) for t in texts]):
             return reason
-        return self._attachment_gap(run, texts)
+        if reason := self._attachment_gap(run, texts):
+            return reason
+        return self._name_gap(run)
+
+    def _name_gap(self, run: AnswerRun) -> RefusalReason | None:
+        """UNSUPPORTED when the question names something (a party, a place, a system)
+        and no chosen sentence that carries the answer has a chunk, heading or document
+        naming any of it: the sentences were found for the question's other words
+        (answerability.unanswered_names)."""
+        if run.asked.language != "nl":
+            return None
+        passages, floor = run.answer.passages, self.settings.min_attachment
+        # Where a value is asked, the sentence that holds it must speak of the name.
+        scopes = [answer_scope(passages[c.passage]) for c in carrying(run.chosen, floor)]
+        store = self.service.store
+        absent = unanswered_names(
+            run.asked.text, scopes, store.document_frequency, store.count_chunks()
+        )
+        return RefusalReason.UNSUPPORTED if absent else None
 
     def _attachment_gap(self, run: AnswerRun, texts: list[str]) -> RefusalReason | None:
         """UNSUPPORTED when no passage holds a value of the asked kind about the asked

@@ -102,13 +102,24 @@ def _is_section_number(number: str) -> bool:
 
 _YEAR_QUESTION = re.compile(r"\b(jaar|jaren|years?)\b", re.IGNORECASE)
 _MONEY = re.compile(r"€|\b(euro'?s?|eur|miljoen|miljard|million|billion|dollars?)\b", re.IGNORECASE)
-_CONTACT = re.compile(
+_PHONE = (
     r"(\+31|\b0\d{1,3})[\s-]?\d[\d\s-]{5,}\d"  # Dutch phone numbers
     r"|\b14\s?0\d{3}\b"  # municipal short numbers (14 0321)
-    r"|[\w.+-]+@[\w-]+\.[\w.]+"  # e-mail
-    r"|\b(www\.|https?://)\S+",
-    re.IGNORECASE,
 )
+_EMAIL = r"[\w.+-]+@[\w-]+\.[\w.]+"
+_CONTACT = re.compile(rf"{_PHONE}|{_EMAIL}|\b(www\.|https?://)\S+", re.IGNORECASE)
+# A question for a phone number is not answered by a web address, nor the reverse.
+_CONTACT_ASKED = [
+    (re.compile(r"\b(telefoon\w*|bellen|phone)\b", re.IGNORECASE), re.compile(_PHONE)),
+    (re.compile(r"\b(e-?mail\w*|mailadres\w*)\b", re.IGNORECASE), re.compile(_EMAIL)),
+]
+
+
+def _contact_value(question: str) -> re.Pattern[str]:
+    """The pattern of the contact details a question asks for (any kind when unsaid)."""
+    return next((value for cue, value in _CONTACT_ASKED if cue.search(question)), _CONTACT)
+
+
 _DAY = re.compile(r"\b\d{1,2}-\d{1,2}-\d{2,4}\b")  # 01-03-2024 is a date, not a phone number
 _TIME = re.compile(rf"{_CLOCK.pattern}|\b\d{{1,2}}\s*uur\b")
 _DATE = re.compile(
@@ -144,7 +155,7 @@ def has_kind(text: str, kind: AnswerKind | None, question: str = "") -> bool:
     if kind == "money":
         return bool(_MONEY.search(text))
     if kind == "contact":
-        return bool(_CONTACT.search(_DAY.sub(" ", text)))
+        return bool(_contact_value(question).search(_DAY.sub(" ", text)))
     if kind == "time":
         return bool(_TIME.search(text))
     if kind == "date":
@@ -409,7 +420,7 @@ def value_spans(text: str, kind: AnswerKind | None, question: str = "") -> list[
         return [m.span() for m in pattern.finditer(text)]
     pattern = {
         "money": _MONEY,
-        "contact": _CONTACT,
+        "contact": _contact_value(question),
         "time": _TIME,
         "date": _DATE,
         "person": _PERSON,

@@ -103,6 +103,52 @@ def unknown_names(
     return [name for name, ts in terms.items() if ts and not any(df.get(t, 0) for t in ts)]
 
 
+# A name in more than this share of the indexed chunks is the collection's setting
+# ("Nederland" in the national FAQ), not what a question is about.
+NAME_SETTING_SHARE = 0.05
+
+
+def unanswered_names(
+    question: str,
+    scopes: Sequence[str],
+    frequency: Callable[[Sequence[str]], dict[str, int]] | None,
+    index_chunks: int | None,
+) -> list[str]:
+    """The names of a Dutch question when the chosen sentences' scopes hold none of them.
+
+    "Wat vindt de CDA-fractie van de gekozen thema's?" answered from a passage on the
+    themes that never mentions the CDA, or "Wie wint de verkiezingen in Urk?" from a
+    national page on elections, is an answer about something else: the documents were
+    found for the question's other words. A name is enough when it stands anywhere in a
+    chosen sentence's scope (its chunk, heading, document title or file name): a passage
+    need not repeat its document's subject.
+
+    Args:
+        question: the question as typed.
+        scopes: for each chosen sentence, the text it answers within (see above).
+        frequency: chunk counts of analysed terms over the whole index; with
+            ``index_chunks`` it leaves out names in more than NAME_SETTING_SHARE of the
+            chunks. Without them every name counts.
+        index_chunks: how many chunks the index holds.
+
+    Returns:
+        The distinguishing names as written, or [] when one of them is in scope or the
+        question gives none.
+    """
+    terms = {name: analyse(name, compounds=False) for name in names(question)}
+    terms = {name: ts for name, ts in terms.items() if ts}
+    if terms and frequency is not None and index_chunks:
+        df = frequency(sorted({t for ts in terms.values() for t in ts}))
+        limit = NAME_SETTING_SHARE * index_chunks
+        terms = {name: ts for name, ts in terms.items() if max(df.get(t, 0) for t in ts) <= limit}
+    if not terms:
+        return []
+    seen = set(analyse(" ".join(scopes), compounds=True))
+    if any(covered(t, seen) for ts in terms.values() for t in ts):
+        return []
+    return list(terms)
+
+
 def refusal_reason(
     dense: float,
     coverage: float,

@@ -6,8 +6,10 @@ Fast and always faithful: every sentence of the answer is a span of a retrieved 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from assistant.analysis import analyse, fold, words
@@ -177,16 +179,36 @@ def _attach(
     idf: Callable[[Sequence[str]], dict[str, float]] | None,
     cand_terms: Sequence[set[str]],
 ) -> dict[str, float]:
-    """Set each candidate's attachment (read with its document's title, its heading and
-    the sentence before it); return the question terms' weights."""
+    """Set each candidate's attachment (read with its document's title and file name, its
+    heading and the sentence before it); return the question terms' weights."""
     qterms = list(question.terms)
     weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
     if needs_attachment(question):
         for c in cands:
             p = passages[c.passage]
-            context = f"{p.chunk.title} {_last_heading(p)} {_previous(p, c.span)}"
+            context = f"{p.chunk.title} {_file_words(p)} {_last_heading(p)} {_previous(p, c.span)}"
             c.attached = attachment(question, c.span.text, context, weights)
     return weights
+
+
+def answer_scope(passage: Passage) -> str:
+    """What a chosen sentence speaks within: its chunk, heading, document title and file
+    name ("aa-en-hunze-coalitieakkoord-2018-2022.pdf" names the municipality)."""
+    c = passage.chunk
+    return f"{c.title} {c.section} {c.text} {_file_words(passage)}"
+
+
+def _file_words(passage: Passage) -> str:
+    """The words of a passage's file name: "aa-en-hunze-coalitieakkoord-2018-2022.pdf"
+    names the municipality that a coalition agreement never repeats."""
+    return re.sub(r"[-_.]+", " ", PurePath(passage.chunk.source).stem)
+
+
+def carrying(chosen: Sequence[Candidate], min_attachment: float) -> list[Candidate]:
+    """The chosen sentences that carry the answer: those whose value of the asked kind is
+    about the subject (attached at least ``min_attachment``; every sentence for a question
+    of no attached kind, whose candidates all have attached 1.0)."""
+    return [c for c in chosen if c.attached >= min_attachment]
 
 
 def _running_lines(passages: Sequence[Passage]) -> dict[str, set[str]]:

@@ -6,11 +6,12 @@ unanswerable questions, 66 of them of the hard kind (the topic is in the documen
 asked-for value is not). For every question (follow-ups and injection attempts left out:
 the guard and the condensing decide those) the evidence is computed once, exactly as the
 pipeline computes it: the best passage's similarity and the content-word coverage
-(answerability.py), the words no chunk holds, whether the quoted sentences hold the kind of
-value asked (answer_kinds.answers_kind, over the top passages' sentences: with the
-attachment floor above 0 the attachment rule decides, and the best-attached sentence is
-always among those quoted) and how well that value is attached to the question's subject
-(extractive.best_attachment, exactly what the pipeline refuses on).
+(answerability.py), the words no chunk holds, the sentences the pipeline chooses
+(extractive.select_sentences, with the embedding model), whether they hold the kind of
+value asked (answer_kinds.answers_kind), how well a value is attached to the question's
+subject (extractive.best_attachment, exactly what the pipeline refuses on) and whether
+their chunks name any of the question's names (answerability.unanswered_names). None of
+these depends on a threshold, so the grid search reuses them.
 
 The rule that picks a setting is the one this script always used: at most 5% false
 refusals, then the most unanswerable questions refused, each setting judged by its worst
@@ -38,11 +39,16 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer_kinds import answers_kind
-from assistant.answerability import coverage, refusal_reason, unknown_names, unknown_terms
+from assistant.answerability import (
+    coverage,
+    refusal_reason,
+    unanswered_names,
+    unknown_names,
+    unknown_terms,
+)
 from assistant.evaluation.dataset import load_dataset
-from assistant.extractive import MAX_PASSAGES, best_attachment
+from assistant.extractive import answer_scope, best_attachment, select_sentences
 from assistant.question import Question
-from assistant.sentences import split_spans
 from assistant.settings import REPO_ROOT, Settings
 
 EVAL = REPO_ROOT / "eval"
@@ -76,14 +82,25 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
     from assistant.service import get_service
 
     service = get_service(Settings(store_dir=store_dir))
+    store, chunks = service.store, service.store.count_chunks()
     for row in rows:
         q = Question.read(row["question"])
         passages = service.retriever.search(q, k=CURRENT.top_k)
         dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
         cov, missing = coverage(q, passages) if q.language == "nl" else (1.0, [])
-        # Without the embedding model: the best attachment is what the pipeline decides on,
-        # and the sentence that has it is always quoted (extractive.select_sentences).
-        texts = [s.text for p in passages[:MAX_PASSAGES] for s in split_spans(p.chunk.text)]
+        chosen = select_sentences(q, passages, service.retriever.embedder, idf=store.idf)
+        texts = [c.span.text for c in chosen]
+        # Per chosen sentence: its attachment and whether its scope names the question's
+        # names; the rule (answer.py, _name_gap) looks at those attached above the floor.
+        df = store.document_frequency
+        distinguishing = bool(unanswered_names(q.text, [], df, chunks))
+        named = [
+            (
+                c.attached,
+                not unanswered_names(q.text, [answer_scope(passages[c.passage])], df, chunks),
+            )
+            for c in chosen
+        ]
         row.update(
             kind=q.kind or "-",
             language=q.language,
@@ -94,8 +111,10 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
             unknown_names=unknown_names(q.text, service.store.document_frequency)
             if q.language == "nl"
             else [],
-            kind_ok=answers_kind(q, texts),
+            kind_ok=bool(texts) and answers_kind(q, texts),
             attached=best_attachment(q, passages, service.store.idf),
+            # Only Dutch questions are read for names (answerability.names).
+            names_named=named if q.language == "nl" and distinguishing else None,
         )
     return rows
 
@@ -115,6 +134,9 @@ def decide(row: dict, setting: tuple[float, float, float, float]) -> bool:
     if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings, names):
         return False
     if not row["kind_ok"]:
+        return False
+    named = row.get("names_named")
+    if named is not None and not any(ok for att, ok in named if att >= min_attach):
         return False
     return not (min_attach > 0 and row["attached"] < min_attach)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.answerability import assess, names, unknown_names, unknown_terms
+from assistant.answerability import assess, names, unanswered_names, unknown_names, unknown_terms
 from assistant.settings import Settings
 from assistant.types import Chunk, Passage
 
@@ -147,3 +147,28 @@ def test_an_unknown_name_refuses_in_a_small_index_too(tmp_path):
     s = settings(tmp_path)
     verdict = assess(q, [passage(0.55)], "nl", s, frequency_of(vocabulary), index_chunks=10)
     assert not verdict.answerable and verdict.unknown_names == ["Lelystad"]
+
+
+def test_an_answer_must_speak_of_a_name_the_question_gives():
+    # Real cases of the mixed dev set: the sentences were found for the question's other
+    # words, in chunks that never name what it asks about.
+    themes = (
+        "Geprioriteerde veiligheidsthema’s De drie gemeenten hebben afgesproken om de komende "
+        "vier jaar samen te werken op drie thema’s. Toelichting IVB"
+    )
+    cda = "Wat vindt de CDA-fractie van de gekozen veiligheidsthema's?"
+    assert unanswered_names(cda, [themes], None, None) == ["CDA"]
+    # One of the names in scope is enough: a passage need not repeat every name.
+    both = "Hoe werken Dronten en Urk samen?"
+    assert unanswered_names(both, ["Voor de gemeente Dronten zijn dat ..."], None, None) == []
+    # The document's file name is in scope: a coalition agreement never repeats its town.
+    agreement = "Wij behouden de vier brandweerposten. aa en hunze coalitieakkoord 2018 2022"
+    q = "Hoeveel brandweerposten wil de coalitie in Aa en Hunze behouden?"
+    assert unanswered_names(q, [agreement], None, None) == []
+    # A name in more than 5% of the chunks is the collection's setting, not a subject.
+    nederland = "Waar kan ik een schending van mensenrechten in Nederland melden?"
+    page = "U kunt een klacht indienen bij het College voor de Rechten van de Mens."
+    common = frequency_of({"nederland"})
+    assert unanswered_names(nederland, [page], common, 10) == []
+    assert unanswered_names(nederland, [page], None, None) == ["Nederland"]
+    assert unanswered_names("Hoeveel kost een paspoort?", [page], None, None) == []

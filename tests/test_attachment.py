@@ -15,6 +15,7 @@ import pytest
 from assistant.answer_kinds import attachment, count_focus, kind_gap, table_cells
 from assistant.letterhead import content_bounds, is_letterhead, repeated_lines
 from assistant.question import Question
+from assistant.types import Chunk, Passage
 from tests.conftest import SHARED
 
 REAL = SHARED / "corpora" / "real-pdfs"
@@ -301,3 +302,30 @@ def test_what_something_has_cost_asks_for_money():
     from assistant.answer_kinds import expected_kind
 
     assert expected_kind("Hoeveel heeft het mislukte project DHV gekost?") == "money"
+
+
+def test_a_phone_number_question_is_not_answered_by_a_web_address():
+    phone = "Wat is het telefoonnummer van het ministerie van VWS?"
+    web = (
+        "Dit probleem staat op pagina https://open.minvws.nl/dossier/VWS-WC/088 van het ministerie."
+    )
+    assert attached(phone, web) == 0.0
+    assert attached(phone, "Het ministerie van VWS is bereikbaar op 070 340 79 11.") >= FLOOR
+    mail = "Wat is het e-mailadres van het ministerie van VWS?"
+    assert attached(mail, "Mail het ministerie van VWS via info@minvws.nl.") >= FLOOR
+    assert attached(mail, "Het ministerie van VWS is bereikbaar op 070 340 79 11.") == 0.0
+
+
+def test_the_file_name_names_the_subject_a_document_never_repeats():
+    from assistant.extractive import best_attachment
+
+    chunk = Chunk(
+        id="d:v:00000", doc_id="d", source="pdfs/aa-en-hunze-coalitieakkoord-2018-2022.pdf",
+        title="Coalitieakkoord", text="De vier brandweerposten in onze gemeente behouden we.",
+        ordinal=0, page_start=0, page_end=0, page_label_start="1", page_label_end="1",
+        content_hash="h", doc_hash="v",
+    )  # fmt: skip
+    q = "Hoeveel brandweerposten wil de coalitie in Aa en Hunze behouden?"
+    assert best_attachment(q, [Passage(chunk=chunk, score=0.6, dense_score=0.6)]) >= FLOOR
+    elsewhere = chunk.model_copy(update={"source": "pdfs/coalitieakkoord-2018-2022.pdf"})
+    assert best_attachment(q, [Passage(chunk=elsewhere, score=0.6, dense_score=0.6)]) < FLOOR
