@@ -294,11 +294,28 @@ def covered(term: str, seen: set[str] | frozenset[str]) -> bool:
     return any(stem in word for word in seen if len(word) >= len(stem))
 
 
+_WHICH_CUE = re.compile(
+    r"\b(?:welke?|wat voor(?: een)?)\s+((?:[^\W\d_]+['’]?s?\s*){1,3})", re.IGNORECASE
+)
+
+
 def count_focus(question: str) -> tuple[str, ...]:
     """The analysed counted noun of a count question ("Hoeveel boa's zet Urk in?" →
     ("boas",)): the first word after the cue, and the one after it when the first is an
     adjective ("externe specialisten", "mislukte inlogpogingen"); empty when none."""
-    found = _COUNT_CUE.search(question)
+    return _noun_phrase(_COUNT_CUE.search(question))
+
+
+def asked_noun(question: str) -> str:
+    """The analysed noun a Dutch which-question asks for ("Welk risiconiveau kent ...?" →
+    "risiconiveau", "Welke lokale speerpunten ...?" → "speerpunt"); "" when none."""
+    phrase = _noun_phrase(_WHICH_CUE.search(question))
+    return phrase[-1] if phrase else ""
+
+
+def _noun_phrase(found: re.Match[str] | None) -> tuple[str, ...]:
+    """The analysed words of a noun phrase after a cue: its first word, and the next while
+    the word is an adjective ending in -e; a stop word ends it."""
     if not found:
         return ()
     terms: list[str] = []

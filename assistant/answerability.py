@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.analysis import MONTHS_NL, WEEKDAYS_NL, analyse
-from assistant.answer_kinds import covered
+from assistant.answer_kinds import asked_noun, covered
 from assistant.question import Question, content_terms
 from assistant.settings import Settings
 from assistant.types import Passage, RefusalReason
@@ -46,6 +46,7 @@ class Answerability:
     reason: RefusalReason | None
     unknown: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
+    unknown_asked: str = ""
 
 
 def coverage(question: str | Question, passages: Sequence[Passage]) -> tuple[float, list[str]]:
@@ -149,18 +150,33 @@ def unanswered_names(
     return list(terms)
 
 
+def unknown_asked(
+    question: str, frequency: Callable[[Sequence[str]], dict[str, int]] | None
+) -> str:
+    """The noun a Dutch which-question asks for when no indexed chunk holds it ("Welk
+    risiconiveau kent Bureau Veritas toe ...?" where no document speaks of a risk level):
+    the documents cannot say which; "" otherwise or without the index."""
+    noun = asked_noun(question)
+    if not noun or frequency is None or len(noun) < 4:
+        return ""
+    return noun if frequency([noun]).get(noun, 0) == 0 else ""
+
+
 def refusal_reason(
     dense: float,
     coverage: float,
     unknown: Sequence[str],
     settings: Settings,
     unknown_names: Sequence[str] = (),
+    unknown_asked: str = "",
 ) -> RefusalReason | None:
     """Why the evidence does not support an answer (None when it does). Pure, so that the
     calibration benchmark grades exactly this rule. A name no chunk holds weighs as much as
-    several unknown words."""
+    several unknown words; an asked-for noun no chunk holds refuses at any similarity."""
     if dense < settings.refusal_threshold:
         return RefusalReason.NO_RELEVANT_PASSAGE
+    if unknown_asked:
+        return RefusalReason.UNKNOWN_TERMS
     if dense < settings.confident_threshold and coverage < settings.min_coverage:
         return RefusalReason.KEY_TERMS_MISSING
     if (unknown and dense < settings.unknown_term_threshold) or (
@@ -192,23 +208,34 @@ def assess(
             (Store.document_frequency); without it the unknown-word signal is off.
         index_chunks: how many chunks the index holds (or a callable asked only when the
             unknown-word rule could decide); below settings.unknown_terms_min_chunks the
-            unknown-word signal is off (the unknown-name signal is not).
+            unknown-word and unknown-asked-noun signals are off (the unknown-name
+            signal is not).
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
+    text = question if isinstance(question, str) else question.text
     unknown: list[str] = []
     unknown_name_list: list[str] = []
+    asked = ""
+    sizes: list[int | None] = []  # the index size, asked at most once
+
+    def large() -> bool:
+        if not sizes:
+            sizes.append(index_chunks() if callable(index_chunks) else index_chunks)
+        return sizes[0] is None or sizes[0] >= settings.unknown_terms_min_chunks
+
     could_decide = missing and dense < max(
         settings.unknown_term_threshold, settings.unknown_terms_threshold
     )
     if could_decide:
-        size = index_chunks() if callable(index_chunks) else index_chunks
-        if size is None or size >= settings.unknown_terms_min_chunks:
+        if large():
             unknown = unknown_terms(missing, frequency)
         # A name is not an ordinary word that a small index may lack by chance: the rule
         # holds for an index of any size.
         if language == "nl":
-            text = question if isinstance(question, str) else question.text
             unknown_name_list = unknown_names(text, frequency)
-    reason = refusal_reason(dense, cov, unknown, settings, unknown_name_list)
-    return Answerability(dense, cov, missing, not reason, reason, unknown, unknown_name_list)
+    # The asked-for noun is an ordinary word: only a large index is asked about it.
+    if language == "nl" and asked_noun(text) and large():
+        asked = unknown_asked(text, frequency)
+    reason = refusal_reason(dense, cov, unknown, settings, unknown_name_list, asked)
+    return Answerability(dense, cov, missing, not reason, reason, unknown, unknown_name_list, asked)

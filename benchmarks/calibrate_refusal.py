@@ -43,6 +43,7 @@ from assistant.answerability import (
     coverage,
     refusal_reason,
     unanswered_names,
+    unknown_asked,
     unknown_names,
     unknown_terms,
 )
@@ -111,6 +112,7 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
             unknown_names=unknown_names(q.text, service.store.document_frequency)
             if q.language == "nl"
             else [],
+            unknown_asked=unknown_asked(q.text, df) if q.language == "nl" else "",
             kind_ok=bool(texts) and answers_kind(q, texts),
             attached=best_attachment(q, passages, service.store.idf),
             # Only Dutch questions are read for names (answerability.names).
@@ -131,7 +133,8 @@ def decide(row: dict, setting: tuple[float, float, float, float]) -> bool:
         unknown_terms_threshold=CURRENT.unknown_terms_threshold,
     )  # fmt: skip  (a Settings copy per decision would dominate the grid search)
     names = row.get("unknown_names", [])
-    if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings, names):
+    asked = row.get("unknown_asked", "")
+    if refusal_reason(row["dense"], row["coverage"], row["unknown"], settings, names, asked):
         return False
     if not row["kind_ok"]:
         return False

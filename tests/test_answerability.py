@@ -172,3 +172,22 @@ def test_an_answer_must_speak_of_a_name_the_question_gives():
     assert unanswered_names(nederland, [page], common, 10) == []
     assert unanswered_names(nederland, [page], None, None) == ["Nederland"]
     assert unanswered_names("Hoeveel kost een paspoort?", [page], None, None) == []
+
+
+def test_a_which_question_for_a_noun_no_chunk_holds_is_refused(tmp_path):
+    from assistant.answer_kinds import asked_noun
+
+    assert asked_noun("Welk risiconiveau kent Bureau Veritas toe aan HTTPS?") == "risiconiveau"
+    assert asked_noun("Welke lokale speerpunten heeft Urk gekozen?") == "speerpunt"
+    assert asked_noun("Hoeveel boa's zet Urk in?") == ""
+    q = "Welk risiconiveau kent het rapport toe aan cybercrime en ondermijning?"
+    vocabulary = {"cybercrim", "ondermijn", "rapport", "risico"}
+    s = settings(tmp_path)
+    # At any similarity: the passages are about the topic, but no document speaks of a
+    # risk level at all.
+    verdict = assess(q, [passage(0.9)], "nl", s, frequency_of(vocabulary), index_chunks=5000)
+    assert not verdict.answerable and verdict.unknown_asked == "risiconiveau"
+    known = frequency_of(vocabulary | {"risiconiveau"})
+    assert assess(q, [passage(0.9)], "nl", s, known, index_chunks=5000).answerable
+    # A small index lacks ordinary words by chance: there the rule is off.
+    assert assess(q, [passage(0.9)], "nl", s, frequency_of(vocabulary), index_chunks=10).answerable
