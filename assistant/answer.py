@@ -230,7 +230,7 @@ class AnswerPipeline:
     def _condense(self, run: AnswerRun) -> None:
         """A follow-up becomes a standalone question (the question itself without history)."""
         t = time.perf_counter()
-        text = self._standalone(run.asked.text, run.history)
+        text = standalone(run.asked.text, run.history)
         run.standalone = run.asked.rephrased(text)
         run.answer.standalone_question = text
         run.timings["condense"] = time.perf_counter() - t
@@ -412,19 +412,6 @@ class AnswerPipeline:
         return self._finish(run)
 
     # -- helpers of the stages ----------------------------------------------------------
-    def _standalone(self, question: str, history: History) -> str:
-        """A follow-up made standalone by code: a short or elliptic question ("En die van
-        Noordoostpolder?") carries the previous question along. Not by the model: on the
-        IVB follow-ups the 1.5B model's rewrites lost the subject ("Hoe laat is dat?" →
-        "Wat is de tijd?"), page MRR 0.52 against 1.00 for this rule (README, issue 14)."""
-        if not history:
-            return question
-        last_question = history[-1][0]
-        lowered = question.lower().strip()
-        if len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS):
-            return f"{question} ({last_question})"
-        return question
-
     def _quote(self, answer: Answer, chosen: Sequence[Candidate]) -> None:
         """Fill the answer with the chosen sentences, quoted verbatim, each cited."""
         passages = answer.passages
@@ -444,6 +431,32 @@ class AnswerPipeline:
         answer.text = render_extractive(
             [(s.text, s.citations[0]) for s in sentences], answer.language
         )
+
+
+def standalone(question: str, history: History) -> str:
+    """A follow-up made standalone by code: a short or elliptic question ("En die van
+    Noordoostpolder?") carries the previous question along, in that question's own
+    standalone form, so a chain of follow-ups keeps its subject ("En van Urk? (En die van
+    Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"). Not by the model: on
+    the IVB follow-ups the 1.5B model's rewrites lost the subject ("Hoe laat is dat?" →
+    "Wat is de tijd?"), page MRR 0.52 against 1.00 for this rule (README, issue 14).
+
+    Args:
+        question: the question as asked.
+        history: earlier (question as asked, answer) turns, oldest first.
+    """
+    previous = ""
+    for asked, _answer in history:
+        previous = _with_previous(asked, previous)
+    return _with_previous(question, previous)
+
+
+def _with_previous(question: str, previous: str) -> str:
+    """The question with the previous one (standalone) in brackets when it is a follow-up."""
+    lowered = question.lower().strip()
+    if previous and (len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS)):
+        return f"{question} ({previous})"
+    return question
 
 
 def _sentence_passages(passages: Sequence[Passage], chosen: Sequence[Candidate]) -> list[Passage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import AnswerPipeline
+from assistant.answer import AnswerPipeline, standalone
 from assistant.language import detect
 from assistant.types import Answer
 from ingest.pipeline import ingest_paths
@@ -67,6 +67,37 @@ def test_follow_up_extractive(pipeline, seeded_service):
     assert "crisisorganisatie" in answer.text.lower() or "evenementen" in answer.text.lower()
     assert any(c.page == "2" for c in answer.citations)
     assert_citations_checked(answer, seeded_service)
+
+
+SPEERPUNTEN_CHAT = [
+    ("Wat zijn de lokale speerpunten van Dronten?", "Volgens de documenten: …"),
+    ("En die van Noordoostpolder?", "Dat staat niet in de documenten …"),
+]
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject():
+    """Each follow-up carries the previous question as that one was made standalone: the
+    third turn still asks about the local priorities (it lost them when only the second,
+    elliptic question was carried along)."""
+    assert standalone("En die van Noordoostpolder?", SPEERPUNTEN_CHAT[:1]) == (
+        "En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?)"
+    )
+    third = standalone("En van Urk?", SPEERPUNTEN_CHAT)
+    assert third == (
+        "En van Urk? (En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"
+    )
+    fourth = standalone("Wanneer?", [*SPEERPUNTEN_CHAT, ("En van Urk?", "…")])
+    assert fourth.startswith("Wanneer? (En van Urk? (") and "lokale speerpunten" in fourth
+
+
+def test_a_full_question_ends_the_chain():
+    """A question that stands alone is not extended, and what follows it carries it
+    alone, not the turns before it."""
+    new_subject = "Welke thema's hebben de drie gemeenten samen geprioriteerd voor 2024-2027?"
+    history = [*SPEERPUNTEN_CHAT, (new_subject, "…")]
+    assert standalone(new_subject, SPEERPUNTEN_CHAT) == new_subject
+    assert standalone("En in Urk?", history) == f"En in Urk? ({new_subject})"
+    assert standalone("En in Urk?", []) == "En in Urk?"
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
