@@ -370,9 +370,8 @@ class AnswerPipeline:
                 context = " ".join(around[n] for n in s.citations)
                 if s.supported and not literal_support(s.text, source, context):
                     s.supported, s.citations = False, []
-            text = checker.render(sentences)
-            used = {n for s in sentences for n in s.citations}
-            citations = [c for c in citations if c.n in used]
+        citations = number_by_first_use(sentences, citations)
+        text = checker.render(sentences)
         run.timings["cite"] = time.perf_counter() - t
         if _unanswered(run.asked, sentences, self.settings.min_attachment):
             return FallbackReason.UNSUPPORTED
@@ -426,7 +425,7 @@ class AnswerPipeline:
             sentences.append(
                 AnswerSentence(text=c.span.text, citations=[citations[chunk.id].n], support=1.0)
             )
-        answer.citations = list(citations.values())
+        answer.citations = number_by_first_use(sentences, list(citations.values()))
         answer.sentences = sentences
         answer.text = render_extractive(
             [(s.text, s.citations[0]) for s in sentences], answer.language
@@ -457,6 +456,28 @@ def _with_previous(question: str, previous: str) -> str:
     if previous and (len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS)):
         return f"{question} ({previous})"
     return question
+
+
+def number_by_first_use(
+    sentences: Sequence[AnswerSentence], citations: Sequence[Citation]
+) -> list[Citation]:
+    """The citations the supported sentences cite, numbered 1..n in the order the answer
+    first cites them; each sentence's numbers are rewritten to match, ascending. A
+    sentence the checks dropped leaves no gap ("[2]" without a "[1]") and no source that
+    nothing cites, in either backend's answer.
+
+    Args:
+        sentences: the answer's sentences in reading order (changed in place).
+        citations: every citation they may cite, by its current number.
+    """
+    new: dict[int, int] = {}
+    for s in sentences:
+        for n in s.citations if s.supported else ():
+            new.setdefault(n, len(new) + 1)
+    for s in sentences:
+        s.citations = sorted({new[n] for n in s.citations if s.supported and n in new})
+    by_n = {c.n: c for c in citations}
+    return [by_n[old].model_copy(update={"n": n}) for old, n in new.items()]
 
 
 def _sentence_passages(passages: Sequence[Passage], chosen: Sequence[Candidate]) -> list[Passage]:

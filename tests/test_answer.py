@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from assistant.answer import AnswerPipeline, standalone
+from assistant.answer import AnswerPipeline, number_by_first_use, standalone
 from assistant.language import detect
-from assistant.types import Answer
+from assistant.types import Answer, AnswerSentence, Citation
 from ingest.pipeline import ingest_paths
 from tests.conftest import CORPUS, SEED_ID, THEMES_PAGES
 
 THEMES_Q = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 NAUTA_Q = "Wie geeft de toelichting op de politiecijfers?"
 FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
+# Answered from two chunks (pages 1–2 and 1).
+PARTNERS_Q = "Met wie werken de gemeenten samen voor een veilige samenleving?"
 UNANSWERABLE = [
     "Hoeveel euro budget is er voor het IVB 2024-2027 begroot?",
     "Hoeveel woninginbraken waren er in 2022 in Urk?",
@@ -34,6 +38,16 @@ def assert_citations_checked(answer: Answer, service) -> None:
         assert c.quote and c.quote in chunk.text, (c.quote, chunk.text)
         assert c.page == chunk.page_label and c.doc_id == chunk.doc_id
         assert f"[{c.n}]" in answer.text
+
+
+def assert_numbered_in_order(answer: Answer) -> None:
+    """The numbers the answer shows run 1..n in order of first use, every sentence cites
+    only listed sources, and the sources list is numbered the same: nothing skipped."""
+    shown = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)))
+    assert shown == list(range(1, len(shown) + 1)), answer.text
+    assert [c.n for c in answer.citations] == shown, (shown, answer.citations)
+    cited = [n for s in answer.sentences if s.supported for n in s.citations]
+    assert list(dict.fromkeys(cited)) == shown
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +72,31 @@ def test_nauta_extractive(pipeline, seeded_service):
     assert "Tom Nauta" in answer.text
     assert any(c.page == "3" for c in answer.citations)
     assert_citations_checked(answer, seeded_service)
+
+
+def test_quotes_from_two_chunks_are_numbered_in_reading_order(pipeline, seeded_service):
+    answer = pipeline.ask(PARTNERS_Q, backend="extractive")
+    assert not answer.refused and len(answer.citations) == 2, answer.text
+    assert_numbered_in_order(answer)
+    assert_citations_checked(answer, seeded_service)
+
+
+def test_citations_are_renumbered_by_first_use():
+    """What the checks left: a dropped sentence that cited [1], a sentence citing [3][2].
+    The numbers become 1..n as the answer first uses them, and the uncited source goes."""
+    sentences = [
+        AnswerSentence(text="Weggevallen.", citations=[], supported=False),
+        AnswerSentence(text="Eerste.", citations=[3, 2]),
+        AnswerSentence(text="Tweede.", citations=[2]),
+    ]
+    citations = [
+        Citation(n=n, chunk_id=f"c{n}", doc_id="d", title="T", page=str(n), page_index=n,
+                 source="s", quote="q")
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    kept = number_by_first_use(sentences, citations)
+    assert [(c.n, c.chunk_id) for c in kept] == [(1, "c3"), (2, "c2")]
+    assert [s.citations for s in sentences] == [[], [1, 2], [2]]
 
 
 def test_follow_up_extractive(pipeline, seeded_service):
