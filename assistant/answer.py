@@ -114,6 +114,12 @@ class AnswerPipeline:
         self.service = service
         self.settings = service.settings
         self._models: dict[str, Any] = {}
+        # What the documents are about, as the refusals name it (the IVB's unless configured).
+        self.scope = prompts.Scope.configured(
+            self.settings.scope_subject,
+            self.settings.scope_suggestions,
+            self.settings.scope_contact,
+        )
 
     # -- model access ----------------------------------------------------------------
     def chat_model(self, backend: str) -> Any | None:
@@ -403,7 +409,9 @@ class AnswerPipeline:
         answer.refused = True
         answer.refusal_reason = reason
         answer.text = prompts.refusal_text(
-            run.notice_language or answer.language, injection=reason == RefusalReason.INJECTION
+            run.notice_language or answer.language,
+            injection=reason == RefusalReason.INJECTION,
+            scope=self.scope,
         )
         if reason == RefusalReason.UNSUPPORTED and run.gap:
             answer.text = f"{run.gap}\n\n{answer.text}"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from assistant import prompts
 from assistant.answer import AnswerPipeline, number_by_first_use, standalone
 from assistant.language import detect
 from assistant.types import Answer, AnswerSentence, Citation
@@ -173,6 +174,74 @@ def test_english_refusal_is_english(pipeline):
     answer = pipeline.ask("How much money does Urk spend on football clubs?", backend="extractive")
     assert answer.refused and answer.language == "en"
     assert "do not say" in answer.text
+
+
+IVB_REFUSAL_NL = (
+    "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "
+    "die in de documenten over het Integraal Veiligheidsbeleid staan. Stel gerust een vraag "
+    "over bijvoorbeeld de gezamenlijke veiligheidsthema's, de lokale speerpunten of de planning. "
+    "Voor andere vragen kunt u contact opnemen met uw gemeente (Dronten, Noordoostpolder of Urk)."
+)
+ZWOLLE = {"nl": "de Algemene Plaatselijke Verordening van Zwolle", "en": "Zwolle's local by-laws"}
+IVB_WORDS = ("IVB", "Veiligheidsbeleid", "Dronten", "Noordoostpolder", "Urk", "speerpunten")
+
+
+def test_the_default_refusal_is_the_ivb_s():
+    assert prompts.refusal_text("nl") == IVB_REFUSAL_NL
+    for language in prompts.REFUSAL_PARTS:
+        assert "IVB" in prompts.refusal_text(language) or language == "nl"
+        assert "Urk" in prompts.refusal_text(language)
+
+
+def test_a_configured_scope_is_what_every_refusal_names():
+    """A municipality with its own documents names them; no language then speaks of the
+    IVB or its municipalities, and without topics or a contact of its own those
+    sentences are left out rather than borrowed from the IVB."""
+    own = prompts.Scope.configured(ZWOLLE, None, {"nl": "de gemeente Zwolle (14 038)"})
+    for language in prompts.REFUSAL_PARTS:
+        for injection in (False, True):
+            text = prompts.refusal_text(language, injection, own)
+            assert not [w for w in IVB_WORDS if w in text], (language, text)
+            assert ("by-laws" if language == "en" else "Verordening van Zwolle") in text
+    assert prompts.refusal_text("nl", scope=own) == (
+        "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "
+        "die in de documenten over de Algemene Plaatselijke Verordening van Zwolle staan. "
+        "Voor andere vragen kunt u contact opnemen met de gemeente Zwolle (14 038)."
+    )
+    bare = prompts.Scope.configured({"nl": "de APV"}, {"nl": ""}, None)
+    assert prompts.refusal_text("en", scope=bare) == (
+        "The documents I can consult do not say this. I can only answer from the documents "
+        "about de APV."
+    )
+
+
+def test_the_pipeline_refuses_with_the_configured_scope(seeded_service, monkeypatch):
+    """Set as an operator would (a plain text in the environment is the Dutch one)."""
+    from assistant.service import Service
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("IVB_SCOPE_SUBJECT", ZWOLLE["nl"])
+    monkeypatch.setenv("IVB_SCOPE_CONTACT", '{"nl": "de gemeente Zwolle", "en": "Zwolle"}')
+    configured = Settings(
+        **seeded_service.settings.model_dump(exclude={"scope_subject", "scope_contact"})
+    )
+    assert configured.scope_subject == {"nl": ZWOLLE["nl"]}
+    pipeline = AnswerPipeline(Service(configured, seeded_service.retriever.embedder))
+    answer = pipeline.ask(UNANSWERABLE[3], backend="extractive")
+    assert answer.refused and ZWOLLE["nl"] in answer.text and "de gemeente Zwolle" in answer.text
+    assert not [w for w in IVB_WORDS if w in answer.text], answer.text
+    injection = pipeline.ask(INJECTIONS[0], backend="extractive")
+    assert injection.refused and ZWOLLE["nl"] in injection.text
+
+
+def test_a_scope_without_its_dutch_text_is_named_in_the_error():
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    with pytest.raises(ValidationError, match="scope_subject heeft een Nederlandse tekst nodig"):
+        Settings(scope_subject={"en": "the by-laws"})
+    assert Settings(scope_contact={"nl": ""}).scope_contact == {"nl": ""}
 
 
 def pipeline_with_note(settings, embedder, tmp_path, name: str, text: str) -> AnswerPipeline:
