@@ -109,6 +109,7 @@ def test_follow_up_extractive(pipeline, seeded_service):
     assert_citations_checked(answer, seeded_service)
 
 
+AGENDA_CHAT = [NAUTA_Q, "En hoe laat?", "En wie sluit af?"]
 SPEERPUNTEN_CHAT = [
     ("Wat zijn de lokale speerpunten van Dronten?", "Volgens de documenten: …"),
     ("En die van Noordoostpolder?", "Dat staat niet in de documenten …"),
@@ -128,6 +129,17 @@ def test_a_chain_of_follow_ups_keeps_its_subject():
     )
     fourth = standalone("Wanneer?", [*SPEERPUNTEN_CHAT, ("En van Urk?", "…")])
     assert fourth.startswith("Wanneer? (En van Urk? (") and "lokale speerpunten" in fourth
+
+
+def test_the_third_turn_of_a_chat_is_answered_about_its_subject(pipeline):
+    """Asked as the web chat and the CLI ask it: each turn's question as typed, with the
+    answers given. The third question names neither the meeting nor its agenda."""
+    history: list[tuple[str, str]] = []
+    for question in AGENDA_CHAT:
+        answer = pipeline.ask(question, history=history, backend="extractive")
+        history.append((question, answer.text))
+    assert "politiecijfers" in answer.standalone_question
+    assert not answer.refused and "afsluiting door burgemeester Gebben" in answer.text, answer.text
 
 
 def test_a_full_question_ends_the_chain():
