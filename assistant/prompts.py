@@ -332,11 +332,11 @@ class Scope:
         """The scope of the settings (scope_subject, scope_suggestions, scope_contact).
         Unset parts are the IVB's, except that with a subject of its own an unset
         suggestion or contact line is left out: the IVB's would point elsewhere."""
-        own = subject is not None
+        unset = ({}, {}) if subject is not None else (IVB_SUGGESTIONS, IVB_CONTACT)
         return cls(
-            subject=subject if own else IVB_SUBJECT,
-            suggestions=suggestions if suggestions is not None else {} if own else IVB_SUGGESTIONS,
-            contact=contact if contact is not None else {} if own else IVB_CONTACT,
+            subject=IVB_SUBJECT if subject is None else subject,
+            suggestions=unset[0] if suggestions is None else suggestions,
+            contact=unset[1] if contact is None else contact,
         )
 
 
