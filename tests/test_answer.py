@@ -205,6 +205,22 @@ def test_the_default_refusal_is_the_ivb_s():
         assert "Urk" in prompts.refusal_text(language)
 
 
+def test_every_language_has_the_same_refusal_sentences_and_scope():
+    import string
+
+    from assistant.language import SUPPORTED
+
+    def slots(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    assert set(prompts.REFUSAL_PARTS) == set(SUPPORTED)
+    dutch = {key: slots(text) for key, text in prompts.REFUSAL_PARTS["nl"].items()}
+    for language, parts in prompts.REFUSAL_PARTS.items():
+        assert {key: slots(text) for key, text in parts.items()} == dutch, language
+    for table in (prompts.IVB_SUBJECT, prompts.IVB_SUGGESTIONS, prompts.IVB_CONTACT):
+        assert set(table) == set(SUPPORTED)
+
+
 def test_a_configured_scope_is_what_every_refusal_names():
     """A municipality with its own documents names them; no language then speaks of the
     IVB or its municipalities, and without topics or a contact of its own those
