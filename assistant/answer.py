@@ -121,6 +121,12 @@ class AnswerPipeline:
         self.service = service
         self.settings = service.settings
         self._models: dict[str, Any] = {}
+        # What the documents are about, as the refusals name it (the IVB's unless configured).
+        self.scope = prompts.Scope.configured(
+            self.settings.scope_subject,
+            self.settings.scope_suggestions,
+            self.settings.scope_contact,
+        )
 
     # -- model access ----------------------------------------------------------------
     def chat_model(self, backend: str) -> Any | None:
@@ -237,7 +243,7 @@ class AnswerPipeline:
     def _condense(self, run: AnswerRun) -> None:
         """A follow-up becomes a standalone question (the question itself without history)."""
         t = time.perf_counter()
-        text = self._standalone(run.asked.text, run.history)
+        text = standalone(run.asked.text, run.history)
         run.standalone = run.asked.rephrased(text)
         run.answer.standalone_question = text
         run.timings["condense"] = time.perf_counter() - t
@@ -395,9 +401,8 @@ class AnswerPipeline:
                 context = " ".join(around[n] for n in s.citations)
                 if s.supported and not literal_support(s.text, source, context):
                     s.supported, s.citations = False, []
-            text = checker.render(sentences)
-            used = {n for s in sentences for n in s.citations}
-            citations = [c for c in citations if c.n in used]
+        citations = number_by_first_use(sentences, citations)
+        text = checker.render(sentences)
         run.timings["cite"] = time.perf_counter() - t
         if _unanswered(run.asked, sentences, self.settings.min_attachment):
             return FallbackReason.UNSUPPORTED
@@ -429,7 +434,9 @@ class AnswerPipeline:
         answer.refused = True
         answer.refusal_reason = reason
         answer.text = prompts.refusal_text(
-            run.notice_language or answer.language, injection=reason == RefusalReason.INJECTION
+            run.notice_language or answer.language,
+            injection=reason == RefusalReason.INJECTION,
+            scope=self.scope,
         )
         if reason == RefusalReason.UNSUPPORTED and run.gap:
             answer.text = f"{run.gap}\n\n{answer.text}"
@@ -437,19 +444,6 @@ class AnswerPipeline:
         return self._finish(run)
 
     # -- helpers of the stages ----------------------------------------------------------
-    def _standalone(self, question: str, history: History) -> str:
-        """A follow-up made standalone by code: a short or elliptic question ("En die van
-        Noordoostpolder?") carries the previous question along. Not by the model: on the
-        IVB follow-ups the 1.5B model's rewrites lost the subject ("Hoe laat is dat?" →
-        "Wat is de tijd?"), page MRR 0.52 against 1.00 for this rule (README, issue 14)."""
-        if not history:
-            return question
-        last_question = history[-1][0]
-        lowered = question.lower().strip()
-        if len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS):
-            return f"{question} ({last_question})"
-        return question
-
     def _quote(self, answer: Answer, chosen: Sequence[Candidate]) -> None:
         """Fill the answer with the chosen sentences, quoted verbatim, each cited."""
         passages = answer.passages
@@ -464,11 +458,59 @@ class AnswerPipeline:
             sentences.append(
                 AnswerSentence(text=c.span.text, citations=[citations[chunk.id].n], support=1.0)
             )
-        answer.citations = list(citations.values())
+        answer.citations = number_by_first_use(sentences, list(citations.values()))
         answer.sentences = sentences
         answer.text = render_extractive(
             [(s.text, s.citations[0]) for s in sentences], answer.language
         )
+
+
+def standalone(question: str, history: History) -> str:
+    """A follow-up made standalone by code: a short or elliptic question ("En die van
+    Noordoostpolder?") carries the previous question along, in that question's own
+    standalone form, so a chain of follow-ups keeps its subject ("En van Urk? (En die van
+    Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"). Not by the model: on
+    the IVB follow-ups the 1.5B model's rewrites lost the subject ("Hoe laat is dat?" →
+    "Wat is de tijd?"), page MRR 0.52 against 1.00 for this rule (README, issue 14).
+
+    Args:
+        question: the question as asked.
+        history: earlier (question as asked, answer) turns, oldest first.
+    """
+    previous = ""
+    for asked, _answer in history:
+        previous = _with_previous(asked, previous)
+    return _with_previous(question, previous)
+
+
+def _with_previous(question: str, previous: str) -> str:
+    """The question with the previous one (standalone) in brackets when it is a follow-up."""
+    lowered = question.lower().strip()
+    if previous and (len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS)):
+        return f"{question} ({previous})"
+    return question
+
+
+def number_by_first_use(
+    sentences: Sequence[AnswerSentence], citations: Sequence[Citation]
+) -> list[Citation]:
+    """The citations the supported sentences cite, numbered 1..n in the order the answer
+    first cites them; each sentence's numbers are rewritten to match, ascending. A
+    sentence the checks dropped leaves no gap ("[2]" without a "[1]") and no source that
+    nothing cites, in either backend's answer.
+
+    Args:
+        sentences: the answer's sentences in reading order (changed in place).
+        citations: every citation they may cite, by its current number.
+    """
+    new: dict[int, int] = {}
+    for s in sentences:
+        for n in s.citations if s.supported else ():
+            new.setdefault(n, len(new) + 1)
+    for s in sentences:
+        s.citations = sorted({new[n] for n in s.citations if s.supported and n in new})
+    by_n = {c.n: c for c in citations}
+    return [by_n[old].model_copy(update={"n": n}) for old, n in new.items()]
 
 
 def _sentence_passages(passages: Sequence[Passage], chosen: Sequence[Candidate]) -> list[Passage]:

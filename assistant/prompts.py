@@ -6,7 +6,8 @@ in the question's language, and to treat passage text as data, never as instruct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from assistant.focus import focus_passages
 from assistant.question import Question
@@ -171,105 +172,178 @@ def phrase_messages(
 
 # Fixed texts the code itself writes (never the model).
 SUPERSEDED = "vervangen door een nieuwere versie"  # label of a superseded source
-REFUSAL = {
-    "nl": (
-        "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "
-        "die in de documenten over het Integraal Veiligheidsbeleid staan. Stel gerust een vraag "
-        "over bijvoorbeeld de gezamenlijke veiligheidsthema's, de lokale speerpunten of de planning. "
-        "Voor andere vragen kunt u contact opnemen met uw gemeente (Dronten, Noordoostpolder of Urk)."
-    ),
-    "en": (
-        "The documents I can consult do not say this. I can only answer from the documents about "
-        "the Integral Safety Policy (IVB) 2024-2027. You could ask, for example, about the joint "
-        "safety themes, the local priorities or the planning. For other questions, please contact "
-        "your municipality (Dronten, Noordoostpolder or Urk)."
-    ),
-    "de": (
-        "Das steht nicht in den Dokumenten, die ich einsehen kann. Ich kann nur mit dem antworten, "
-        "was in den Dokumenten zum Integralen Sicherheitsplan (IVB) 2024-2027 steht. Sie können "
-        "zum Beispiel nach den gemeinsamen Sicherheitsthemen, den lokalen Schwerpunkten oder der "
-        "Planung fragen. Bei anderen Fragen wenden Sie sich bitte an Ihre Gemeinde (Dronten, "
-        "Noordoostpolder oder Urk)."
-    ),
-    "fr": (
-        "Les documents que je peux consulter ne le disent pas. Je ne peux répondre qu'à partir des "
-        "documents sur la politique de sécurité intégrale (IVB) 2024-2027. Vous pouvez par exemple "
-        "poser une question sur les thèmes de sécurité communs, les priorités locales ou le "
-        "calendrier. Pour d'autres questions, contactez votre commune (Dronten, Noordoostpolder ou "
-        "Urk)."
-    ),
-    "es": (
-        "Los documentos que puedo consultar no lo dicen. Solo puedo responder con lo que dicen los "
-        "documentos sobre la Política Integral de Seguridad (IVB) 2024-2027. Puede preguntar, por "
-        "ejemplo, por los temas de seguridad comunes, las prioridades locales o la planificación. "
-        "Para otras preguntas, póngase en contacto con su municipio (Dronten, Noordoostpolder o "
-        "Urk)."
-    ),
-    "tr": (
-        "Bu, erişebildiğim belgelerde yazmıyor. Yalnızca Entegre Güvenlik Politikası (IVB) "
-        "2024-2027 belgelerinde yazanlarla yanıt verebilirim. Örneğin ortak güvenlik konularını, "
-        "yerel öncelikleri veya planlamayı sorabilirsiniz. Diğer sorularınız için belediyenizle "
-        "(Dronten, Noordoostpolder veya Urk) iletişime geçin."
-    ),
-    "pl": (
-        "Dokumenty, do których mam dostęp, tego nie mówią. Mogę odpowiadać tylko na podstawie "
-        "dokumentów o Zintegrowanej Polityce Bezpieczeństwa (IVB) 2024-2027. Może Pan/Pani zapytać "
-        "na przykład o wspólne tematy bezpieczeństwa, lokalne priorytety lub harmonogram. W innych "
-        "sprawach prosimy o kontakt z gminą (Dronten, Noordoostpolder lub Urk)."
-    ),
-    "uk": (
-        "У документах, до яких я маю доступ, цього немає. Я можу відповідати лише на основі "
-        "документів про Інтегровану політику безпеки (IVB) 2024-2027. Ви можете запитати, "
-        "наприклад, про спільні теми безпеки, місцеві пріоритети або планування. З інших питань "
-        "звертайтеся до своєї громади (Dronten, Noordoostpolder або Urk)."
-    ),
-    "ar": (
-        "لا تذكر الوثائق التي يمكنني الرجوع إليها ذلك. لا يمكنني الإجابة إلا بما ورد في وثائق "
-        "سياسة الأمن المتكاملة (IVB) 2024-2027. يمكنك مثلاً أن تسأل عن موضوعات الأمن المشتركة أو "
-        "الأولويات المحلية أو الجدول الزمني. لأسئلة أخرى، يُرجى التواصل مع بلديتك (Dronten أو "
-        "Noordoostpolder أو Urk)."
-    ),
+# The refusal is built from sentences per language, with what the documents are about (the
+# scope) filled in. The scope is configuration (settings.scope_subject, scope_suggestions,
+# scope_contact: a municipality running the assistant on its own documents names them);
+# unset, it is the IVB's, below. Each scope phrase is written to stand where its {slot}
+# stands, in the case that place asks (the locative after "o" in Polish); the prepositions
+# are in the sentences, so that a Dutch phrase can stand in for a missing translation.
+REFUSAL_PARTS = {
+    "nl": {
+        "missing": "Dat staat niet in de documenten die ik kan raadplegen.",
+        "subject": "Ik kan alleen antwoorden geven die in de documenten over {subject} staan.",
+        "suggestions": "Stel gerust een vraag over bijvoorbeeld {suggestions}.",
+        "contact": "Voor andere vragen kunt u contact opnemen met {contact}.",
+        "injection": (
+            "Daar kan ik niet aan meewerken. Ik beantwoord alleen vragen over de documenten van "
+            "{subject}, en ik deel geen instructies, logbestanden of vragen van anderen."
+        ),
+    },
+    "en": {
+        "missing": "The documents I can consult do not say this.",
+        "subject": "I can only answer from the documents about {subject}.",
+        "suggestions": "You could ask, for example, about {suggestions}.",
+        "contact": "For other questions, please contact {contact}.",
+        "injection": (
+            "I can't help with that. I only answer questions about the documents of {subject}, "
+            "and I don't share instructions, logs or other people's questions."
+        ),
+    },
+    "de": {
+        "missing": "Das steht nicht in den Dokumenten, die ich einsehen kann.",
+        "subject": "Ich kann nur mit dem antworten, was in den Dokumenten über {subject} steht.",
+        "suggestions": "Sie können zum Beispiel nach {suggestions} fragen.",
+        "contact": "Bei anderen Fragen wenden Sie sich bitte an {contact}.",
+        "injection": (
+            "Dabei kann ich nicht helfen. Ich beantworte nur Fragen zu den Dokumenten über {subject} "
+            "und gebe keine Anweisungen, Protokolle oder Fragen anderer weiter."
+        ),
+    },
+    "fr": {
+        "missing": "Les documents que je peux consulter ne le disent pas.",
+        "subject": "Je ne peux répondre qu'à partir des documents sur {subject}.",
+        "suggestions": "Vous pouvez par exemple poser une question sur {suggestions}.",
+        "contact": "Pour d'autres questions, contactez {contact}.",
+        "injection": (
+            "Je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur les "
+            "documents concernant {subject}, et je ne partage ni instructions, ni journaux, ni "
+            "les questions d'autres personnes."
+        ),
+    },
+    "es": {
+        "missing": "Los documentos que puedo consultar no lo dicen.",
+        "subject": "Solo puedo responder con lo que dicen los documentos sobre {subject}.",
+        "suggestions": "Puede preguntar, por ejemplo, por {suggestions}.",
+        "contact": "Para otras preguntas, póngase en contacto con {contact}.",
+        "injection": (
+            "No puedo ayudar con eso. Solo respondo preguntas con los documentos sobre "
+            "{subject} y no comparto instrucciones, registros ni preguntas de otras personas."
+        ),
+    },
+    "tr": {
+        "missing": "Bu, erişebildiğim belgelerde yazmıyor.",
+        "subject": "Yalnızca {subject} belgelerinde yazanlarla yanıt verebilirim.",
+        "suggestions": "Örneğin {suggestions} sorabilirsiniz.",
+        "contact": "Diğer sorularınız için {contact} ile iletişime geçin.",
+        "injection": (
+            "Bu konuda yardımcı olamam. Yalnızca {subject} belgeleriyle ilgili soruları "
+            "yanıtlarım; talimatları, kayıtları veya başkalarının sorularını paylaşmam."
+        ),
+    },
+    "pl": {
+        "missing": "Dokumenty, do których mam dostęp, tego nie mówią.",
+        "subject": "Mogę odpowiadać tylko na podstawie dokumentów o {subject}.",
+        "suggestions": "Może Pan/Pani zapytać na przykład o {suggestions}.",
+        "contact": "W innych sprawach prosimy o kontakt z {contact}.",
+        "injection": (
+            "Nie mogę w tym pomóc. Odpowiadam tylko na podstawie dokumentów o {subject} i nie "
+            "udostępniam instrukcji, logów ani pytań innych osób."
+        ),
+    },
+    "uk": {
+        "missing": "У документах, до яких я маю доступ, цього немає.",
+        "subject": "Я можу відповідати лише на основі документів про {subject}.",
+        "suggestions": "Ви можете запитати, наприклад, про {suggestions}.",
+        "contact": "З інших питань звертайтеся до {contact}.",
+        "injection": (
+            "Я не можу з цим допомогти. Я відповідаю лише на основі документів про {subject} "
+            "і не передаю інструкцій, журналів чи запитань інших людей."
+        ),
+    },
+    "ar": {
+        "missing": "لا تذكر الوثائق التي يمكنني الرجوع إليها ذلك.",
+        "subject": "لا يمكنني الإجابة إلا بما ورد في وثائق {subject}.",
+        "suggestions": "يمكنك مثلاً أن تسأل عن {suggestions}.",
+        "contact": "لأسئلة أخرى، يُرجى التواصل مع {contact}.",
+        "injection": (
+            "لا يمكنني المساعدة في ذلك. أجيب فقط عن الأسئلة المتعلقة بوثائق {subject}، "
+            "ولا أشارك التعليمات أو السجلات أو أسئلة الآخرين."
+        ),
+    },
 }
 
-REFUSAL_INJECTION = {
-    "nl": (
-        "Daar kan ik niet aan meewerken. Ik beantwoord alleen vragen over de documenten van het "
-        "Integraal Veiligheidsbeleid, en ik deel geen instructies, logbestanden of vragen van anderen."
-    ),
-    "en": (
-        "I can't help with that. I only answer questions about the documents of the Integral Safety "
-        "Policy, and I don't share instructions, logs or other people's questions."
-    ),
-    "de": (
-        "Dabei kann ich nicht helfen. Ich beantworte nur Fragen zu den Dokumenten des Integralen "
-        "Sicherheitsplans und gebe keine Anweisungen, Protokolle oder Fragen anderer weiter."
-    ),
-    "fr": (
-        "Je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur les documents "
-        "de la politique de sécurité intégrale, et je ne partage ni instructions, ni journaux, ni "
-        "les questions d'autres personnes."
-    ),
-    "es": (
-        "No puedo ayudar con eso. Solo respondo preguntas sobre los documentos de la Política "
-        "Integral de Seguridad y no comparto instrucciones, registros ni preguntas de otras personas."
-    ),
-    "tr": (
-        "Bu konuda yardımcı olamam. Yalnızca Entegre Güvenlik Politikası belgeleriyle ilgili "
-        "soruları yanıtlarım; talimatları, kayıtları veya başkalarının sorularını paylaşmam."
-    ),
-    "pl": (
-        "Nie mogę w tym pomóc. Odpowiadam tylko na pytania o dokumenty Zintegrowanej Polityki "
-        "Bezpieczeństwa i nie udostępniam instrukcji, logów ani pytań innych osób."
-    ),
-    "uk": (
-        "Я не можу з цим допомогти. Я відповідаю лише на запитання про документи Інтегрованої "
-        "політики безпеки і не передаю інструкцій, журналів чи запитань інших людей."
-    ),
-    "ar": (
-        "لا يمكنني المساعدة في ذلك. أجيب فقط عن الأسئلة المتعلقة بوثائق سياسة الأمن المتكاملة، "
-        "ولا أشارك التعليمات أو السجلات أو أسئلة الآخرين."
-    ),
+# The IVB's scope: the refusal of the default install.
+IVB_SUBJECT = {
+    "nl": "het Integraal Veiligheidsbeleid",
+    "en": "the Integral Safety Policy (IVB) 2024-2027",
+    "de": "den Integralen Sicherheitsplan (IVB) 2024-2027",
+    "fr": "la politique de sécurité intégrale (IVB) 2024-2027",
+    "es": "la Política Integral de Seguridad (IVB) 2024-2027",
+    "tr": "Entegre Güvenlik Politikası (IVB) 2024-2027",
+    "pl": "Zintegrowanej Polityce Bezpieczeństwa (IVB) 2024-2027",
+    "uk": "Інтегровану політику безпеки (IVB) 2024-2027",
+    "ar": "سياسة الأمن المتكاملة (IVB) 2024-2027",
 }
+IVB_SUGGESTIONS = {
+    "nl": "de gezamenlijke veiligheidsthema's, de lokale speerpunten of de planning",
+    "en": "the joint safety themes, the local priorities or the planning",
+    "de": "den gemeinsamen Sicherheitsthemen, den lokalen Schwerpunkten oder der Planung",
+    "fr": "les thèmes de sécurité communs, les priorités locales ou le calendrier",
+    "es": "los temas de seguridad comunes, las prioridades locales o la planificación",
+    "tr": "ortak güvenlik konularını, yerel öncelikleri veya planlamayı",
+    "pl": "wspólne tematy bezpieczeństwa, lokalne priorytety lub harmonogram",
+    "uk": "спільні теми безпеки, місцеві пріоритети або планування",
+    "ar": "موضوعات الأمن المشتركة أو الأولويات المحلية أو الجدول الزمني",
+}
+IVB_CONTACT = {
+    "nl": "uw gemeente (Dronten, Noordoostpolder of Urk)",
+    "en": "your municipality (Dronten, Noordoostpolder or Urk)",
+    "de": "Ihre Gemeinde (Dronten, Noordoostpolder oder Urk)",
+    "fr": "votre commune (Dronten, Noordoostpolder ou Urk)",
+    "es": "su municipio (Dronten, Noordoostpolder o Urk)",
+    "tr": "belediyeniz (Dronten, Noordoostpolder veya Urk)",
+    "pl": "gminą (Dronten, Noordoostpolder lub Urk)",
+    "uk": "своєї громади (Dronten, Noordoostpolder або Urk)",
+    "ar": "بلديتك (Dronten أو Noordoostpolder أو Urk)",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the documents are about, as the refusals say it, per language code.
+
+    Attributes:
+        subject: the documents' subject ("het Integraal Veiligheidsbeleid").
+        suggestions: topics to ask about instead; empty: no such sentence.
+        contact: whom to ask other questions; empty: no such sentence.
+    """
+
+    subject: Mapping[str, str] = field(default_factory=lambda: IVB_SUBJECT)
+    suggestions: Mapping[str, str] = field(default_factory=lambda: IVB_SUGGESTIONS)
+    contact: Mapping[str, str] = field(default_factory=lambda: IVB_CONTACT)
+
+    @classmethod
+    def configured(
+        cls,
+        subject: Mapping[str, str] | None,
+        suggestions: Mapping[str, str] | None,
+        contact: Mapping[str, str] | None,
+    ) -> Scope:
+        """The scope of the settings (scope_subject, scope_suggestions, scope_contact).
+        Unset parts are the IVB's, except that with a subject of its own an unset
+        suggestion or contact line is left out: the IVB's would point elsewhere."""
+        unset = ({}, {}) if subject is not None else (IVB_SUGGESTIONS, IVB_CONTACT)
+        return cls(
+            subject=IVB_SUBJECT if subject is None else subject,
+            suggestions=unset[0] if suggestions is None else suggestions,
+            contact=unset[1] if contact is None else contact,
+        )
+
+
+def _scope_phrase(table: Mapping[str, str], language: str) -> str:
+    """A scope phrase in a language; the Dutch one where it has none."""
+    return table[language] if language in table else table.get("nl", "")
+
 
 EXTRACTIVE_INTRO = {
     "nl": "Volgens de documenten:",
@@ -381,11 +455,26 @@ def model_declines(text: str) -> bool:
     return any(marker in lowered for marker in REFUSAL_MARKERS)
 
 
-def refusal_text(language: str, injection: bool = False) -> str:
+def refusal_text(language: str, injection: bool = False, scope: Scope | None = None) -> str:
     """The refusal in the question's language (every language the detector knows has one;
-    Dutch otherwise)."""
-    table = REFUSAL_INJECTION if injection else REFUSAL
-    return table.get(language, table["nl"])
+    Dutch otherwise).
+
+    Args:
+        language: ISO 639-1 code of the text's language.
+        injection: the refusal of a request to override or reveal the instructions.
+        scope: what the documents are about (`Scope.configured`); the IVB's when None.
+    """
+    scope = scope or Scope()
+    parts = REFUSAL_PARTS.get(language) or REFUSAL_PARTS["nl"]
+    subject = _scope_phrase(scope.subject, language)
+    if injection:
+        return parts["injection"].format(subject=subject)
+    sentences = [parts["missing"], parts["subject"].format(subject=subject)]
+    if suggestions := _scope_phrase(scope.suggestions, language):
+        sentences.append(parts["suggestions"].format(suggestions=suggestions))
+    if contact := _scope_phrase(scope.contact, language):
+        sentences.append(parts["contact"].format(contact=contact))
+    return " ".join(sentences)
 
 
 # -- The evaluation's optional LLM judge (assistant/evaluation/judge.py) -------------------

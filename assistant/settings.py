@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -161,11 +161,32 @@ class Settings(BaseSettings):
     brand_logo: Path | None = None
     brand_color: str = Field("#154273", pattern=r"^#[0-9a-fA-F]{6}$")  # header, buttons
     brand_accent_color: str = Field("#ffbc2c", pattern=r"^#[0-9a-fA-F]{6}$")  # focus ring
+    # What the documents are about, as a refusal says it (prompts.refusal_text), per
+    # language code ({"nl": "…", "en": "…"}; a plain text is the Dutch one; a language
+    # without its own gets the Dutch one): their subject ("de Algemene Plaatselijke
+    # Verordening van Zwolle"), topics to ask about instead, and whom to ask other
+    # questions ("" leaves that sentence out). Unset: the IVB's (prompts.IVB_SUBJECT …);
+    # with a subject of its own, unset topics and contact are left out, not the IVB's.
+    scope_subject: dict[str, str] | None = None
+    scope_suggestions: dict[str, str] | None = None
+    scope_contact: dict[str, str] | None = None
 
     # Operations: OTLP/HTTP base URL for traces of the pipeline stages (e.g.
     # http://otel-collector:4318); None = no traces, nothing leaves the machine
     # (assistant.tracing; the standard OTEL_EXPORTER_OTLP_ENDPOINT is honoured too).
     otel_endpoint: str | None = None
+
+    @field_validator("scope_subject", "scope_suggestions", "scope_contact", mode="before")
+    @classmethod
+    def _dutch_by_default(cls, value: object, info: ValidationInfo) -> object:
+        """A plain text is the Dutch one; a table needs its Dutch text (the fallback)."""
+        if isinstance(value, str):
+            return {"nl": value}
+        if isinstance(value, dict) and not (
+            "nl" in value and (value["nl"] or info.field_name != "scope_subject")
+        ):
+            raise ValueError(f'{info.field_name} heeft een Nederlandse tekst nodig (nl = "…")')
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from assistant.answer import AnswerPipeline
+from assistant import prompts
+from assistant.answer import AnswerPipeline, number_by_first_use, standalone
 from assistant.language import detect
-from assistant.types import Answer
+from assistant.types import Answer, AnswerSentence, Citation
 from ingest.pipeline import ingest_paths
 from tests.conftest import CORPUS, SEED_ID, THEMES_PAGES
 
 THEMES_Q = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 NAUTA_Q = "Wie geeft de toelichting op de politiecijfers?"
 FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
+# Answered from two chunks (pages 1–2 and 1).
+PARTNERS_Q = "Met wie werken de gemeenten samen voor een veilige samenleving?"
 UNANSWERABLE = [
     "Hoeveel euro budget is er voor het IVB 2024-2027 begroot?",
     "Hoeveel woninginbraken waren er in 2022 in Urk?",
@@ -34,6 +39,16 @@ def assert_citations_checked(answer: Answer, service) -> None:
         assert c.quote and c.quote in chunk.text, (c.quote, chunk.text)
         assert c.page == chunk.page_label and c.doc_id == chunk.doc_id
         assert f"[{c.n}]" in answer.text
+
+
+def assert_numbered_in_order(answer: Answer) -> None:
+    """The numbers the answer shows run 1..n in order of first use, every sentence cites
+    only listed sources, and the sources list is numbered the same: nothing skipped."""
+    shown = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)))
+    assert shown == list(range(1, len(shown) + 1)), answer.text
+    assert [c.n for c in answer.citations] == shown, (shown, answer.citations)
+    cited = [n for s in answer.sentences if s.supported for n in s.citations]
+    assert list(dict.fromkeys(cited)) == shown
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +75,31 @@ def test_nauta_extractive(pipeline, seeded_service):
     assert_citations_checked(answer, seeded_service)
 
 
+def test_quotes_from_two_chunks_are_numbered_in_reading_order(pipeline, seeded_service):
+    answer = pipeline.ask(PARTNERS_Q, backend="extractive")
+    assert not answer.refused and len(answer.citations) == 2, answer.text
+    assert_numbered_in_order(answer)
+    assert_citations_checked(answer, seeded_service)
+
+
+def test_citations_are_renumbered_by_first_use():
+    """What the checks left: a dropped sentence that cited [1], a sentence citing [3][2].
+    The numbers become 1..n as the answer first uses them, and the uncited source goes."""
+    sentences = [
+        AnswerSentence(text="Weggevallen.", citations=[], supported=False),
+        AnswerSentence(text="Eerste.", citations=[3, 2]),
+        AnswerSentence(text="Tweede.", citations=[2]),
+    ]
+    citations = [
+        Citation(n=n, chunk_id=f"c{n}", doc_id="d", title="T", page=str(n), page_index=n,
+                 source="s", quote="q")
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    kept = number_by_first_use(sentences, citations)
+    assert [(c.n, c.chunk_id) for c in kept] == [(1, "c3"), (2, "c2")]
+    assert [s.citations for s in sentences] == [[], [1, 2], [2]]
+
+
 def test_follow_up_extractive(pipeline, seeded_service):
     first = pipeline.ask(THEMES_Q, backend="extractive")
     answer = pipeline.ask(FOLLOW_UP, history=[(THEMES_Q, first.text)], backend="extractive")
@@ -67,6 +107,49 @@ def test_follow_up_extractive(pipeline, seeded_service):
     assert "crisisorganisatie" in answer.text.lower() or "evenementen" in answer.text.lower()
     assert any(c.page == "2" for c in answer.citations)
     assert_citations_checked(answer, seeded_service)
+
+
+AGENDA_CHAT = [NAUTA_Q, "En hoe laat?", "En wie sluit af?"]
+SPEERPUNTEN_CHAT = [
+    ("Wat zijn de lokale speerpunten van Dronten?", "Volgens de documenten: …"),
+    ("En die van Noordoostpolder?", "Dat staat niet in de documenten …"),
+]
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject():
+    """Each follow-up carries the previous question as that one was made standalone: the
+    third turn still asks about the local priorities (it lost them when only the second,
+    elliptic question was carried along)."""
+    assert standalone("En die van Noordoostpolder?", SPEERPUNTEN_CHAT[:1]) == (
+        "En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?)"
+    )
+    third = standalone("En van Urk?", SPEERPUNTEN_CHAT)
+    assert third == (
+        "En van Urk? (En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"
+    )
+    fourth = standalone("Wanneer?", [*SPEERPUNTEN_CHAT, ("En van Urk?", "…")])
+    assert fourth.startswith("Wanneer? (En van Urk? (") and "lokale speerpunten" in fourth
+
+
+def test_the_third_turn_of_a_chat_is_answered_about_its_subject(pipeline):
+    """Asked as the web chat and the CLI ask it: each turn's question as typed, with the
+    answers given. The third question names neither the meeting nor its agenda."""
+    history: list[tuple[str, str]] = []
+    for question in AGENDA_CHAT:
+        answer = pipeline.ask(question, history=history, backend="extractive")
+        history.append((question, answer.text))
+    assert "politiecijfers" in answer.standalone_question
+    assert not answer.refused and "afsluiting door burgemeester Gebben" in answer.text, answer.text
+
+
+def test_a_full_question_ends_the_chain():
+    """A question that stands alone is not extended, and what follows it carries it
+    alone, not the turns before it."""
+    new_subject = "Welke thema's hebben de drie gemeenten samen geprioriteerd voor 2024-2027?"
+    history = [*SPEERPUNTEN_CHAT, (new_subject, "…")]
+    assert standalone(new_subject, SPEERPUNTEN_CHAT) == new_subject
+    assert standalone("En in Urk?", history) == f"En in Urk? ({new_subject})"
+    assert standalone("En in Urk?", []) == "En in Urk?"
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
@@ -103,6 +186,90 @@ def test_english_refusal_is_english(pipeline):
     answer = pipeline.ask("How much money does Urk spend on football clubs?", backend="extractive")
     assert answer.refused and answer.language == "en"
     assert "do not say" in answer.text
+
+
+IVB_REFUSAL_NL = (
+    "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "
+    "die in de documenten over het Integraal Veiligheidsbeleid staan. Stel gerust een vraag "
+    "over bijvoorbeeld de gezamenlijke veiligheidsthema's, de lokale speerpunten of de planning. "
+    "Voor andere vragen kunt u contact opnemen met uw gemeente (Dronten, Noordoostpolder of Urk)."
+)
+ZWOLLE = {"nl": "de Algemene Plaatselijke Verordening van Zwolle", "en": "Zwolle's local by-laws"}
+IVB_WORDS = ("IVB", "Veiligheidsbeleid", "Dronten", "Noordoostpolder", "Urk", "speerpunten")
+
+
+def test_the_default_refusal_is_the_ivb_s():
+    assert prompts.refusal_text("nl") == IVB_REFUSAL_NL
+    for language in prompts.REFUSAL_PARTS:
+        assert "IVB" in prompts.refusal_text(language) or language == "nl"
+        assert "Urk" in prompts.refusal_text(language)
+
+
+def test_every_language_has_the_same_refusal_sentences_and_scope():
+    import string
+
+    from assistant.language import SUPPORTED
+
+    def slots(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    assert set(prompts.REFUSAL_PARTS) == set(SUPPORTED)
+    dutch = {key: slots(text) for key, text in prompts.REFUSAL_PARTS["nl"].items()}
+    for language, parts in prompts.REFUSAL_PARTS.items():
+        assert {key: slots(text) for key, text in parts.items()} == dutch, language
+    for table in (prompts.IVB_SUBJECT, prompts.IVB_SUGGESTIONS, prompts.IVB_CONTACT):
+        assert set(table) == set(SUPPORTED)
+
+
+def test_a_configured_scope_is_what_every_refusal_names():
+    """A municipality with its own documents names them; no language then speaks of the
+    IVB or its municipalities, and without topics or a contact of its own those
+    sentences are left out rather than borrowed from the IVB."""
+    own = prompts.Scope.configured(ZWOLLE, None, {"nl": "de gemeente Zwolle (14 038)"})
+    for language in prompts.REFUSAL_PARTS:
+        for injection in (False, True):
+            text = prompts.refusal_text(language, injection, own)
+            assert not [w for w in IVB_WORDS if w in text], (language, text)
+            assert ("by-laws" if language == "en" else "Verordening van Zwolle") in text
+    assert prompts.refusal_text("nl", scope=own) == (
+        "Dat staat niet in de documenten die ik kan raadplegen. Ik kan alleen antwoorden geven "
+        "die in de documenten over de Algemene Plaatselijke Verordening van Zwolle staan. "
+        "Voor andere vragen kunt u contact opnemen met de gemeente Zwolle (14 038)."
+    )
+    bare = prompts.Scope.configured({"nl": "de APV"}, {"nl": ""}, None)
+    assert prompts.refusal_text("en", scope=bare) == (
+        "The documents I can consult do not say this. I can only answer from the documents "
+        "about de APV."
+    )
+
+
+def test_the_pipeline_refuses_with_the_configured_scope(seeded_service, monkeypatch):
+    """Set as an operator would (a plain text in the environment is the Dutch one)."""
+    from assistant.service import Service
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("IVB_SCOPE_SUBJECT", ZWOLLE["nl"])
+    monkeypatch.setenv("IVB_SCOPE_CONTACT", '{"nl": "de gemeente Zwolle", "en": "Zwolle"}')
+    configured = Settings(
+        **seeded_service.settings.model_dump(exclude={"scope_subject", "scope_contact"})
+    )
+    assert configured.scope_subject == {"nl": ZWOLLE["nl"]}
+    pipeline = AnswerPipeline(Service(configured, seeded_service.retriever.embedder))
+    answer = pipeline.ask(UNANSWERABLE[3], backend="extractive")
+    assert answer.refused and ZWOLLE["nl"] in answer.text and "de gemeente Zwolle" in answer.text
+    assert not [w for w in IVB_WORDS if w in answer.text], answer.text
+    injection = pipeline.ask(INJECTIONS[0], backend="extractive")
+    assert injection.refused and ZWOLLE["nl"] in injection.text
+
+
+def test_a_scope_without_its_dutch_text_is_named_in_the_error():
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    with pytest.raises(ValidationError, match="scope_subject heeft een Nederlandse tekst nodig"):
+        Settings(scope_subject={"en": "the by-laws"})
+    assert Settings(scope_contact={"nl": ""}).scope_contact == {"nl": ""}
 
 
 def pipeline_with_note(settings, embedder, tmp_path, name: str, text: str) -> AnswerPipeline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ import pytest
 
 from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_ID, THEMES_PAGES
+from tests.test_answer import AGENDA_CHAT
 
 
 def ivb(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -82,6 +84,13 @@ def test_chat_keeps_history(seeded_settings):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ondermijning" in proc.stdout
     assert "crisisorganisatie" in proc.stdout or "evenementen" in proc.stdout
+
+
+def test_chat_keeps_the_subject_of_a_chain_of_follow_ups(seeded_settings):
+    proc = run_ivb("chat", "--llm", "extractive", "--store", seeded_settings.store_dir,
+                   stdin="\n".join(AGENDA_CHAT) + "\n\n")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"afsluiting\s+door\s+burgemeester\s+Gebben", proc.stdout), proc.stdout
 
 
 @pytest.mark.llm

@@ -22,7 +22,14 @@ from langchain_core.messages import AIMessage
 from assistant import prompts
 from assistant.answer import AnswerPipeline
 from assistant.citations import dropped_tokens, key_tokens, literal_support
-from tests.test_answer import NAUTA_Q, THEMES_Q, UNANSWERABLE, assert_citations_checked
+from tests.test_answer import (
+    NAUTA_Q,
+    PARTNERS_Q,
+    THEMES_Q,
+    UNANSWERABLE,
+    assert_citations_checked,
+    assert_numbered_in_order,
+)
 
 NAUTA_SENTENCE = (
     "19:40 uur Toelichting politiecijfers door Tom Nauta, teamchef Basisteam Dronten, "
@@ -121,6 +128,27 @@ def test_an_unsupported_sentence_is_dropped_and_the_rest_kept(pipeline):
     assert answer.fallback == "", answer.text
     assert "twintig" not in answer.text and "Tom Nauta" in answer.text
     assert [s.supported for s in answer.sentences] == [True, False]
+
+
+def test_a_dropped_sentence_leaves_no_gap_in_the_numbers(pipeline, seeded_service):
+    """The first sentence brings in a word of its own ("nieuwe") and is dropped; the
+    second, from another chunk, is kept. It is then cited [1], the first source listed,
+    not [2] with no [1] anywhere."""
+    quoted = pipeline.ask(PARTNERS_Q, backend="extractive")
+    assert len(quoted.citations) == 2, quoted.text
+    _stand_in(
+        pipeline,
+        "De drie gemeenten werken de komende vier jaar samen op drie nieuwe thema’s, namelijk "
+        "cybercrime, ondermijning en maatschappelijke onrust [1]. Zorgdragen voor een veilige "
+        "samenleving doen we in nauwe samenwerking met de politie, het Openbaar Ministerie en "
+        "diverse partners [2].",
+    )
+    answer = pipeline.ask(PARTNERS_Q, backend="local")
+    assert answer.fallback == "", answer.text
+    assert "nieuwe" not in answer.text and answer.text.endswith("partners [1].")
+    assert [c.chunk_id for c in answer.citations] == [quoted.citations[1].chunk_id]
+    assert_numbered_in_order(answer)
+    assert_citations_checked(answer, seeded_service)
 
 
 def test_an_english_answer_is_kept_when_it_keeps_the_names(pipeline, seeded_service):
