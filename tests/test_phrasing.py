@@ -181,6 +181,7 @@ def test_the_phrasing_prompt_is_short_and_in_the_question_s_language():
     assert "B1" in system and "Nederlands" in system and user.endswith(f"Vraag: {NAUTA_Q}")
     (_, system_en), _ = prompts.phrase_messages("Who?", sentences, "raad", "en")
     assert "Answer in English" in system_en
+    assert "aanhalingstekens" in system and "terms in quotes" in system_en
 
 
 @pytest.mark.llm
