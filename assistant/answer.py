@@ -363,9 +363,9 @@ class AnswerPipeline:
 
         Code has already decided that the chosen sentences answer. So when the model gives
         nothing usable (a bare "[1]"), declines anyway, writes a Dutch sentence in words
-        its sources do not use, or leaves out a number, date or name the chosen sentences
-        hold, the code quotes the chosen sentences: the answer is then exactly the
-        extractive backend's, never worse.
+        its sources do not use, or leaves out a number, date, name or quoted term the
+        chosen sentences hold, the code quotes the chosen sentences: the answer is then
+        exactly the extractive backend's, never worse.
         """
         if run.failure:
             run.answer.notice = prompts.model_notice(

@@ -197,6 +197,16 @@ LITERAL_CONTAINMENT = 0.8
 _ITEM_START = re.compile(r"(?:^|\n|:|\d[.)]|[-•*▪·–])\s*$")
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+")
 _DATE_WORDS = frozenset((*MONTHS_NL, "voorjaar", "zomer", "najaar", "winter"))
+# A term set in quotes (‘zorg & veiligheid’, “ondermijning”, 'evenementen'): the name of a
+# theme or a defined term. A straight ' opens only before a word that is not the Dutch
+# 's/'t ('s avonds) and closes only where no word goes on (thema's); a quote of more than
+# 80 characters is taken for stray quote marks, not a term.
+_QUOTED = re.compile(
+    r"‘(?=\S)(.{1,80}?)(?<=\S)’(?![^\W_])"
+    r"|(?<![\w'’])'(?![st]\b)(?=[^\s'])([^'\n]{1,80}?)(?<=\S)'(?![^\W_])"
+    r"|[“„\"«](?=\S)([^“”„\"«»]{1,80}?)(?<=\S)[”“\"»]",
+    re.DOTALL,
+)
 
 
 def _inflected_in(word: str, vocabulary: set[str]) -> bool:
@@ -236,10 +246,17 @@ def literal_support(sentence: str, source: str, context: str = "") -> bool:
     return sum(_inflected_in(t, vocabulary) for t in tokens) / len(tokens) >= LITERAL_CONTAINMENT
 
 
+def quoted_terms(text: str) -> list[str]:
+    """The terms a text sets in quotes, without the quote marks."""
+    return [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)]
+
+
 def key_tokens(sentence: str, language: str = "nl") -> set[str]:
     """What a phrasing of a sentence must keep: its numbers, its capitalised words after
-    the first (names, places, and in Dutch also capitalised list items) and, in Dutch,
-    its months and seasons. Folded, as `words` gives them.
+    the first (names, places, and in Dutch also capitalised list items), the words of
+    the terms it sets in quotes (in every language: a quoted policy term is a name, the
+    phrasing keeps it as written) and, in Dutch, its months and seasons. Folded, as
+    `words` gives them.
 
     Args:
         sentence: a chosen source sentence.
@@ -257,6 +274,8 @@ def key_tokens(sentence: str, language: str = "nl") -> set[str]:
         for word in words(match.group()):
             if word != first and word not in _STOP_WORDS and len(word) >= 2:
                 keep.add(word)
+    for term in quoted_terms(sentence):
+        keep |= {w for w in words(term) if w not in _STOP_WORDS}
     if language == "nl":
         keep |= {t for t in tokens if t in _DATE_WORDS}
     return keep

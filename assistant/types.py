@@ -190,8 +190,8 @@ class FallbackReason(StrEnum):
     EMPTY = "empty"  # nothing but citation markers
     MODEL_DECLINED = "model_declined"  # the model said the documents do not say it
     UNSUPPORTED = "unsupported"  # the citation check left no sentence that answers
-    KEY_FACT_DROPPED = "key_fact_dropped"  # a number, date or name of the chosen sentences
-    # is missing from the checked phrasing
+    KEY_FACT_DROPPED = "key_fact_dropped"  # a number, date, name or quoted term of the
+    # chosen sentences is missing from the checked phrasing
     MODEL_FAILED = "model_failed"  # the model's process died or stalled mid-answer
     MODEL_UNAVAILABLE = "model_unavailable"  # the model was not running (restart, no start)
 

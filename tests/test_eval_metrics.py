@@ -212,8 +212,40 @@ def test_strict_support_by_hand():
     assert not m.strict_support("De drie gemeenten werken samen met de politie.", P2_TEXT)
     # Content words all there, but half of the words are not (is, een): below 80%.
     assert not m.strict_support("Cybercrime is een thema.", "Cybercrime en ondermijning: thema’s.")
-    assert not m.strict_support("Three themes were prioritised.", P2_TEXT)  # English paraphrase
+    assert not m.strict_support("Drie thema's zijn gekozen.", P2_TEXT)  # a Dutch paraphrase
     assert not m.strict_support("", P2_TEXT)
+
+
+DRONTEN_TEXT = (
+    "Daarom heeft elke gemeente lokale speerpunten geformuleerd. Voor de gemeente Dronten "
+    "zijn dat de thema’s ‘zorg & veiligheid’, ‘evenementen’ en ‘crisisorganisatie’."
+)
+
+
+def test_strict_support_of_a_translation_checks_numbers_names_and_quoted_terms():
+    """An English sentence citing a Dutch passage: words are not compared, but what a
+    translation must leave as it is must stand in the passage."""
+    faithful = (
+        "The local priorities of Dronten are 'zorg & veiligheid', 'evenementen' and "
+        "'crisisorganisatie' [1]."
+    )
+    assert m.strict_support(faithful, DRONTEN_TEXT)
+    assert m.strict_support("Three themes were prioritised.", P2_TEXT)
+    assert m.strict_support("Dronten’s themes include ‘Zorg & Veiligheid’.", DRONTEN_TEXT)
+    assert not m.strict_support(faithful.replace("Dronten", "Lelystad"), DRONTEN_TEXT)  # name
+    assert not m.strict_support(faithful.replace(" [1]", " since 2020"), DRONTEN_TEXT)  # number
+    # A quoted term must stand in the passage as written: not translated, not garbled,
+    # its words in a row.
+    assert not m.strict_support(
+        faithful.replace("zorg & veiligheid", "care & safety"), DRONTEN_TEXT
+    )
+    assert not m.strict_support("The themes are 'undermijning' and 'cybercrime'.", P2_TEXT)
+    assert not m.strict_support("One theme is 'digitale cybercrime'.", P2_TEXT)
+    assert m.strict_support("The themes are 'ondermijning' and 'cybercrime'.", P2_TEXT)
+    assert not m.strict_support("[1]", DRONTEN_TEXT)  # an empty sentence
+    planning = "In het voorjaar van 2024 (maart) wordt het IVB aangeboden."
+    assert m.strict_support("The IVB will be presented in March 2024.", planning)
+    assert not m.strict_support("The IVB will be presented in May 2024.", planning)
 
 
 def test_strict_faithfulness_share():

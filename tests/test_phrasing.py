@@ -23,6 +23,7 @@ from assistant import prompts
 from assistant.answer import AnswerPipeline
 from assistant.citations import dropped_tokens, key_tokens, literal_support
 from tests.test_answer import (
+    FOLLOW_UP,
     NAUTA_Q,
     PARTNERS_Q,
     THEMES_Q,
@@ -156,13 +157,34 @@ def test_an_english_answer_is_kept_when_it_keeps_the_names(pipeline, seeded_serv
     _stand_in(
         pipeline,
         "The three municipalities will work together on three prioritised themes: "
-        "cybercrime and digital security, undermining and social unrest [1].",
+        "'cybercrime en digitale veiligheid', 'ondermijning' and 'maatschappelijke onrust' [1].",
     )
     answer = pipeline.ask(question, backend="local")
     assert answer.language == "en" and answer.fallback == "", answer.text
     assert answer.text.startswith("The three municipalities")
     assert answer.citations and answer.citations[0].page in ("1–2", "2")
     assert_citations_checked(answer, seeded_service)
+
+
+@pytest.mark.parametrize(
+    "question, reply",
+    [
+        # The local 1.5B model on the IVB dev set: the quoted themes left out ...
+        (FOLLOW_UP, "Dronten [1]"),
+        # ... and a quoted theme translated ("digital security") or garbled ("undermijning").
+        (
+            "Which safety themes did the three municipalities prioritise together?",
+            "The three municipalities prioritised the themes of cybercrime and digital "
+            "security, undermijning, and maatschappelijke onrust together [1].",
+        ),
+    ],
+)
+def test_a_phrasing_that_changes_a_quoted_term_gives_the_quoted_answer(pipeline, question, reply):
+    quoted = pipeline.ask(question, backend="extractive")
+    _stand_in(pipeline, reply)
+    answer = pipeline.ask(question, backend="local")
+    assert answer.fallback == "key_fact_dropped", answer.text
+    assert answer.text == quoted.text
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE[:2])
@@ -203,12 +225,43 @@ def test_the_literal_rule_and_the_key_tokens():
     ]) == {"voorjaar"}  # fmt: skip
 
 
+def test_a_quoted_term_is_a_key_token_in_every_language():
+    dronten = (
+        "Voor de gemeente Dronten zijn dat de thema’s ‘zorg & veiligheid’, ‘evenementen’ en "
+        "‘crisisorganisatie’."
+    )
+    for language in ("nl", "en"):
+        assert key_tokens(dronten, language) == {
+            "dronten", "zorg", "veiligheid", "evenementen", "crisisorganisatie"
+        }  # fmt: skip
+    assert key_tokens("Het heet “koers” en 'kompas', 's avonds, in thema's.", "nl") == {
+        "koers", "kompas"
+    }  # fmt: skip
+    assert dropped_tokens("Dronten [1]", [dronten]) == {
+        "zorg", "veiligheid", "evenementen", "crisisorganisatie"
+    }  # fmt: skip
+    kept = (
+        "The local priorities of Dronten are 'zorg & veiligheid', 'evenementen' and "
+        "'crisisorganisatie' [1]."
+    )
+    assert dropped_tokens(kept, [dronten], "en") == set()
+    assert (
+        dropped_tokens(
+            "Dronten werkt aan zorg en veiligheid, evenementen en de crisisorganisatie [1].",
+            [dronten],
+        )
+        == set()
+    )  # a faithful Dutch phrasing need not keep the quote marks
+    assert dropped_tokens(kept.replace("evenementen", "events"), [dronten], "en") == {"evenementen"}
+
+
 def test_the_phrasing_prompt_is_short_and_in_the_question_s_language():
     sentences = [(NAUTA_SENTENCE, "3")]
     (_, system), (_, user) = prompts.phrase_messages(NAUTA_Q, sentences, "inwoner", "nl")
     assert "B1" in system and "Nederlands" in system and user.endswith(f"Vraag: {NAUTA_Q}")
     (_, system_en), _ = prompts.phrase_messages("Who?", sentences, "raad", "en")
     assert "Answer in English" in system_en
+    assert "aanhalingstekens" in system and "terms in quotes" in system_en
 
 
 @pytest.mark.llm

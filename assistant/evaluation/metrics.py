@@ -15,13 +15,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
-from assistant.analysis import analyse, fold, words
+from assistant.analysis import MONTHS_NL, WEEKDAYS_NL, analyse, fold, words
 from assistant.evaluation.dataset import EvalItem, SourceRef, fact_found
+from assistant.language import detect
 from assistant.types import PAGE_RANGE, Chunk, Citation, Passage
 
 Level = Literal["doc", "page"]
@@ -344,6 +346,7 @@ def faithfulness(claims: Sequence[Claim], checker: Any, language: str = "nl") ->
 
 # The strict check below deliberately shares nothing with the pipeline's scoring: no
 # stemming, no embeddings; its own number pattern (times like 19:30 are one number).
+# It only borrows the language detection (assistant.language), which scores nothing.
 _STRICT_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _STRICT_STOP = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
 STRICT_CONTAINMENT = 0.8
@@ -366,10 +369,74 @@ def _word_in(word: str, vocabulary: set[str]) -> bool:
     )
 
 
+# Across languages words cannot match (a faithful translation shares none with its
+# passage), so there the check keeps to what a translation must leave as it is: numbers,
+# names and terms in quotes. Its own patterns: a quoted term (a straight ' only around
+# words, not in thema's or 's avonds), and the places where a capitalised word is
+# capitalised only because something begins there (sentence, line, list item, colon).
+_STRICT_QUOTED = re.compile(
+    r"‘(?=\S)(.{1,80}?)(?<=\S)’(?![^\W_])"
+    r"|(?<![\w'’])'(?![st]\b)(?=[^\s'])([^'\n]{1,80}?)(?<=\S)'(?![^\W_])"
+    r"|[“„\"«](?=\S)([^“”„\"«»]{1,80}?)(?<=\S)[”“\"»]",
+    re.DOTALL,
+)
+_STRICT_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# English capitalises month and weekday names; a translation of "januari" is "January".
+_STRICT_DATE_EN = dict(
+    zip(
+        ("january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december", "monday", "tuesday", "wednesday",
+         "thursday", "friday", "saturday", "sunday"),
+        (*MONTHS_NL, *WEEKDAYS_NL),
+        strict=True,
+    )
+)  # fmt: skip
+_STRICT_BEGINS = re.compile(r"(?:^|[\n:.!?•*–-]|\d[.)])[\s\"'“„‘(]*$")
+
+
+@lru_cache(maxsize=4096)
+def _strict_language(text: str) -> str:
+    return detect(text)
+
+
+def _phrase_in(phrase: Sequence[str], text: Sequence[str]) -> bool:
+    """Whether the words of a phrase stand in the text in a row (each allowing a short
+    inflection)."""
+    n = len(phrase)
+    return any(
+        all(_word_in(w, {t}) for w, t in zip(phrase, text[i : i + n], strict=True))
+        for i in range(len(text) - n + 1)
+    )
+
+
+def _strict_translation_support(sentence: str, passage_text: str) -> bool:
+    """The cross-lingual rule of `strict_support` (numbers are checked by the caller)."""
+    vocabulary = set(words(passage_text))
+    body = answer_body(sentence)
+    for match in _STRICT_WORD.finditer(body):
+        word = match.group()
+        if len(word) < 2 or not word[0].isupper() or _STRICT_BEGINS.search(body[: match.start()]):
+            continue
+        if not all(_word_in(_STRICT_DATE_EN.get(w, w), vocabulary) for w in words(word)):
+            return False
+    passage_words = words(passage_text)
+    quoted = _STRICT_QUOTED.finditer(_MARKER.sub("", sentence))
+    terms = [next(g for g in q.groups() if g is not None) for q in quoted]
+    return all(_phrase_in(words(term), passage_words) for term in terms)
+
+
 def strict_support(sentence: str, passage_text: str) -> bool:
     """A literal grounding test: every number of the sentence occurs in the passage,
     every content word (no stop word, 3+ letters) occurs in it (allowing a 2-letter
     inflection), and at least 80% of all its words do.
+
+    A sentence in another language than its passage (by `assistant.language.detect`) is
+    a translation, whose words cannot be the passage's. For it words are not compared:
+    every number, every capitalised word that does not just begin the sentence, a line
+    or a list item (names, places, acronyms; an English month or weekday as its Dutch
+    name) and every quoted term must stand in the passage, a quoted term word for word
+    in a row (case and a 2-letter inflection aside). So it checks what a translation
+    must leave as it is, not what it says; that is left to `faithfulness`.
 
     Args:
         sentence: one answer sentence (citation markers are ignored).
@@ -381,6 +448,8 @@ def strict_support(sentence: str, passage_text: str) -> bool:
         return False
     if not _strict_numbers(body) <= _strict_numbers(passage_text):
         return False
+    if _strict_language(body) != _strict_language(passage_text):
+        return _strict_translation_support(sentence, passage_text)
     vocabulary = set(words(passage_text))
     content = [t for t in tokens if t not in _STRICT_STOP and len(t) >= 3 and not t.isdigit()]
     if not all(_word_in(t, vocabulary) for t in content):

@@ -32,7 +32,8 @@ DESCRIPTIONS = {
     "citation_recall": "deel van de goudbronnen dat geciteerd wordt",
     "quote_verbatim": "deel van de citaten dat letterlijk in het geciteerde fragment staat",
     "faithfulness": "deel van de zinnen gedragen door een geciteerde passage (eigen controle)",
-    "strict_faithfulness": "idem, strenge letterlijke toets (woorden en getallen in de bron)",
+    "strict_faithfulness": "idem, strenge letterlijke toets (woorden en getallen in de bron; "
+    "bij een vertaling: getallen, namen en termen tussen aanhalingstekens)",
     "judge_correctness": "juistheid volgens de LLM-beoordelaar (0-1)",
     "judge_faithfulness": "onderbouwing volgens de LLM-beoordelaar (0-1)",
     "flesch_douma": "leesgemak (Flesch–Douma) van antwoorden aan inwoners; hoger is makkelijker",
