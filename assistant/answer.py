@@ -35,6 +35,7 @@ from assistant.extractive import (
     render_extractive,
     select_sentences,
 )
+from assistant.language import detect
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.model_files import ModelError
 from assistant.question import Question
@@ -378,6 +379,10 @@ class AnswerPipeline:
             return FallbackReason.EMPTY
         if prompts.model_declines(raw):
             return FallbackReason.MODEL_DECLINED
+        if detect(_MARKERS.sub(" ", raw)) != run.asked.language:
+            # The prompt asks for the question's language; a reply in another ("Dronten
+            # prioritiseerde de thema's ..." to an English question) is quoted instead.
+            return FallbackReason.WRONG_LANGUAGE
         t = time.perf_counter()
         checker = CitationChecker(
             self.service.retriever.embedder,

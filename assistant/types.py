@@ -192,6 +192,7 @@ class FallbackReason(StrEnum):
     UNSUPPORTED = "unsupported"  # the citation check left no sentence that answers
     KEY_FACT_DROPPED = "key_fact_dropped"  # a number, date, name or quoted term of the
     # chosen sentences is missing from the checked phrasing
+    WRONG_LANGUAGE = "wrong_language"  # not written in the question's language
     MODEL_FAILED = "model_failed"  # the model's process died or stalled mid-answer
     MODEL_UNAVAILABLE = "model_unavailable"  # the model was not running (restart, no start)
 

@@ -456,3 +456,24 @@ def test_compare_summaries_deltas_and_direction():
     assert comp["metrics"]["pass_rate"]["better"] is False
     assert comp["metrics"]["false_refusal_rate"]["better"] is True  # lower is better
     assert comp["latency"]["total"]["delta_p50"] == 1.0 and comp["same_dataset"]
+
+
+def test_a_sentence_the_check_dropped_is_no_claim_of_the_answer():
+    # The local model wrote three sentences; the citation check dropped the third, which
+    # nobody sees. Faithfulness grades what the answer shows; the row keeps all three.
+    from assistant.evaluation.runner import _claims, _sentence_rows
+    from assistant.types import Answer, AnswerSentence
+
+    p = passage(P2_TEXT)
+    citation = Citation(n=1, chunk_id="c1", doc_id=DOC, title="t", page="2", page_index=1,
+                        source="x.pdf", quote=P2_TEXT[:40])  # fmt: skip
+    kept = AnswerSentence(text="De drie gemeenten werken samen waar het kan.", citations=[1],
+                          support=1.0)  # fmt: skip
+    dropped = AnswerSentence(text="Dat besluit de raad in februari.", supported=False)
+    answer = Answer(question="q", text="De drie gemeenten werken samen waar het kan [1].",
+                    citations=[citation], sentences=[kept, dropped])  # fmt: skip
+    assert [c.text for c in _claims(answer, {"c1": p})] == [kept.text]
+    assert len(_claims(answer, {"c1": p}, "flag")) == 2  # shown, marked: it counts
+    rows = _sentence_rows(answer, {"c1": p})
+    assert [r["shown"] for r in rows] == [True, False]
+    assert rows[0]["strict_supported"] and not rows[1]["strict_supported"]

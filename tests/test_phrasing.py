@@ -290,3 +290,24 @@ def test_local_model_phrases_real_questions(seeded_service):
         assert not dropped_tokens(local.text, [s.text for s in quoted.sentences], local.language)
         assert {c.page for c in local.citations} <= {c.page for c in quoted.citations}
         assert_citations_checked(local, seeded_service)
+
+
+def test_a_reply_in_another_language_than_the_question_is_quoted_instead(pipeline):
+    # Seen with the 1.5B model on the IVB follow-ups: an English question answered in a
+    # Dutch-English mix. The prompt asks for the question's language; code holds it to that.
+    question = "What are the local priorities of Dronten?"
+    _stand_in(
+        pipeline,
+        "Dronten prioritiseerde de thema's ‘zorg & veiligheid’, ‘evenementen’ en "
+        "‘crisisorganisatie’ [1].",
+    )
+    answer = pipeline.ask(question, backend="local")
+    assert answer.fallback == "wrong_language", answer.text
+    assert answer.text.startswith("According to the documents")
+    _stand_in(
+        pipeline,
+        "The local priorities of Dronten are ‘zorg & veiligheid’, ‘evenementen’ and "
+        "‘crisisorganisatie’ [1].",
+    )
+    answer = pipeline.ask(question, backend="local")
+    assert answer.fallback == "", answer.text

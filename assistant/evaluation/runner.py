@@ -344,7 +344,8 @@ def evaluate_item(
     by_id = _cited_passages(answer, pipeline.service)
     chunk_texts = {cid: p.chunk.text for cid, p in by_id.items()}
     cited = [m.Cited.from_citation(c) for c in answer.citations]
-    claims = _claims(answer, by_id)
+    policy = pipeline.service.settings.unsupported_sentences
+    claims = _claims(answer, by_id, policy)
 
     scores = score_answer(item, answer, ranking, cited, chunk_texts, claims, checker, k)
     verdicts = judge_answer(item, answer, claims, judge) if judge else {}
@@ -358,7 +359,7 @@ def evaluate_item(
         standalone_question=answer.standalone_question,
         model=answer.model,
         citations=_citation_rows(answer, chunk_texts, sources),
-        sentences=_sentence_rows(answer, claims),
+        sentences=_sentence_rows(answer, by_id, policy),
         passages=[_passage_row(p, sources) for p in answer.passages],
         ranking=None if search_s is None else [_passage_row(p, sources) for p in ranking],
         missing_facts=m.missing_facts(answer.text, item.key_facts) if item.answerable else [],
@@ -406,19 +407,28 @@ def _cited_passages(answer: Answer, service: Any) -> dict[str, Passage]:
     return by_id
 
 
-def _claims(answer: Answer, by_id: dict[str, Passage]) -> list[m.Claim]:
-    """Each answer sentence with the passages it cites; none for a refusal."""
+def _claims(answer: Answer, by_id: dict[str, Passage], unsupported: str = "drop") -> list[m.Claim]:
+    """Each sentence the answer shows, with the passages it cites; none for a refusal.
+    A model sentence the citation check dropped (``unsupported`` policy "drop") is not
+    shown to anyone, so it is no claim of the answer; with "flag" it is shown, marked,
+    and counts."""
+    if answer.refused:
+        return []
+    return [
+        m.Claim(s.text, _cited(answer, s, by_id))
+        for s in answer.sentences
+        if s.supported or unsupported != "drop"
+    ]
+
+
+def _cited(answer: Answer, sentence: Any, by_id: dict[str, Passage]) -> list[Passage]:
+    """The passages a sentence cites (those the evaluation could load)."""
     by_n = {c.n: c for c in answer.citations}
-    claims = []
-    if not answer.refused:
-        for s in answer.sentences:
-            ps = [
-                by_id[by_n[n].chunk_id]
-                for n in s.citations
-                if n in by_n and by_n[n].chunk_id in by_id
-            ]
-            claims.append(m.Claim(s.text, ps))
-    return claims
+    return [
+        by_id[by_n[n].chunk_id]
+        for n in sentence.citations
+        if n in by_n and by_n[n].chunk_id in by_id
+    ]
 
 
 def _citation_rows(
@@ -436,15 +446,22 @@ def _citation_rows(
     ]
 
 
-def _sentence_rows(answer: Answer, claims: Sequence[m.Claim]) -> list[dict[str, Any]]:
-    """One results.jsonl row per answer sentence, with the pipeline's and the strict support."""
-    return [
-        {
-            "text": cl.text,
+def _sentence_rows(
+    answer: Answer, by_id: dict[str, Passage], unsupported: str = "drop"
+) -> list[dict[str, Any]]:
+    """One results.jsonl row per sentence the model wrote, with the pipeline's and the
+    strict support, and whether the answer shows it (see `_claims`)."""
+    if answer.refused:
+        return []
+    rows = []
+    for s in answer.sentences:
+        passages = _cited(answer, s, by_id)
+        rows.append({
+            "text": s.text,
             "citations": s.citations,
+            "shown": s.supported or unsupported != "drop",
             "pipeline_supported": s.supported,
             "pipeline_support": s.support,
-            "strict_supported": any(m.strict_support(cl.text, p.chunk.text) for p in cl.passages),
-        }
-        for s, cl in zip(answer.sentences, claims, strict=False)
-    ]
+            "strict_supported": any(m.strict_support(s.text, p.chunk.text) for p in passages),
+        })  # fmt: skip
+    return rows
