@@ -25,7 +25,7 @@ from langchain_core.runnables import RunnableGenerator
 from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
 from assistant.answer_kinds import answers_kind, is_attached, kind_gap
-from assistant.answerability import assess, unanswered_names
+from assistant.answerability import assess, names, unanswered_names
 from assistant.citations import CitationChecker, citation_for, dropped_tokens, literal_support
 from assistant.extractive import (
     Candidate,
@@ -289,8 +289,8 @@ class AnswerPipeline:
         and no chosen sentence that carries the answer has a chunk, heading or document
         naming any of it: the sentences were found for the question's other words
         (answerability.unanswered_names)."""
-        if run.asked.language != "nl":
-            return None
+        if run.asked.language != "nl" or not names(run.asked.text):
+            return None  # most questions name nothing: no index lookups on their path
         passages, floor = run.answer.passages, self.settings.min_attachment
         # Where a value is asked, the sentence that holds it must speak of the name.
         scopes = [answer_scope(passages[c.passage]) for c in carrying(run.chosen, floor)]
