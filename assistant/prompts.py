@@ -174,6 +174,40 @@ def phrase_messages(
     return [("system", phrase_system(audience, language)), ("human", user)]
 
 
+# -- Plain-language rewriting (B1) ----------------------------------------------------------
+# Measured in benchmarks/plain_language.py, not on the answer path: the packaged 1.5B model's
+# rewrites are seldom both B1 and faithful (benchmarks/results/plain_language.json), so a
+# resident gets the checked phrasing or the quotes instead. An API model can be measured
+# with the same prompt before it is put on the path.
+PLAIN_REWRITE_SYSTEM = """Je herschrijft tekst uit overheidsdocumenten voor inwoners in eenvoudig Nederlands (taalniveau B1).
+Regels: korte zinnen van hooguit 12 woorden, één boodschap per zin. Gewone, korte woorden. Spreek de lezer aan met "u". Geen woorden tussen haakjes.
+Verander de betekenis niet. Voeg niets toe. Neem getallen, bedragen, data en namen letterlijk over.
+Geef alleen de herschreven tekst."""
+
+PLAIN_REWRITE_EXAMPLE = (
+    "Indien u uw paspoort verliest, dient u hiervan zo spoedig mogelijk aangifte te doen bij "
+    "de gemeente waar u woonachtig bent.",
+    "Bent u uw paspoort kwijt? Doe dan zo snel mogelijk aangifte. Dat doet u bij de gemeente "
+    "waar u woont.",
+)
+
+
+def plain_rewrite_messages(sentences: Sequence[str]) -> list[tuple[str, str]]:
+    """The (role, content) messages that ask for a B1 rewrite of chosen sentences, with one
+    worked example.
+
+    Args:
+        sentences: the chosen sentences, in answer order.
+    """
+    example_in, example_out = PLAIN_REWRITE_EXAMPLE
+    return [
+        ("system", PLAIN_REWRITE_SYSTEM),
+        ("human", f"Tekst: {example_in}"),
+        ("ai", example_out),
+        ("human", "Tekst: " + " ".join(sentences)),
+    ]
+
+
 # Fixed texts the code itself writes (never the model).
 SUPERSEDED = "vervangen door een nieuwere versie"  # label of a superseded source
 # The refusal is built from sentences per language, with what the documents are about (the

@@ -84,3 +84,22 @@ def test_naive_baseline_and_synthetic_store(tmp_path: Path, settings, embedder) 
     assert store.count_chunks() == 25
     passages = Retriever(settings, store, embedder).search("Wat mag de burgemeester?", k=5)
     assert len(passages) == 5
+
+
+def test_plain_language_means_and_grades() -> None:
+    from assistant import prompts
+    from benchmarks.plain_language import keeps_key_tokens, lexical_ceiling, literal, mechanical
+
+    source = "U betaalt € 43,20 (het tarief); de gemeente stuurt daarna een brief."
+    assert mechanical(source) == "U betaalt € 43,20. De gemeente stuurt daarna een brief."
+    assert "(uit)lenen" in mechanical("Mag ik een paspoort (uit)lenen?")  # a word, not an aside
+    assert "woorden" in lexical_ceiling("Het identiteitsbewijs is geldig.")
+    # A rewrite in the source's own words passes both grades; one that drops the amount or
+    # brings in words of its own does not.
+    assert literal("U betaalt € 43,20.", [source]) and keeps_key_tokens(
+        "U betaalt € 43,20.", [source]
+    )
+    assert not keeps_key_tokens("U betaalt geld.", [source])
+    assert not literal("Het paspoort kost veel geld.", [source])
+    roles = [role for role, _ in prompts.plain_rewrite_messages([source])]
+    assert roles == ["system", "human", "ai", "human"]
