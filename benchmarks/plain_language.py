@@ -20,7 +20,7 @@ the B1 share of the same answers under each means of making them plainer:
 - ``reference``: the Rijksoverheid's own answers to the FAQ questions (written for the
   public), whole and their first paragraph, as a check on the measure itself.
 
-    python benchmarks/plain_language.py RESULTS.jsonl [RESULTS.jsonl ...] [--model N]
+    python benchmarks/plain_language.py RESULTS.jsonl [...] [--model N [--backend openai]]
 
 Writes benchmarks/results/plain_language.json.
 """
@@ -125,14 +125,18 @@ def keeps_key_tokens(rewrite: str, sentences: Sequence[str]) -> bool:
     return not dropped_tokens(rewrite, sentences, "nl")
 
 
-def model_rewrites(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-    """The packaged local model's B1 rewrite of the first ``n`` answers, graded."""
+def model_rewrites(
+    rows: Sequence[dict[str, Any]], n: int, backend: str = "local"
+) -> list[dict[str, Any]]:
+    """A model's B1 rewrite of the first ``n`` answers, graded: the packaged local model,
+    or with ``backend="openai"`` the configured API model (IVB_OPENAI_* settings)."""
     from assistant.llm import make_chat_model, start_local_model
     from assistant.settings import get_settings
 
     settings = get_settings()
-    start_local_model(settings)
-    chat = make_chat_model(settings, "local")
+    if backend == "local":
+        start_local_model(settings)
+    chat = make_chat_model(settings, backend)
     graded = []
     for r in rows[:n]:
         t = time.perf_counter()
@@ -167,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="ivb eval results.jsonl files")
     parser.add_argument("--model", type=int, default=0, help="answers for the model to rewrite")
+    parser.add_argument("--backend", default="local", choices=["local", "openai"])
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "plain_language.json")
     args = parser.parse_args()
     rows = resident_answers(args.results)
@@ -180,13 +185,14 @@ def main() -> None:
         "reference": reference_answers(),
     }
     if args.model:
-        graded = model_rewrites(rows, args.model)
+        graded = model_rewrites(rows, args.model, args.backend)
         n = max(1, len(graded))
 
         def share(test: Callable[[dict[str, Any]], bool]) -> float:
             return round(sum(1 for g in graded if test(g)) / n, 3)
 
         report["model_rewrite"] = {
+            "backend": args.backend,
             "n": len(graded),
             "b1": share(lambda g: bool(g["b1"])),
             "literal": share(lambda g: g["literal"]),
