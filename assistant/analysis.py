@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import PurePath
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
@@ -66,6 +67,13 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded word tokens, stop words kept."""
     return [t.replace("'", "") for t in _TOKEN.findall(fold(text))]
+
+
+def file_words(source: str) -> str:
+    """The words of a document's file name: "acict-advies-abacus-2025.pdf" →
+    "acict advies abacus 2025" (a file name often names what the text never repeats: the
+    municipality of a coalition agreement, the body that wrote an advice)."""
+    return re.sub(r"[-_.]+", " ", PurePath(source).stem)
 
 
 def split_compound(word: str) -> list[str]:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.analysis import MONTHS_NL, WEEKDAYS_NL, analyse
+from assistant.analysis import MONTHS_NL, WEEKDAYS_NL, analyse, file_words
 from assistant.answer_kinds import asked_noun, covered
 from assistant.question import Question, content_terms
 from assistant.settings import Settings
@@ -93,12 +93,28 @@ def names(question: str) -> list[str]:
 
 
 def unknown_names(
-    question: str, frequency: Callable[[Sequence[str]], dict[str, int]] | None
+    question: str,
+    frequency: Callable[[Sequence[str]], dict[str, int]] | None,
+    passages: Sequence[Passage] = (),
 ) -> list[str]:
-    """Names of a Dutch question of which no indexed chunk holds any analysed term."""
+    """Names of a Dutch question of which no indexed chunk holds any analysed term, nor
+    the title or file name of a retrieved passage's document (a question may name an
+    advice by its author's abbreviation, "ACICT", that only the file name carries).
+
+    Args:
+        question: the question as typed.
+        frequency: chunk counts of analysed terms over the whole index.
+        passages: the retrieved passages, whose document titles and file names count.
+    """
     if frequency is None:
         return []
-    terms = {name: analyse(name, compounds=False) for name in names(question)}
+    documents = " ".join(f"{p.chunk.title} {file_words(p.chunk.source)}" for p in passages)
+    named = set(analyse(documents, compounds=False))
+    terms = {
+        name: ts
+        for name in names(question)
+        if not (ts := analyse(name, compounds=False)) or not named.intersection(ts)
+    }
     everything = sorted({t for ts in terms.values() for t in ts})
     df = frequency(everything) if everything else {}  # one lookup for all names
     return [name for name, ts in terms.items() if ts and not any(df.get(t, 0) for t in ts)]
@@ -233,7 +249,7 @@ def assess(
         # A name is not an ordinary word that a small index may lack by chance: the rule
         # holds for an index of any size.
         if language == "nl":
-            unknown_name_list = unknown_names(text, frequency)
+            unknown_name_list = unknown_names(text, frequency, passages)
     # The asked-for noun is an ordinary word: only a large index is asked about it.
     if language == "nl" and asked_noun(text) and large():
         asked = unknown_asked(text, frequency)

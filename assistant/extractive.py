@@ -6,13 +6,11 @@ Fast and always faithful: every sentence of the answer is a span of a retrieved 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
-from assistant.analysis import analyse, fold, words
+from assistant.analysis import analyse, file_words, fold, words
 from assistant.answer_kinds import attachment, has_kind, needs_attachment
 from assistant.letterhead import content_bounds, repeated_lines
 from assistant.prompts import EXTRACTIVE_INTRO
@@ -186,7 +184,8 @@ def _attach(
     if needs_attachment(question):
         for c in cands:
             p = passages[c.passage]
-            context = f"{p.chunk.title} {_file_words(p)} {_last_heading(p)} {_previous(p, c.span)}"
+            document = f"{p.chunk.title} {file_words(p.chunk.source)}"
+            context = f"{document} {_last_heading(p)} {_previous(p, c.span)}"
             c.attached = attachment(question, c.span.text, context, weights)
     return weights
 
@@ -195,13 +194,7 @@ def answer_scope(passage: Passage) -> str:
     """What a chosen sentence speaks within: its chunk, heading, document title and file
     name ("aa-en-hunze-coalitieakkoord-2018-2022.pdf" names the municipality)."""
     c = passage.chunk
-    return f"{c.title} {c.section} {c.text} {_file_words(passage)}"
-
-
-def _file_words(passage: Passage) -> str:
-    """The words of a passage's file name: "aa-en-hunze-coalitieakkoord-2018-2022.pdf"
-    names the municipality that a coalition agreement never repeats."""
-    return re.sub(r"[-_.]+", " ", PurePath(passage.chunk.source).stem)
+    return f"{c.title} {c.section} {c.text} {file_words(passage.chunk.source)}"
 
 
 def carrying(chosen: Sequence[Candidate], min_attachment: float) -> list[Candidate]:

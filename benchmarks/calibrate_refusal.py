@@ -109,7 +109,7 @@ def features(rows: list[dict], store_dir: Path) -> list[dict]:
             coverage=cov,
             missing=missing,
             unknown=unknown_terms(missing, service.store.document_frequency),
-            unknown_names=unknown_names(q.text, service.store.document_frequency)
+            unknown_names=unknown_names(q.text, service.store.document_frequency, passages)
             if q.language == "nl"
             else [],
             unknown_asked=unknown_asked(q.text, df) if q.language == "nl" else "",

@@ -140,6 +140,17 @@ def test_unknown_names_need_the_index():
     assert unknown_names("Wat doet Lelystad?", frequency_of({"urk"})) == ["Lelystad"]
 
 
+def test_a_name_of_a_retrieved_document_is_known():
+    # "ACICT" stands only in the file name of the advice it wrote: that is not unknown. A
+    # name in neither the index nor a retrieved document's title or file name still is.
+    advice = passage(0.55).model_copy(deep=True)
+    advice.chunk.source = "/corpus/acict-advies-abacus-2025.pdf"
+    freq = frequency_of({"abacus"})
+    assert unknown_names("Wat adviseert het ACICT over Abacus?", freq, [advice]) == []
+    assert unknown_names("Wat adviseert het ACICT over Abacus?", freq, [passage(0.55)]) == ["ACICT"]
+    assert unknown_names("Wat doet Lelystad?", freq, [advice]) == ["Lelystad"]
+
+
 def test_an_unknown_name_refuses_in_a_small_index_too(tmp_path):
     # A small index lacks many ordinary words by chance, but not the names it holds.
     vocabulary = {"cybercrim", "ondermijn", "samen", "werk", "gemeent"}
