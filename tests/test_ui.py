@@ -49,7 +49,7 @@ from web.i18n import PREFIX, TEXTS
 from web.layout import WebApp, build_app
 from web.page_images import find_span, render_page
 from web.questions import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
-from web.render import DONE, FAILED, SUPERSEDED_TEXT, answer_html, mark_quote
+from web.render import DONE, FAILED, SUPERSEDED_TEXT, answer_html, mark_quotes
 from web.turns import CitedSource
 
 PASSWORD = "correct horse battery staple"
@@ -337,7 +337,7 @@ def test_find_span_ignores_line_breaks_and_quote_styles():
     start, end = find_span(text, "thema's, namelijk 'cybercrime")
     assert text[start:end] == "thema’s, namelijk\r\n‘cybercrime"
     assert find_span(text, "iets anders") is None
-    marked = mark_quote("a <b> cybercrime en zo", "cybercrime")
+    marked = mark_quotes("a <b> cybercrime en zo", "cybercrime")
     assert marked == "a &lt;b&gt; <mark>cybercrime</mark> en zo"
 
 

@@ -174,12 +174,12 @@ class ChatHandlers(QuestionHandlers):
         image = citation_page(source)
         if image is None:
             return panel, hidden, section_html(source, lang)
-        page, title = source.page, source.title
+        page, title, quoted = source.page, source.title, " … ".join(source.quotes)
         shown = gr.Image(
             value=image,
             visible=True,
             label=f"{ui_text('source_n', lang, n=n)}: {ui_text('page', lang)} {page}",
-            alt_text=ui_text("page_alt", lang, page=page, title=title, quote=source.quote[:200]),
+            alt_text=ui_text("page_alt", lang, page=page, title=title, quote=quoted[:200]),
         )
         return panel, shown, page_caption(source, lang)
 
