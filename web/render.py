@@ -206,8 +206,8 @@ def section_html(source: CitedSource, lang: str = "nl") -> str:
 
 def viewer_html(source: CitedSource, lang: str = "nl") -> str:
     """A cited source in the document viewer (web.documents), opened at the cited page with
-    the quote marked, with links to open it in its own window and to download it."""
-    url = viewer_url(source.doc_id, source.page_index, source.quote, source.n, source.page)
+    each quote marked, with links to open it in its own window and to download it."""
+    url = viewer_url(source.doc_id, source.page_index, source.quotes, source.n, source.page)
     url = html.escape(f"{url}&lang={lang}", quote=True)
     title = text("viewer_title", lang, n=source.n, title=source.title, page=source.page)
     frame = text("viewer_frame", lang, title=source.title, page=source.page)
