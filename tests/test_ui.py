@@ -230,6 +230,19 @@ def test_audit_record_is_pseudonymous(settings):
     assert settings.audit_path.stat().st_mode & 0o777 == 0o600
 
 
+def test_the_audit_record_keeps_every_quote_of_a_citation(settings):
+    """A citation resting on two sentences: the record keeps both in ``quotes`` and the
+    first in ``quote`` (it kept only ``quote``)."""
+    answer = _answer()
+    first = answer.citations[0].quote
+    second = "Voor de gemeente Dronten zijn dat"
+    cited = answer.citations[0].model_copy(update={"quotes": [first, second]})
+    record_turn(settings, answer.model_copy(update={"citations": [cited]}), "s")
+    (record,) = read_jsonl(settings.audit_path)
+    assert record["citations"][0]["quote"] == first
+    assert record["citations"][0]["quotes"] == [first, second]
+
+
 def test_audit_appends_from_many_threads_stay_whole(settings):
     def write(worker: int) -> None:
         for i in range(50):

@@ -295,7 +295,8 @@ def _export_turn(turn: Turn, default_time: datetime) -> ExportTurn:
     """A chat turn as the export writes it."""
     asked_at = datetime.fromisoformat(turn.asked_at) if turn.asked_at else default_time
     sources = [
-        ExportSource(c.n, c.title, c.page, c.quote, c.doc_id, c.superseded) for c in turn.citations
+        ExportSource(c.n, c.title, c.page, c.quote, c.doc_id, c.superseded, list(c.quotes))
+        for c in turn.citations
     ]
     return ExportTurn(
         question=turn.question,
