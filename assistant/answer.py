@@ -26,7 +26,13 @@ from assistant import guard, metrics, prompts, tracing
 from assistant.analysis import words
 from assistant.answer_kinds import answers_kind, is_attached, kind_gap
 from assistant.answerability import assess, names, unanswered_names
-from assistant.citations import CitationChecker, citation_for, dropped_tokens, literal_support
+from assistant.citations import (
+    CitationChecker,
+    citation_for,
+    dropped_tokens,
+    literal_support,
+    with_quotes,
+)
 from assistant.extractive import (
     Candidate,
     answer_scope,
@@ -450,7 +456,8 @@ class AnswerPipeline:
 
     # -- helpers of the stages ----------------------------------------------------------
     def _quote(self, answer: Answer, chosen: Sequence[Candidate]) -> None:
-        """Fill the answer with the chosen sentences, quoted verbatim, each cited."""
+        """Fill the answer with the chosen sentences, quoted verbatim, each cited; a
+        chunk's citation quotes every chosen sentence of it."""
         passages = answer.passages
         citations: dict[str, Citation] = {}
         sentences = []
@@ -460,9 +467,11 @@ class AnswerPipeline:
                 citations[chunk.id] = citation_for(
                     len(citations) + 1, passages[c.passage], c.span.text
                 )
+            n = citations[chunk.id].n
             sentences.append(
-                AnswerSentence(text=c.span.text, citations=[citations[chunk.id].n], support=1.0)
-            )
+                AnswerSentence(text=c.span.text, citations=[n], support=1.0,
+                               quotes={n: [c.span.text]})
+            )  # fmt: skip
         answer.citations = number_by_first_use(sentences, list(citations.values()))
         answer.sentences = sentences
         answer.text = render_extractive(
@@ -500,9 +509,11 @@ def number_by_first_use(
     sentences: Sequence[AnswerSentence], citations: Sequence[Citation]
 ) -> list[Citation]:
     """The citations the supported sentences cite, numbered 1..n in the order the answer
-    first cites them; each sentence's numbers are rewritten to match, ascending. A
-    sentence the checks dropped leaves no gap ("[2]" without a "[1]") and no source that
-    nothing cites, in either backend's answer.
+    first cites them; each sentence's numbers (and the keys of its ``quotes``) are
+    rewritten to match, ascending. A sentence the checks dropped leaves no gap ("[2]"
+    without a "[1]"), no source that nothing cites, and no quote that nothing rests on, in
+    either backend's answer: each citation quotes the spans its supported sentences rest
+    on (citations.with_quotes).
 
     Args:
         sentences: the answer's sentences in reading order (changed in place).
@@ -514,8 +525,9 @@ def number_by_first_use(
             new.setdefault(n, len(new) + 1)
     for s in sentences:
         s.citations = sorted({new[n] for n in s.citations if s.supported and n in new})
+        s.quotes = {new[n]: q for n, q in s.quotes.items() if s.supported and n in new}
     by_n = {c.n: c for c in citations}
-    return [by_n[old].model_copy(update={"n": n}) for old, n in new.items()]
+    return with_quotes([by_n[old].model_copy(update={"n": n}) for old, n in new.items()], sentences)
 
 
 def _sentence_passages(passages: Sequence[Passage], chosen: Sequence[Candidate]) -> list[Passage]:

@@ -157,7 +157,8 @@ def audit_record(
                 "chunk_id": c.chunk_id,
                 "doc_id": c.doc_id,
                 "page": c.page,
-                "quote": c.quote,
+                "quote": c.quote,  # the first of quotes, as records before quotes had it
+                "quotes": list(c.quotes),
             }
             for c in answer.citations
         ],

@@ -5,7 +5,8 @@ sentence's stemmed content words found in the passage, numbers must match) and b
 embedding similarity. A `[n]` the model wrote is kept only if passage n supports the
 sentence; otherwise it is re-pointed to the best supporting passage or removed. A
 sentence no passage supports is dropped (default) or flagged. Every citation carries
-the exact span quoted from its chunk.
+the exact spans quoted from its chunk: each sentence of it that a supported answer
+sentence rests on (`with_quotes`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class CitationChecker:
         for (clean, claimed), row in zip(parsed, supports, strict=True):
             chosen = self._choose(claimed, row)
             numbers_out: list[int] = []
+            quotes: dict[int, list[str]] = {}
             for sup in chosen:
                 chunk = passages[sup.passage].chunk
                 if chunk.id not in by_chunk:
@@ -149,12 +151,13 @@ class CitationChecker:
                         citation_for(by_chunk[chunk.id], passages[sup.passage], sup.span.text)
                     )
                 numbers_out.append(by_chunk[chunk.id])
+                quotes.setdefault(by_chunk[chunk.id], []).append(sup.span.text)
             best = max((s.score for s in row), default=0.0)
             sentences.append(
                 AnswerSentence(text=clean, citations=numbers_out, supported=bool(chosen),
-                               support=round(best, 3))
+                               support=round(best, 3), quotes=quotes)
             )  # fmt: skip
-        return self.render(sentences), sentences, citations
+        return self.render(sentences), sentences, with_quotes(citations, sentences)
 
     def _choose(self, claimed: Sequence[int], row: Sequence[Support]) -> list[Support]:
         """The model's own markers that check out, else the best supporting passage."""
@@ -297,11 +300,40 @@ def dropped_tokens(answer: str, sentences: Sequence[str], language: str = "nl") 
     return {t for t in needed if t not in stated and not _inflected_in(t, present)}
 
 
-def citation_for(n: int, passage: Passage, quote: str) -> Citation:
-    """A citation of a passage with the quoted span (which must be in the chunk text)."""
+def citation_for(n: int, passage: Passage, *quotes: str) -> Citation:
+    """A citation of a passage with the quoted spans.
+
+    Args:
+        n: the citation number.
+        passage: the cited passage.
+        quotes: one or more spans, each verbatim in the chunk text; the first is ``quote``.
+    """
     c = passage.chunk
     return Citation(
         n=n, chunk_id=c.id, doc_id=c.doc_id, title=c.title, page=c.page_label,
         page_index=c.page_start, source=c.source, section=c.section,
-        municipality=c.municipality, quote=quote, superseded=passage.superseded,
+        municipality=c.municipality, quote=quotes[0], quotes=list(dict.fromkeys(quotes)),
+        superseded=passage.superseded,
     )  # fmt: skip
+
+
+def with_quotes(
+    citations: Sequence[Citation], sentences: Sequence[AnswerSentence]
+) -> list[Citation]:
+    """Each citation quoting every span that the supported sentences citing it rest on
+    (``AnswerSentence.quotes``), once each, in the order the answer first uses them; a
+    citation no sentence says its spans for keeps its own.
+
+    Args:
+        citations: the citations, by their current numbers.
+        sentences: the answer's sentences, citing those numbers.
+    """
+    gathered: dict[int, dict[str, None]] = {}
+    for s in sentences:
+        for n in s.citations if s.supported else ():
+            gathered.setdefault(n, {}).update(dict.fromkeys(s.quotes.get(n, ())))
+    out = []
+    for c in citations:
+        quotes = list(gathered.get(c.n, ()))
+        out.append(c.model_copy(update={"quote": quotes[0], "quotes": quotes}) if quotes else c)
+    return out

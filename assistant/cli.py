@@ -289,9 +289,9 @@ def _print_answer(answer, streamed: bool) -> None:
         out.print(answer.text, markup=False)
     for c in answer.citations:
         label = f" [yellow]({SUPERSEDED})[/yellow]" if c.superseded else ""
+        quoted = " … ".join(f"“{escape(q)}”" for q in c.quotes)
         out.print(
-            f"[bold]\\[{c.n}][/bold] {escape(c.title)}, p. {escape(c.page)}{label}: "
-            f"“{escape(c.quote)}”",
+            f"[bold]\\[{c.n}][/bold] {escape(c.title)}, p. {escape(c.page)}{label}: {quoted}",
             highlight=False,
         )
 

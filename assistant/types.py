@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from assistant.domain import Municipality
 
@@ -148,7 +148,13 @@ class Passage(BaseModel):
 
 
 class Citation(BaseModel):
-    """One checked source of an answer: the passage and the exact span quoted from it."""
+    """One checked source of an answer: the passage and the exact spans quoted from it.
+
+    One citation per chunk: ``quotes`` holds every sentence of the chunk that the answer
+    rests on (each verbatim, in the order the answer first uses them); ``quote`` is the
+    first of them, kept for readers of the older shape. A citation made with only a
+    ``quote`` gets ``quotes == [quote]``.
+    """
 
     n: int
     chunk_id: str
@@ -159,8 +165,15 @@ class Citation(BaseModel):
     source: str
     section: str = ""
     municipality: str = "onbekend"
-    quote: str  # verbatim span of the chunk text
+    quote: str  # verbatim span of the chunk text: the first of ``quotes``
     superseded: bool = False  # a newer document replaces this one
+    quotes: list[str] = Field(default_factory=list)  # every verbatim span the answer uses
+
+    @model_validator(mode="after")
+    def _quotes_hold_the_quote(self) -> Citation:
+        if not self.quotes:
+            self.quotes = [self.quote] if self.quote else []
+        return self
 
 
 class AnswerSentence(BaseModel):
@@ -170,6 +183,9 @@ class AnswerSentence(BaseModel):
     citations: list[int] = Field(default_factory=list)  # citation numbers
     supported: bool = True
     support: float = 0.0
+    # Per citation number, the verbatim sentences of that citation's chunk this sentence
+    # rests on; `answer.number_by_first_use` gathers them into each `Citation.quotes`.
+    quotes: dict[int, list[str]] = Field(default_factory=dict)
 
 
 class RefusalReason(StrEnum):

@@ -16,6 +16,8 @@ from tests.conftest import CORPUS, SEED_ID, THEMES_PAGES
 THEMES_Q = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
 NAUTA_Q = "Wie geeft de toelichting op de politiecijfers?"
 FOLLOW_UP = "En welke lokale speerpunten heeft Dronten?"
+# Answered by two sentences of one chunk (page 2): one citation that quotes both.
+DRONTEN_Q = "Wat zijn de lokale speerpunten van Dronten?"
 # Answered from two chunks (pages 1–2 and 1).
 PARTNERS_Q = "Met wie werken de gemeenten samen voor een veilige samenleving?"
 UNANSWERABLE = [
@@ -37,6 +39,7 @@ def assert_citations_checked(answer: Answer, service) -> None:
     for c in answer.citations:
         chunk = chunks[c.chunk_id]
         assert c.quote and c.quote in chunk.text, (c.quote, chunk.text)
+        assert c.quotes[0] == c.quote and all(q in chunk.text for q in c.quotes), c.quotes
         assert c.page == chunk.page_label and c.doc_id == chunk.doc_id
         assert f"[{c.n}]" in answer.text
 
@@ -98,6 +101,50 @@ def test_citations_are_renumbered_by_first_use():
     kept = number_by_first_use(sentences, citations)
     assert [(c.n, c.chunk_id) for c in kept] == [(1, "c3"), (2, "c2")]
     assert [s.citations for s in sentences] == [[], [1, 2], [2]]
+
+
+def test_renumbering_gathers_the_quotes_the_kept_sentences_rest_on():
+    """A citation quotes every span its supported sentences rest on, once, in answer
+    order; a dropped sentence's span goes, and a citation no sentence gives spans for
+    keeps its own quote."""
+    sentences = [
+        AnswerSentence(text="Weggevallen.", citations=[1], supported=False, quotes={1: ["b"]}),
+        AnswerSentence(text="Eerste.", citations=[1], quotes={1: ["a"]}),
+        AnswerSentence(text="Tweede.", citations=[3, 1], quotes={3: ["c"], 1: ["d", "a"]}),
+        AnswerSentence(text="Derde.", citations=[2]),
+    ]
+    citations = [
+        Citation(n=n, chunk_id=f"c{n}", doc_id="d", title="T", page=str(n), page_index=n,
+                 source="s", quote=q)
+        for n, q in ((1, "b"), (2, "e"), (3, "c"))
+    ]  # fmt: skip
+    kept = number_by_first_use(sentences, citations)
+    assert [(c.n, c.chunk_id, c.quote, c.quotes) for c in kept] == [
+        (1, "c1", "a", ["a", "d"]),
+        (2, "c3", "c", ["c"]),
+        (3, "c2", "e", ["e"]),
+    ]
+    assert [s.quotes for s in sentences] == [{}, {1: ["a"]}, {2: ["c"], 1: ["d", "a"]}, {}]
+
+
+def test_a_citation_of_the_older_shape_quotes_its_quote():
+    """A citation stored or sent with only ``quote`` (audit log, API clients) reads with
+    ``quotes == [quote]``."""
+    old = {"n": 1, "chunk_id": "c", "doc_id": "d", "title": "T", "page": "2",
+           "page_index": 1, "source": "s", "quote": "Zin."}  # fmt: skip
+    assert Citation.model_validate(old).quotes == ["Zin."]
+
+
+def test_two_sentences_of_one_chunk_are_both_quoted(pipeline, seeded_service):
+    """The extractive answer quotes two sentences of one chunk: its one citation carries
+    both, each verbatim in the chunk (it carried only the first)."""
+    answer = pipeline.ask(DRONTEN_Q, backend="extractive")
+    assert not answer.refused and len(answer.citations) == 1, answer.text
+    (citation,) = answer.citations
+    sentences = [s.text for s in answer.sentences if citation.n in s.citations]
+    assert len(sentences) == 2 and citation.quotes == sentences
+    assert citation.quote == sentences[0]
+    assert_citations_checked(answer, seeded_service)
 
 
 def test_follow_up_extractive(pipeline, seeded_service):

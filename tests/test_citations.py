@@ -47,6 +47,20 @@ def test_markers_are_re_pointed_and_unsupported_sentences_dropped(embedder):
         assert c.quote in next(p.chunk.text for p in PASSAGES if p.chunk.id == c.chunk_id)
 
 
+def test_a_chunk_two_sentences_rest_on_quotes_both(embedder):
+    """One citation per chunk, and it quotes each sentence of the chunk an answer sentence
+    rests on, in the order the answer uses them (it quoted only the first)."""
+    both = passage(f"{THEMES} {AGENDA}", "2", "c-both")
+    answer = (
+        "De drie gemeenten werken samen op cybercrime, ondermijning en maatschappelijke "
+        "onrust [1]. Tom Nauta geeft de toelichting op de politiecijfers [1]."
+    )
+    _, sentences, citations = CitationChecker(embedder, 0.5).check(answer, [both])
+    assert [s.citations for s in sentences] == [[1], [1]]
+    (citation,) = citations
+    assert citation.quotes == [THEMES, AGENDA] and citation.quote == THEMES
+
+
 def test_a_correct_marker_is_kept(embedder):
     _, sentences, citations = CitationChecker(embedder, 0.5).check(
         "Tom Nauta geeft de toelichting op de politiecijfers [2].", PASSAGES

@@ -18,7 +18,7 @@ import pytest
 
 from tests.cli_in_process import run_ivb
 from tests.conftest import SEED_ID, THEMES_PAGES
-from tests.test_answer import AGENDA_CHAT
+from tests.test_answer import AGENDA_CHAT, DRONTEN_Q
 
 
 def ivb(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -52,6 +52,22 @@ def test_ask_json_extractive(seeded_settings):
         data["passages"][0]
     )
     assert data["timings"]["total"] > 0
+
+
+def test_ask_prints_every_sentence_a_citation_quotes(seeded_settings):
+    """The Dronten question rests on two sentences of one chunk: the citation line quotes
+    both (it printed only the first)."""
+    proc = run_ivb("ask", DRONTEN_Q, "--llm", "extractive", "--store", seeded_settings.store_dir,
+                   env={"COLUMNS": "1000"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(
+        run_ivb("ask", DRONTEN_Q, "--llm", "extractive", "--store", seeded_settings.store_dir,
+                "--json").stdout
+    )  # fmt: skip
+    (cite,) = data["citations"]
+    assert len(cite["quotes"]) == 2, cite
+    (line,) = [line for line in proc.stdout.splitlines() if line.startswith("[1]")]
+    assert all(f"“{q}”" in line for q in cite["quotes"]), (line, cite["quotes"])
 
 
 def test_ask_on_an_empty_default_store_fills_it_from_the_corpus(tmp_path, monkeypatch):

@@ -210,3 +210,45 @@ def test_a_chat_turn_becomes_an_export_turn():
     assert "let op" in to_markdown([exported], SAVED)
     # A turn from before the export existed (no time) gets the export's time.
     assert _export_turn(Turn("V", "A", "", False, "raad", "nl", "a"), SAVED).asked_at == SAVED
+
+
+FIRST = "De drie gemeenten werken samen op drie thema’s."
+SECOND = "Voor Dronten zijn dat zorg en veiligheid."
+
+
+def test_a_source_quoting_two_sentences_exports_both():
+    """A citation resting on two sentences of its chunk: the Markdown and the Word file
+    quote both, each on its own (only the first was exported)."""
+    turn = ExportTurn(
+        question="V?",
+        answer="Drie thema’s [1]. Zorg en veiligheid [1].",
+        asked_at=ASKED,
+        sources=[ExportSource(1, "Nota", "2", FIRST, "nota", quotes=[FIRST, SECOND])],
+    )
+    md = to_markdown([turn], SAVED)
+    assert f"  > {FIRST}\n  >\n  > {SECOND}\n" in md
+    doc = Document(io.BytesIO(to_docx([turn], SAVED)))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Quote"] == [FIRST, SECOND]
+
+
+def test_both_quotes_come_from_the_api_answer_and_the_chat_turn():
+    """``quotes`` is read from the API's answer and from a chat turn; an answer of the older
+    shape (``quote`` only) still exports its quote."""
+    cited = {"n": 1, "title": "T", "page": "2", "quote": FIRST, "doc_id": "d"}
+    answer = {
+        "question": "V?",
+        "answer": "A [1].",
+        "citations": [{**cited, "quotes": [FIRST, SECOND]}],
+    }
+    assert ExportTurn.from_answer(answer, ASKED).sources[0].quotes == [FIRST, SECOND]
+    older = ExportTurn.from_answer({**answer, "citations": [cited]}, ASKED).sources[0]
+    assert (older.quote, older.quotes) == (FIRST, [FIRST])
+    source = CitedSource(
+        n=1, chunk_id="d:1", doc_id="d", title="T", page="2", page_index=1, source="x.pdf",
+        quote=FIRST, quotes=[FIRST, SECOND], context=f"{FIRST} {SECOND}",
+    )  # fmt: skip
+    turn = Turn(question="V?", answer="A [1].", html="", refused=False, audience="raad",
+                language="nl", audit_id="a1", citations=[source])  # fmt: skip
+    (exported,) = _export_turn(turn, SAVED).sources
+    assert (exported.quote, exported.quotes) == (FIRST, [FIRST, SECOND])
+    assert SECOND in to_markdown([_export_turn(turn, SAVED)], SAVED)

@@ -23,6 +23,7 @@ from assistant import prompts
 from assistant.answer import AnswerPipeline
 from assistant.citations import dropped_tokens, key_tokens, literal_support
 from tests.test_answer import (
+    DRONTEN_Q,
     FOLLOW_UP,
     NAUTA_Q,
     PARTNERS_Q,
@@ -89,6 +90,23 @@ def test_model_reads_only_the_chosen_sentences_and_its_phrasing_is_kept(
     assert len(user) < 300, user
     # The citation points at the chosen sentence's page and quotes that sentence.
     assert [(c.page, c.quote) for c in answer.citations] == [("3", NAUTA_SENTENCE)]
+    assert_citations_checked(answer, seeded_service)
+
+
+def test_a_phrasing_of_two_sentences_of_one_chunk_quotes_both(pipeline, seeded_service):
+    """The model phrases two chosen sentences of one chunk, citing each ([1], [2] in the
+    prompt): the checked answer has one citation for the chunk, quoting both."""
+    chosen = [s.text for s in pipeline.ask(DRONTEN_Q, backend="extractive").sentences]
+    assert len(chosen) == 2, chosen
+    _stand_in(
+        pipeline,
+        " ".join(f"{s[:-1]} [{i}]." if s.endswith(".") else f"{s} [{i}]." for i, s in
+                 enumerate(chosen, 1)),
+    )  # fmt: skip
+    answer = pipeline.ask(DRONTEN_Q, backend="local")
+    assert answer.fallback == "" and answer.backend == "local", answer.text
+    (citation,) = answer.citations
+    assert citation.quotes == chosen and citation.quote == chosen[0]
     assert_citations_checked(answer, seeded_service)
 
 

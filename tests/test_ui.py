@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 import ui
+from assistant.answer import AnswerPipeline
 from assistant.audit import append_jsonl, prune_audit, pseudonym, read_jsonl, record_turn
 from assistant.auth import StaffAuth, hash_password, verify_password
 from assistant.backends import available_backends
@@ -45,12 +46,21 @@ from tests.pdf_factory import (
     make_text_pdf,
 )
 from tests.servers import free_port, running_app
+from web.api_schemas import CitationOut
 from web.i18n import PREFIX, TEXTS
 from web.layout import WebApp, build_app
 from web.page_images import find_span, render_page
 from web.questions import BUSY_TEXT, LOCAL_WAITING_PER_SLOT
-from web.render import DONE, FAILED, SUPERSEDED_TEXT, answer_html, mark_quote
-from web.turns import CitedSource
+from web.render import (
+    DONE,
+    FAILED,
+    SUPERSEDED_TEXT,
+    answer_html,
+    mark_quotes,
+    section_html,
+    sources_html,
+)
+from web.turns import CitedSource, Turn, cited_sources
 
 PASSWORD = "correct horse battery staple"
 QUESTION = "Welke thema's hebben de drie gemeenten samen geprioriteerd?"
@@ -220,6 +230,19 @@ def test_audit_record_is_pseudonymous(settings):
     assert settings.audit_path.stat().st_mode & 0o777 == 0o600
 
 
+def test_the_audit_record_keeps_every_quote_of_a_citation(settings):
+    """A citation resting on two sentences: the record keeps both in ``quotes`` and the
+    first in ``quote`` (it kept only ``quote``)."""
+    answer = _answer()
+    first = answer.citations[0].quote
+    second = "Voor de gemeente Dronten zijn dat"
+    cited = answer.citations[0].model_copy(update={"quotes": [first, second]})
+    record_turn(settings, answer.model_copy(update={"citations": [cited]}), "s")
+    (record,) = read_jsonl(settings.audit_path)
+    assert record["citations"][0]["quote"] == first
+    assert record["citations"][0]["quotes"] == [first, second]
+
+
 def test_audit_appends_from_many_threads_stay_whole(settings):
     def write(worker: int) -> None:
         for i in range(50):
@@ -337,8 +360,66 @@ def test_find_span_ignores_line_breaks_and_quote_styles():
     start, end = find_span(text, "thema's, namelijk 'cybercrime")
     assert text[start:end] == "thema’s, namelijk\r\n‘cybercrime"
     assert find_span(text, "iets anders") is None
-    marked = mark_quote("a <b> cybercrime en zo", "cybercrime")
+    marked = mark_quotes("a <b> cybercrime en zo", "cybercrime")
     assert marked == "a &lt;b&gt; <mark>cybercrime</mark> en zo"
+
+
+FIRST = "De drie gemeenten werken samen op drie thema’s."
+SECOND = "Voor Dronten zijn dat zorg & veiligheid."
+CONTEXT = f"Inleiding. {FIRST} Een zin die niet geciteerd is. {SECOND} Slot."
+
+
+def _turn(citations: list[CitedSource]) -> Turn:
+    return Turn(question="Q?", answer="A [1].", html="", refused=False, audience="raad",
+                language="nl", audit_id="a", citations=citations)  # fmt: skip
+
+
+def _marked(page: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", page)
+
+
+def test_source_panel_marks_every_sentence_a_citation_quotes():
+    """A citation resting on two sentences of its chunk: the panel and the section view
+    mark both, not the sentence between them (only the first was marked)."""
+    source = CitedSource(n=1, chunk_id="c", doc_id="d", title="Nota", page="2", page_index=1,
+                         source="/x/nota.docx", quote=FIRST, quotes=[FIRST, SECOND],
+                         context=CONTEXT)  # fmt: skip
+    escaped = [FIRST, SECOND.replace("&", "&amp;")]
+    panel = sources_html([_turn([source])], 0, 1)
+    assert _marked(panel) == escaped and "Een zin die niet geciteerd is." in panel
+    assert _marked(section_html(source)) == escaped
+    # The excerpt runs from before the first quote to after the last.
+    assert _marked(mark_quotes(CONTEXT, [SECOND, FIRST], window=3)) == escaped
+    assert mark_quotes(CONTEXT, [SECOND, FIRST], window=3).startswith("…g. <mark>")
+    # The API shows both beside the first.
+    out = CitationOut.model_validate(source.model_dump())
+    assert (out.quote, out.quotes) == (FIRST, [FIRST, SECOND])
+
+
+def test_source_panel_marks_both_sentences_of_a_real_answer(seeded_service):
+    """The Dronten question is answered by two sentences of one chunk: the source panel of
+    that turn marks both."""
+    answer = AnswerPipeline(seeded_service).ask(
+        "Wat zijn de lokale speerpunten van Dronten?", backend="extractive"
+    )
+    (source,) = cited_sources(answer)
+    panel = sources_html([_turn([source])], 0, 1)
+    marked = [m.replace("&amp;", "&") for m in _marked(panel)]
+    assert len(answer.sentences) == 2 and marked == [s.text for s in answer.sentences]
+
+
+def test_render_page_marks_every_quote():
+    """The page image boxes each quote of a citation, not only the first."""
+    first, second = "cybercrime en digitale veiligheid", "Voor de gemeente Dronten zijn dat"
+    one = render_page(SEED_PDF, 1, first)
+    both = render_page(SEED_PDF, 1, [first, second])
+    assert one is not None and both is not None and one.size == both.size
+    differing = sum(
+        1
+        for a, b in zip(one.get_flattened_data(), both.get_flattened_data(), strict=True)
+        if a != b
+    )
+    assert differing > 500  # the second box
 
 
 def test_render_page_marks_the_quote():

@@ -6,9 +6,13 @@ the server writes in it (the saved conversation, the staff page's messages).
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
 import pytest
@@ -22,14 +26,25 @@ from assistant.answer import AnswerPipeline
 from assistant.auth import hash_password
 from assistant.backends import BACKEND_LABELS
 from tests.conftest import SEED_ID
+from web import documents
 from web.assets import DutchPageMiddleware, brand_css, contrast_ratio, scope_language
 from web.chat import ChatHandlers
-from web.documents import document_routes, pdfjs_available
+from web.documents import (
+    MAX_QUOTE,
+    MAX_QUOTES,
+    document_routes,
+    link_quotes,
+    pdfjs_available,
+    viewer_url,
+)
 from web.i18n import TEXTS, pick_language, text
+from web.render import viewer_html
 from web.staff import StaffHandlers, doc_columns
-from web.turns import Turn
+from web.turns import CitedSource, Turn
 
 THEMES_QUOTE = "cybercrime en digitale veiligheid"
+# A second quote on the same page of the seed PDF (index 1), away from the first.
+DRONTEN_QUOTE = "Voor de gemeente Dronten zijn dat"
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +125,74 @@ def test_the_viewer_page_for_a_pdf(client):
     assert client.get(f"/ivb/viewer/{SEED_ID}", params={"page": 999}).status_code == 200
 
 
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(html.unescape(url)).query)
+
+
+def test_a_viewer_link_carries_every_quote_of_its_citation():
+    """One ``q`` per quote (it carried only the first); a single quote is the older link."""
+    url = viewer_url("ivb doc", 1, [THEMES_QUOTE, DRONTEN_QUOTE], 2, "2")
+    assert url.startswith("/ivb/viewer/ivb%20doc?page=1&q=")
+    assert _query(url) == {"page": ["1"], "q": [THEMES_QUOTE, DRONTEN_QUOTE], "n": ["2"],
+                           "label": ["2"]}  # fmt: skip
+    assert _query(viewer_url("d", 0, THEMES_QUOTE, 1, "1"))["q"] == [THEMES_QUOTE]
+    # The source panel's viewer links to both quotes of a citation.
+    source = CitedSource(n=1, chunk_id="c", doc_id="d", title="T", page="2", page_index=1,
+                         source="/x/t.pdf", quote=THEMES_QUOTE,
+                         quotes=[THEMES_QUOTE, DRONTEN_QUOTE], context="")  # fmt: skip
+    frame = re.search(r'<iframe[^>]* src="([^"]+)"', viewer_html(source)).group(1)
+    assert _query(frame)["q"] == [THEMES_QUOTE, DRONTEN_QUOTE]
+
+
+def test_a_viewer_link_stays_short():
+    """At most MAX_QUOTES quotes and MAX_QUOTE characters of them; the first is cut to fit
+    (as the one quote was), a later one that does not fit is left out, not cut."""
+    many = [f"Zin nummer {i} van het stuk." for i in range(MAX_QUOTES + 3)]
+    assert link_quotes(many) == many[:MAX_QUOTES]
+    assert link_quotes(["x" * (MAX_QUOTE + 50), "kort"]) == ["x" * MAX_QUOTE]
+    long, rest = "a" * (MAX_QUOTE - 10), "b" * 20
+    assert link_quotes([long, rest, "c" * 5, " "]) == [long, "c" * 5]
+    assert link_quotes("") == [] and link_quotes(THEMES_QUOTE) == [THEMES_QUOTE]
+    # Long Dutch sentences with curly quotes and accents: under the 8 KiB that servers and
+    # proxies commonly take for a request line.
+    sentence = "De gemeenten’ aanpak van ‘ondermijning’ en café-overlast is geëvalueerd. " * 8
+    url = viewer_url("d", 0, [sentence] * 10, 1, "1")
+    assert len(_query(url)["q"]) == 3 and len(url) < 8 * 1024
+
+
+def test_the_page_image_marks_every_quote(client):
+    """Several ``q``: each quote boxed (only one was taken)."""
+    path = f"/ivb/page/{SEED_ID}/1.png"
+    one = client.get(path, params={"q": THEMES_QUOTE})
+    both = client.get(path, params={"q": [THEMES_QUOTE, DRONTEN_QUOTE]})
+    assert one.status_code == both.status_code == 200
+    assert both.content[:8] == b"\x89PNG\r\n\x1a\n" and both.content != one.content
+    second = client.get(path, params={"q": [DRONTEN_QUOTE, THEMES_QUOTE]})
+    assert second.content == both.content  # the same two boxes
+
+
+@pytest.mark.parametrize("with_pdfjs", [True, False], ids=["pdfjs", "page-image"])
+def test_the_pdf_viewer_takes_every_quote(client, monkeypatch, with_pdfjs):
+    """pdf.js is told every quote to mark, and its fallback image (or, without pdf.js, the
+    image itself) boxes every quote."""
+    monkeypatch.setattr(documents, "pdfjs_available", lambda: with_pdfjs)
+    quotes = [THEMES_QUOTE, DRONTEN_QUOTE]
+    response = client.get(f"/ivb/viewer/{SEED_ID}", params={"page": 1, "q": quotes, "n": 1})
+    assert response.status_code == 200
+    body = response.text
+    if with_pdfjs:
+        config = json.loads(
+            re.search(r'id="ivb-viewer-config">(.*?)</script>', body, re.DOTALL).group(1)
+        )
+        assert config["quotes"] == quotes and config["page"] == 1
+        image = config["fallback"]
+        assert THEMES_QUOTE in config["alt"] and DRONTEN_QUOTE in config["alt"]
+    else:
+        image = re.search(r'<img class="ivb-fallback" src="([^"]+)"', body).group(1)
+    assert urlsplit(html.unescape(image)).path == f"/ivb/page/{SEED_ID}/1.png"
+    assert _query(image)["q"] == quotes
+
+
 def test_the_viewer_page_for_a_markdown_source(client):
     response = client.get("/ivb/viewer/wijkteam-urk", params={"q": "houdt elke dinsdag spreekuur"})
     assert response.status_code == 200
@@ -117,6 +200,21 @@ def test_the_viewer_page_for_a_markdown_source(client):
     assert "Inwoners kunnen daar zonder afspraak terecht." in response.text
     missing = client.get("/ivb/viewer/wijkteam-urk", params={"q": "staat er niet in"})
     assert text("viewer_not_found", "nl") in missing.text and "<mark" not in missing.text
+
+
+def test_the_text_viewer_marks_every_quote(client):
+    """Two ``q``: both marked, not the text between; the first is the one scrolled to."""
+    quotes = ["Inwoners kunnen daar zonder afspraak terecht.", "houdt elke dinsdag spreekuur"]
+    body = client.get("/ivb/viewer/wijkteam-urk", params={"q": quotes}).text
+    assert re.findall(r'<mark(?: id="ivb-hit")? class="ivb-hit">(.*?)</mark>', body) == [
+        quotes[1],
+        quotes[0],
+    ]
+    assert '<mark id="ivb-hit" class="ivb-hit">houdt elke dinsdag spreekuur</mark>' in body
+    assert body.count('id="ivb-hit"') == 1 and text("viewer_text_found", "nl") in body
+    # One of them not in the document: the other is still marked.
+    partly = client.get("/ivb/viewer/wijkteam-urk", params={"q": ["staat er niet in", quotes[0]]})
+    assert f'<mark id="ivb-hit" class="ivb-hit">{quotes[0]}</mark>' in partly.text
 
 
 def test_the_accessibility_statement(client):

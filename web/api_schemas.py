@@ -71,7 +71,12 @@ class AskRequest(BaseModel):
 
 
 class CitationOut(BaseModel):
-    """One checked source: the document, its page label and the exact quoted span."""
+    """One checked source: the document, its page label and the exact quoted spans.
+
+    One citation per chunk: ``quotes`` holds every sentence of it that the answer rests
+    on, verbatim, in the order the answer first uses them; ``quote`` is the first of them
+    (the field of the first version of this API, kept for its clients).
+    """
 
     n: int
     chunk_id: str
@@ -84,6 +89,7 @@ class CitationOut(BaseModel):
     municipality: str = ""
     quote: str
     superseded: bool = False
+    quotes: list[str] = Field(default_factory=list)
 
 
 class PassageOut(BaseModel):

@@ -174,12 +174,12 @@ class ChatHandlers(QuestionHandlers):
         image = citation_page(source)
         if image is None:
             return panel, hidden, section_html(source, lang)
-        page, title = source.page, source.title
+        page, title, quoted = source.page, source.title, " … ".join(source.quotes)
         shown = gr.Image(
             value=image,
             visible=True,
             label=f"{ui_text('source_n', lang, n=n)}: {ui_text('page', lang)} {page}",
-            alt_text=ui_text("page_alt", lang, page=page, title=title, quote=source.quote[:200]),
+            alt_text=ui_text("page_alt", lang, page=page, title=title, quote=quoted[:200]),
         )
         return panel, shown, page_caption(source, lang)
 
@@ -295,7 +295,8 @@ def _export_turn(turn: Turn, default_time: datetime) -> ExportTurn:
     """A chat turn as the export writes it."""
     asked_at = datetime.fromisoformat(turn.asked_at) if turn.asked_at else default_time
     sources = [
-        ExportSource(c.n, c.title, c.page, c.quote, c.doc_id, c.superseded) for c in turn.citations
+        ExportSource(c.n, c.title, c.page, c.quote, c.doc_id, c.superseded, list(c.quotes))
+        for c in turn.citations
     ]
     return ExportTurn(
         question=turn.question,

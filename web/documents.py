@@ -6,12 +6,17 @@ request), and only while the file on disk is the version that was indexed. `docu
 returns the routes; ui.launch hands them to gradio's FastAPI app (a FastAPI server mounting
 gradio can ``include_router`` them).
 
-- ``GET /ivb/viewer/{doc_id}?page=P&q=QUOTE&n=N&label=L``: the viewer page. A PDF opens in
-  pdf.js at page P (0-based) with the quote marked in its text layer, also when the quote
-  runs on to the next page; other formats open as text with the quote marked.
+- ``GET /ivb/viewer/{doc_id}?page=P&q=QUOTE&q=QUOTE…&n=N&label=L``: the viewer page. A PDF
+  opens in pdf.js at page P (0-based) with each quote marked in its text layer, also when
+  a quote runs on to the next page; other formats open as text with each quote marked.
 - ``GET /ivb/document/{doc_id}`` (``?download=1``: as an attachment): the original file.
-- ``GET /ivb/page/{doc_id}/{page}.png?q=QUOTE``: the page as an image with the quote boxed
-  (the viewer's fallback).
+- ``GET /ivb/page/{doc_id}/{page}.png?q=QUOTE&q=QUOTE…``: the page as an image with each
+  quote boxed (the viewer's fallback).
+
+``q`` is repeated for a citation that quotes several sentences of its chunk; a link with
+one ``q`` (the older form) still opens. A link carries at most `MAX_QUOTES` quotes and
+`MAX_QUOTE` characters of them together (`link_quotes`), so it stays as short as the
+one-quote link was; the routes take no more than that either.
 - ``GET /ivb/toegankelijkheid``: the accessibility statement (``?lang=en`` in English).
 - ``/ivb/static/…``: web/static (the viewer's script and style; pdf.js and the NL Design
   System packages under ``/ivb/vendor/…``, installed by npm into web/static/node_modules).
@@ -24,8 +29,9 @@ import html
 import io
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -36,7 +42,7 @@ from assistant.settings import Settings
 from assistant.types import DocumentRecord
 from web.assets import THEME_CLASS, brand_css, head_html
 from web.i18n import LANGUAGES, request_language, text
-from web.page_images import find_span, render_page
+from web.page_images import as_quotes, find_spans, render_page
 
 log = logging.getLogger("ivb.documents")
 
@@ -51,7 +57,8 @@ MEDIA_TYPES = {
 }
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
               ".jpeg": "image/jpeg"}  # fmt: skip
-MAX_QUOTE = 2000  # characters of a quote the viewer takes
+MAX_QUOTE = 2000  # characters of quoted text a viewer link carries, all its quotes together
+MAX_QUOTES = 6  # quotes a viewer link carries (sentences of one chunk: rarely more)
 
 
 def pdfjs_available() -> bool:
@@ -60,13 +67,56 @@ def pdfjs_available() -> bool:
     return (PDFJS_DIR / "build" / "pdf.min.mjs").is_file()
 
 
-def viewer_url(doc_id: str, page_index: int, quote: str, n: int, page_label: str) -> str:
-    """The viewer's address for one citation (relative to the site's root)."""
+def link_quotes(quotes: str | Sequence[str]) -> list[str]:
+    """The quotes a viewer or page-image link carries: the first `MAX_QUOTES` non-empty
+    ones, at most `MAX_QUOTE` characters together. The first is cut to that length when it
+    is longer (its opening is still found); a later one that does not fit is left out
+    rather than cut to a few words that could match elsewhere.
+
+    Args:
+        quotes: the citation's quotes (one string: a single quote).
+    """
+    kept: list[str] = []
+    left = MAX_QUOTE
+    for quote in as_quotes(quotes)[:MAX_QUOTES]:
+        if not kept:
+            quote = quote[:MAX_QUOTE]
+        elif len(quote) > left:
+            continue
+        kept.append(quote)
+        left -= len(quote)
+    return kept
+
+
+def viewer_url(
+    doc_id: str, page_index: int, quotes: str | Sequence[str], n: int, page_label: str
+) -> str:
+    """The viewer's address for one citation (relative to the site's root).
+
+    Args:
+        doc_id: the cited document.
+        page_index: the 0-based page to open at.
+        quotes: the citation's quotes, each marked (one string: a single quote); one ``q``
+            parameter each, capped by `link_quotes`.
+        n: the citation number.
+        page_label: the page as the citation names it.
+    """
     from urllib.parse import quote as esc
     from urllib.parse import urlencode
 
-    query = urlencode({"page": page_index, "q": quote[:MAX_QUOTE], "n": n, "label": page_label})
+    query = urlencode(
+        {"page": page_index, "q": link_quotes(quotes), "n": n, "label": page_label}, doseq=True
+    )
     return f"/ivb/viewer/{esc(doc_id, safe='')}?{query}"
+
+
+def page_image_url(doc_id: str, page_index: int, quotes: str | Sequence[str]) -> str:
+    """The address of a PDF page's image with the quotes boxed (capped by `link_quotes`)."""
+    from urllib.parse import quote as esc
+    from urllib.parse import urlencode
+
+    query = urlencode({"q": link_quotes(quotes)}, doseq=True)
+    return f"/ivb/page/{esc(doc_id, safe='')}/{page_index}.png" + (f"?{query}" if query else "")
 
 
 def document_url(doc_id: str, download: bool = False) -> str:
@@ -140,12 +190,12 @@ class DocumentPages:
         )
 
     def page_image(
-        self, doc_id: str, page_index: int, q: str = Query("", max_length=MAX_QUOTE)
+        self, doc_id: str, page_index: int, q: Annotated[list[str] | None, Query()] = None
     ) -> Response:
         record, path = self.current(doc_id)
         if record.format != "pdf" or not 0 <= page_index < max(record.pages, 1):
             raise HTTPException(404, "no such page")
-        image = render_page(path, page_index, q)
+        image = render_page(path, page_index, link_quotes(q or []))
         if image is None:
             raise HTTPException(404, "the page cannot be drawn")
         buffer = io.BytesIO()
@@ -157,7 +207,7 @@ class DocumentPages:
         request: Request,
         doc_id: str,
         page: int = 0,
-        q: str = Query("", max_length=MAX_QUOTE),
+        q: Annotated[list[str] | None, Query()] = None,
         n: int = 1,
         label: str = Query("", max_length=40),
     ) -> HTMLResponse:
@@ -168,15 +218,16 @@ class DocumentPages:
         except HTTPException:
             body = f'<p role="alert">{html.escape(text("viewer_gone", lang))}</p>'
             return HTMLResponse(_page(settings, lang, text("viewer_gone", lang), body), 404)
+        quotes = link_quotes(q or [])
         page = max(0, min(page, max(record.pages - 1, 0)))
         label = label or str(page + 1)
         title = text("viewer_title", lang, n=n, title=record.title, page=label)
         if record.format == "pdf" and pdfjs_available():
-            body = _pdf_viewer(record, page, q, label, lang)
+            body = _pdf_viewer(record, page, quotes, label, lang)
         elif record.format == "pdf":
-            body = _fallback_only(record, page, q, label, lang)
+            body = _fallback_only(record, page, quotes, label, lang)
         else:
-            body = _text_viewer(record, document_text(path, settings), q, lang)
+            body = _text_viewer(record, document_text(path, settings), quotes, lang)
         return HTMLResponse(_page(settings, lang, title, body, viewer=True))
 
     def accessibility(self, request: Request) -> HTMLResponse:
@@ -236,23 +287,28 @@ def _json_script(element_id: str, data: Any) -> str:
     return f'<script type="application/json" id="{element_id}">{payload}</script>'
 
 
-def _pdf_viewer(record: DocumentRecord, page: int, quote: str, label: str, lang: str) -> str:
-    """pdf.js on the cited page (viewer.js), with the page image as its fallback."""
-    from urllib.parse import quote as esc
+def _alt(record: DocumentRecord, label: str, quotes: Sequence[str], lang: str) -> str:
+    quoted = " … ".join(quotes)[:200]
+    return text("page_alt", lang, page=label, title=record.title, quote=quoted)
 
-    fallback = f"/ivb/page/{esc(record.doc_id, safe='')}/{page}.png?q={esc(quote[:MAX_QUOTE])}"
+
+def _pdf_viewer(
+    record: DocumentRecord, page: int, quotes: Sequence[str], label: str, lang: str
+) -> str:
+    """pdf.js on the cited page (viewer.js) marking each quote, with the page image as its
+    fallback."""
     config = {
         "url": document_url(record.doc_id),
         "page": page,
         "pages": record.pages,
-        "quote": quote,
-        "fallback": fallback,
+        "quotes": list(quotes),
+        "fallback": page_image_url(record.doc_id, page, quotes),
         "pdfjs": "/ivb/vendor/pdfjs-dist/",
         "texts": {
             key: text(key, lang)
             for key in ("viewer_failed", "viewer_not_found", "viewer_found", "viewer_page")
         },
-        "alt": text("page_alt", lang, page=label, title=record.title, quote=quote[:200]),
+        "alt": _alt(record, label, quotes, lang),
     }
     return (
         f'<h1 class="utrecht-heading-1 ivb-viewer-title">{html.escape(record.title)}</h1>'
@@ -265,12 +321,12 @@ def _pdf_viewer(record: DocumentRecord, page: int, quote: str, label: str, lang:
     )
 
 
-def _fallback_only(record: DocumentRecord, page: int, quote: str, label: str, lang: str) -> str:
-    """A PDF without pdf.js installed: the page image with the quote boxed."""
-    from urllib.parse import quote as esc
-
-    src = f"/ivb/page/{esc(record.doc_id, safe='')}/{page}.png?q={esc(quote[:MAX_QUOTE])}"
-    alt = text("page_alt", lang, page=label, title=record.title, quote=quote[:200])
+def _fallback_only(
+    record: DocumentRecord, page: int, quotes: Sequence[str], label: str, lang: str
+) -> str:
+    """A PDF without pdf.js installed: the page image with each quote boxed."""
+    src = page_image_url(record.doc_id, page, quotes)
+    alt = _alt(record, label, quotes, lang)
     return (
         f'<h1 class="utrecht-heading-1 ivb-viewer-title">{html.escape(record.title)}</h1>'
         f"{_links(record, lang)}"
@@ -279,20 +335,20 @@ def _fallback_only(record: DocumentRecord, page: int, quote: str, label: str, la
     )
 
 
-def _text_viewer(record: DocumentRecord, body: str, quote: str, lang: str) -> str:
-    """A Markdown, text or docx document as text, the quote marked and scrolled to."""
-    span = find_span(body, quote) if quote else None
-    if span is None:
-        marked = html.escape(body)
-        status = text("viewer_not_found", lang) if quote else ""
-    else:
-        start, end = span
-        marked = (
-            html.escape(body[:start])
-            + f'<mark id="ivb-hit" class="ivb-hit">{html.escape(body[start:end])}</mark>'
-            + html.escape(body[end:])
-        )
+def _text_viewer(record: DocumentRecord, body: str, quotes: Sequence[str], lang: str) -> str:
+    """A Markdown, text or docx document as text, each quote marked, the first scrolled to."""
+    spans = find_spans(body, quotes)
+    pieces, at = [], 0
+    for i, (start, end) in enumerate(spans):
+        hit = ' id="ivb-hit"' if i == 0 else ""
+        pieces.append(html.escape(body[at:start]))
+        pieces.append(f'<mark{hit} class="ivb-hit">{html.escape(body[start:end])}</mark>')
+        at = end
+    marked = "".join(pieces) + html.escape(body[at:])
+    if spans:
         status = text("viewer_text_found", lang)
+    else:
+        status = text("viewer_not_found", lang) if quotes else ""
     return (
         f'<h1 class="utrecht-heading-1 ivb-viewer-title">{html.escape(record.title)}</h1>'
         f"{_links(record, lang)}"

@@ -1,7 +1,7 @@
 """A conversation as a file ("Gesprek opslaan"): Markdown or Word (docx, python-docx).
 
 Per answer: the question, the answer, when it was asked and by which model, and its
-sources (title, page, the quoted text); a refusal is marked as one, with its reason. Pure
+sources (title, page, each quoted sentence); a refusal is marked as one, with its reason. Pure
 rendering: `ExportTurn`s in, bytes out; the chat (web.chat) and the API (web.api) make the
 turns. The file's own texts (headings, labels, dates, refusal reasons) are in the visitor's
 language, from the catalogue (web.i18n); questions, answers and quotes stay as they were.
@@ -36,7 +36,11 @@ REFUSAL_REASONS = {r: text(f"export_reason_{r}", "nl") for r in REFUSAL_REASON_C
 
 @dataclass
 class ExportSource:
-    """One cited source of an answer."""
+    """One cited source of an answer.
+
+    ``quotes`` holds every sentence of the source the answer rests on, ``quote`` the first
+    (a source made with only ``quote`` gets ``quotes == [quote]``).
+    """
 
     n: int
     title: str
@@ -44,6 +48,11 @@ class ExportSource:
     quote: str
     doc_id: str = ""
     superseded: bool = False
+    quotes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.quotes and self.quote:
+            self.quotes = [self.quote]
 
 
 @dataclass
@@ -97,6 +106,7 @@ class ExportTurn:
                     quote=str(c.get("quote", "")),
                     doc_id=str(c.get("doc_id", "")),
                     superseded=bool(c.get("superseded", False)),
+                    quotes=[str(q) for q in c.get("quotes") or []],
                 )
                 for c in answer.get("citations", [])
             ],
@@ -200,7 +210,9 @@ def to_markdown(turns: Sequence[ExportTurn], exported_at: datetime, lang: str = 
             for s in turn.sources:
                 doc = f" (`{s.doc_id}`)" if s.doc_id else ""
                 lines.append(f"- [{s.n}] {_md_escape(s.title)}{_source_line(s, doc, lang)}")
-                lines.append(f"  > {_md_escape(_one_line(s.quote))}")
+                # One quote paragraph per quoted sentence ("  >" between keeps them apart).
+                quoted = [f"  > {_md_escape(_one_line(q))}" for q in s.quotes or [s.quote]]
+                lines.append("\n  >\n".join(quoted))
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +253,8 @@ def to_docx(turns: Sequence[ExportTurn], exported_at: datetime, lang: str = "nl"
                 item = doc.add_paragraph(style="List Bullet")
                 item.add_run(f"[{s.n}] {s.title}").bold = True
                 item.add_run(_source_line(s, doc_id, lang))
-                doc.add_paragraph(_one_line(s.quote), style="Quote")
+                for quote in s.quotes or [s.quote]:
+                    doc.add_paragraph(_one_line(quote), style="Quote")
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

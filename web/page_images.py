@@ -1,15 +1,17 @@
-"""The cited page for the web page: where a quote lies in a passage, and the PDF page itself
-with the quote marked.
+"""The cited page for the web page: where a citation's quotes lie in a passage, and the PDF
+page itself with them marked.
 
 `find_span` locates a quote in text the way a reader would (ignoring case, spacing, line
-breaks and quote styles); `excerpt` cuts the passage around it; `render_page` draws a PDF
-page with pdfium and boxes the quote in yellow. Turning these into HTML is the page's job.
+breaks and quote styles), `find_spans` every quote of a citation; `excerpt` cuts the
+passage around them; `render_page` draws a PDF page with pdfium and boxes each quote in
+yellow. Turning these into HTML is the page's job.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,17 +29,26 @@ _PDFIUM_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Excerpt:
-    """A passage cut around its quote: ``before`` + ``quote`` + ``after`` is a slice of it.
+    """A passage cut around its quotes: the texts of ``pieces`` joined are a slice of it.
 
-    ``quote`` is empty when the quote was not found; ``cut_before`` / ``cut_after`` say
-    whether text was left out at either end.
+    Each piece is (text, quoted): quoted pieces are the quotes found, the others the text
+    between and around them; no piece is quoted when no quote was found. ``cut_before`` /
+    ``cut_after`` say whether text was left out at either end.
     """
 
-    before: str
-    quote: str
-    after: str
+    pieces: tuple[tuple[str, bool], ...]
     cut_before: bool = False
     cut_after: bool = False
+
+    @property
+    def quoted(self) -> list[str]:
+        """The quoted pieces, in text order."""
+        return [piece for piece, quoted in self.pieces if quoted]
+
+
+def as_quotes(quotes: str | Sequence[str]) -> tuple[str, ...]:
+    """One quote or several as a tuple of the non-empty ones."""
+    return tuple(q for q in ([quotes] if isinstance(quotes, str) else quotes) if q.strip())
 
 
 def _norm_char(ch: str) -> str:
@@ -103,48 +114,76 @@ def find_span(text: str, quote: str) -> tuple[int, int] | None:
     return where[start], where[end + len(tail) - 1] + 1
 
 
-def excerpt(text: str, quote: str, window: int | None = 280) -> Excerpt:
-    """The part of a passage to show with its quote: ``window`` characters on each side.
+def find_spans(text: str, quotes: str | Sequence[str]) -> list[tuple[int, int]]:
+    """Where each quote lies in a text (`find_span`), in text order, overlapping or
+    touching spans joined; a quote that is not found is left out.
+
+    Args:
+        text: the text to search.
+        quotes: the quoted spans (one string: a single quote).
+    """
+    found = sorted(s for q in as_quotes(quotes) if (s := find_span(text, q)) is not None)
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def excerpt(text: str, quotes: str | Sequence[str], window: int | None = 280) -> Excerpt:
+    """The part of a passage to show with its quotes: from ``window`` characters before
+    the first to ``window`` characters after the last, everything between them included.
 
     Args:
         text: the passage text.
-        quote: the quoted span.
-        window: characters of context on each side (None: the whole text). When the quote
-            is not found, the first ``2 * window`` characters.
+        quotes: the quoted spans (one string: a single quote).
+        window: characters of context on each side (None: the whole text). When no quote
+            is found, the first ``2 * window`` characters.
     """
-    span = find_span(text, quote)
-    if span is None:
+    spans = find_spans(text, quotes)
+    if not spans:
         body = text if window is None else text[: 2 * window]
-        return Excerpt(body, "", "", cut_after=window is not None and len(text) > 2 * window)
-    start, end = span
-    lo = 0 if window is None else max(0, start - window)
-    hi = len(text) if window is None else min(len(text), end + window)
-    return Excerpt(text[lo:start], text[start:end], text[end:hi], lo > 0, hi < len(text))
+        cut = window is not None and len(text) > 2 * window
+        return Excerpt(((body, False),) if body else (), cut_after=cut)
+    lo = 0 if window is None else max(0, spans[0][0] - window)
+    hi = len(text) if window is None else min(len(text), spans[-1][1] + window)
+    pieces: list[tuple[str, bool]] = []
+    at = lo
+    for start, end in spans:
+        if start > at:
+            pieces.append((text[at:start], False))
+        pieces.append((text[start:end], True))
+        at = end
+    if hi > at:
+        pieces.append((text[at:hi], False))
+    return Excerpt(tuple(pieces), lo > 0, hi < len(text))
 
 
 def citation_page(citation: Citation) -> Image.Image | None:
-    """The cited page with the quote marked.
+    """The cited page with every quote of the citation marked.
 
     Args:
-        citation: source, page_index and quote.
+        citation: source, page_index and quotes.
 
     Returns:
         The image; None for a source that is not a PDF or a page that cannot be drawn.
     """
     if not str(citation.source).lower().endswith(".pdf"):
         return None
-    return render_page(citation.source, citation.page_index, citation.quote)
+    return render_page(citation.source, citation.page_index, citation.quotes)
 
 
 def render_page(
-    source: str | Path, page_index: int, quote: str = "", scale: float = 1.6
+    source: str | Path, page_index: int, quote: str | Sequence[str] = "", scale: float = 1.6
 ) -> Image.Image | None:
-    """A PDF page as an image, the quote marked with a translucent yellow box.
+    """A PDF page as an image, each quote marked with a translucent yellow box.
 
     Args:
         source: the PDF file.
         page_index: the 0-based page.
-        quote: the text to mark (not marked when it cannot be found on the page).
+        quote: the text to mark, or several (one not found on the page is not marked).
         scale: pixels per PDF point.
 
     Returns:
@@ -154,7 +193,8 @@ def render_page(
     try:
         mtime = path.stat().st_mtime_ns
         with _PDFIUM_LOCK:  # pdfium is not thread-safe; gradio runs handlers in threads
-            return _render_page_cached(str(path), mtime, int(page_index), quote, scale)
+            quotes = as_quotes(quote)
+            return _render_page_cached(str(path), mtime, int(page_index), quotes, scale)
     except Exception as exc:  # a page that cannot be drawn must not break the chat
         log.warning("cannot render %s page %s: %s", path, page_index, exc)
         return None
@@ -162,7 +202,7 @@ def render_page(
 
 @lru_cache(maxsize=32)
 def _render_page_cached(
-    source: str, mtime_ns: int, page_index: int, quote: str, scale: float
+    source: str, mtime_ns: int, page_index: int, quotes: tuple[str, ...], scale: float
 ) -> Image.Image:
     import pypdfium2 as pdfium
 
@@ -172,7 +212,7 @@ def _render_page_cached(
         width, height = page.get_size()
         scale = min(scale, MAX_PAGE_PIXELS / max(width, height, 1.0))  # a poster stays small
         image = page.render(scale=scale).to_pil().convert("RGB")
-        rects = _quote_rects(page, quote) if quote else []
+        rects = _quote_rects(page, quotes) if quotes else []
         if rects:
             left, _bottom, _right, top = page.get_bbox()
             overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
@@ -191,8 +231,9 @@ def _render_page_cached(
         pdf.close()
 
 
-def _quote_rects(page: Any, quote: str) -> list[tuple[float, float, float, float]]:
-    """Rectangles (PDF points) covering the quote's characters on a page; [] if not found."""
+def _quote_rects(page: Any, quotes: Sequence[str]) -> list[tuple[float, float, float, float]]:
+    """Rectangles (PDF points) covering the quotes' characters on a page; [] if none is
+    found."""
     if page.get_rotation() % 360:
         return []  # coordinates of rotated pages are not worth the risk of a wrong mark
     textpage = page.get_textpage()
@@ -201,11 +242,10 @@ def _quote_rects(page: Any, quote: str) -> list[tuple[float, float, float, float
         text = textpage.get_text_range(0, count)
         if len(text) != count:
             return []  # characters outside the BMP: indices would not line up
-        span = find_span(text, quote)
-        if span is None:
-            return []
-        start, end = span
-        n = textpage.count_rects(start, end - start)
-        return [textpage.get_rect(i) for i in range(n)]
+        rects = []
+        for start, end in find_spans(text, quotes):
+            n = textpage.count_rects(start, end - start)
+            rects += [textpage.get_rect(i) for i in range(n)]
+        return rects
     finally:
         textpage.close()

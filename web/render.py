@@ -36,23 +36,21 @@ def _paragraphs(text: str) -> str:
     return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in parts)
 
 
-def mark_quote(text: str, quote: str, window: int | None = 280) -> str:
-    """HTML of a text with the quote in <mark>; around the quote only ``window`` characters.
+def mark_quotes(text: str, quotes: str | Sequence[str], window: int | None = 280) -> str:
+    """HTML of a text with each quote in <mark>; before the first and after the last only
+    ``window`` characters.
 
     Args:
         text: the passage text.
-        quote: the quoted span.
+        quotes: the quoted spans (one string: a single quote), e.g. ``Citation.quotes``.
         window: characters of context on each side (None: the whole text).
     """
-    part = excerpt(text, quote, window)
-    marked = f"<mark>{html.escape(part.quote)}</mark>" if part.quote else ""
-    return (
-        ("…" if part.cut_before else "")
-        + html.escape(part.before)
-        + marked
-        + html.escape(part.after)
-        + ("…" if part.cut_after else "")
+    part = excerpt(text, quotes, window)
+    body = "".join(
+        f"<mark>{html.escape(piece)}</mark>" if quoted else html.escape(piece)
+        for piece, quoted in part.pieces
     )
+    return ("…" if part.cut_before else "") + body + ("…" if part.cut_after else "")
 
 
 def answer_html(answer: Answer, turn: int, lang: str = "nl") -> str:
@@ -125,7 +123,8 @@ def error_html(lang: str = "nl") -> str:
 def sources_html(
     turns: Sequence[Turn], turn: int | None, active: int | None, lang: str = "nl"
 ) -> str:
-    """The source panel: the cited passages of one turn, the chosen one highlighted.
+    """The source panel: the cited passages of one turn, the chosen one highlighted, each
+    with every sentence the answer rests on marked (``Citation.quotes``).
 
     Args:
         turns: the conversation so far.
@@ -160,7 +159,8 @@ def empty_sources_html() -> str:
 
 
 def _source_item(c: CitedSource, turn: int, is_active: bool, lang: str = "nl") -> str:
-    """One source in the panel: its title and page as a link, where it is from, the quote."""
+    """One source in the panel: its title and page as a link, where it is from, the
+    passage around its quotes with each quote marked."""
     meta = f"{text('municipality', lang)}: {html.escape(c.municipality)}"
     if c.section:
         meta += f" · {html.escape(c.section)}"
@@ -173,7 +173,7 @@ def _source_item(c: CitedSource, turn: int, is_active: bool, lang: str = "nl") -
         f'href="#bron-{turn}-{c.n}"{current}>'
         f"[{c.n}] {html.escape(c.title)}, {text('page', lang)} {html.escape(c.page)}</a></p>"
         f'<p class="ivb-meta">{meta}</p>'
-        f'<blockquote class="ivb-quote">{mark_quote(c.context, c.quote)}</blockquote>'
+        f'<blockquote class="ivb-quote">{mark_quotes(c.context, c.quotes)}</blockquote>'
         "</li>"
     )
 
@@ -194,9 +194,9 @@ def page_caption(source: CitedSource, lang: str = "nl") -> str:
 
 
 def section_html(source: CitedSource, lang: str = "nl") -> str:
-    """A cited source shown without the viewer: its section with the quote marked."""
+    """A cited source shown without the viewer: its section with every quote marked."""
     section = html.escape(source.section or source.title)
-    body = mark_quote(source.context, source.quote, window=None)
+    body = mark_quotes(source.context, source.quotes, window=None)
     return (
         f'<div class="ivb-section-box"><p class="ivb-h">{text("source_n", lang, n=source.n)}: '
         f"{section}</p>"
@@ -206,8 +206,8 @@ def section_html(source: CitedSource, lang: str = "nl") -> str:
 
 def viewer_html(source: CitedSource, lang: str = "nl") -> str:
     """A cited source in the document viewer (web.documents), opened at the cited page with
-    the quote marked, with links to open it in its own window and to download it."""
-    url = viewer_url(source.doc_id, source.page_index, source.quote, source.n, source.page)
+    each quote marked, with links to open it in its own window and to download it."""
+    url = viewer_url(source.doc_id, source.page_index, source.quotes, source.n, source.page)
     url = html.escape(f"{url}&lang={lang}", quote=True)
     title = text("viewer_title", lang, n=source.n, title=source.title, page=source.page)
     frame = text("viewer_frame", lang, title=source.title, page=source.page)

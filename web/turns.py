@@ -12,8 +12,8 @@ from assistant.types import Answer, Citation
 class CitedSource(Citation):
     """A citation as the source panel shows it.
 
-    Adds ``context``: the whole cited passage (the quote itself when the passage is not
-    in the answer); ``superseded`` also holds when the passage's document was replaced
+    Adds ``context``: the whole cited passage (its quotes themselves when the passage is
+    not in the answer); ``superseded`` also holds when the passage's document was replaced
     after the answer was checked.
     """
 
@@ -69,7 +69,7 @@ def cited_sources(answer: Answer) -> list[CitedSource]:
     for c in answer.citations:
         passage = passages.get(c.chunk_id)
         superseded = bool(c.superseded or (passage and passage.superseded))
-        context = passage.chunk.text if passage else c.quote
+        context = passage.chunk.text if passage else " ".join(c.quotes)
         fields = c.model_dump(exclude={"superseded"})
         sources.append(CitedSource(**fields, superseded=superseded, context=context))
     return sources

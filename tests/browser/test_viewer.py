@@ -154,6 +154,30 @@ def test_a_citation_opens_the_pdf_at_pages_one_and_two_with_the_quote_marked(
     assert page.external == []
 
 
+def test_the_viewer_marks_every_quote_of_a_citation(running_app, page_at):
+    """A link with two ``q`` (two sentences of one chunk): pdf.js marks both; a link with
+    one ``q`` (the older form) marks that one."""
+    from urllib.parse import urlencode
+
+    from tests.conftest import SEED_ID
+
+    first, second = "cybercrime en digitale veiligheid", "Voor de gemeente Dronten zijn dat"
+    page = page_at(DESKTOP)
+    marked = {}
+    for quotes in ([first, second], [first]):
+        query = urlencode({"page": 1, "q": quotes}, doseq=True)
+        page.goto(f"{running_app.url.rstrip('/')}/ivb/viewer/{SEED_ID}?{query}")
+        page.locator("body[data-ready]").wait_for(timeout=60_000)
+        body = page.locator("body")
+        assert body.get_attribute("data-ready") == "1"  # pdf.js, not the fallback image
+        assert body.get_attribute("data-hit-quotes") == str(len(quotes))
+        texts = page.locator(".ivb-page .textLayer mark.ivb-hit").all_inner_texts()
+        marked[len(quotes)] = re.sub(r"\s+", " ", " ".join(texts)).lower()
+    assert "digitale veiligheid" in marked[2] and "dronten zijn dat" in marked[2]
+    assert "digitale veiligheid" in marked[1] and "dronten" not in marked[1]
+    assert page.external == []
+
+
 def test_the_viewer_serves_only_indexed_documents(app_with_markdown):
     base = app_with_markdown.url.rstrip("/")
     for path in ("/ivb/document/..%2F..%2Fetc%2Fpasswd", "/ivb/document/onbekend",

@@ -1,7 +1,7 @@
 // The document viewer (web/documents.py serves it): pdf.js draws the cited PDF, opens it at
-// the cited page and marks the quote in the text layer, also when the quote runs on to the
-// next page. Other pages are drawn when they scroll into view. When pdf.js cannot load,
-// the page image drawn by the server (the quote boxed) stands in.
+// the cited page and marks each of the citation's quotes in the text layer, also when one
+// runs on to the next page. Other pages are drawn when they scroll into view. When pdf.js
+// cannot load, the page image drawn by the server (the quotes boxed) stands in.
 // Written here because pdf.js's own full viewer (web/viewer.html) is an application with
 // its own toolbar, locale files and preferences; this page needs a page, a mark and a link.
 
@@ -64,16 +64,31 @@ function findQuote(hay, needle) {
   return end < 0 ? [start, start + head.length] : [start, end + tail.length];
 }
 
-// Wraps [from, to) of a text layer span in <mark>.
-function markSpan(span, from, to) {
+// Wraps each [from, to) of a text layer span in <mark> (runs sorted, not overlapping).
+function markSpan(span, runs) {
   const str = span.textContent;
-  const mark = document.createElement('mark');
-  mark.className = 'ivb-hit';
-  mark.textContent = str.slice(from, to);
   span.textContent = '';
-  if (from > 0) span.append(str.slice(0, from));
-  span.append(mark);
-  if (to < str.length) span.append(str.slice(to));
+  let at = 0;
+  for (const [from, to] of runs) {
+    if (from > at) span.append(str.slice(at, from));
+    const mark = document.createElement('mark');
+    mark.className = 'ivb-hit';
+    mark.textContent = str.slice(from, to);
+    span.append(mark);
+    at = to;
+  }
+  if (at < str.length) span.append(str.slice(at));
+}
+
+// Sorted runs with the overlapping or touching ones joined.
+function joinRuns(runs) {
+  const out = [];
+  for (const [from, to] of [...runs].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
 }
 
 function fallback(reason) {
@@ -123,7 +138,7 @@ async function main() {
   const cited = [config.page + 1];
   if (config.page + 2 <= pdf.numPages) cited.push(config.page + 2);
   const layers = await Promise.all(cited.map(draw));
-  const hits = highlight(layers);
+  const {pages: hits, found} = highlight(layers);
   const target = box.querySelector('mark.ivb-hit') || slots[config.page];
   box.scrollTop = target.getBoundingClientRect().top - box.getBoundingClientRect().top
     + box.scrollTop - box.clientHeight / 4;
@@ -133,6 +148,7 @@ async function main() {
     status.textContent = config.texts.viewer_not_found;
   }
   document.body.dataset.hitPages = hits.join(',');
+  document.body.dataset.hitQuotes = String(found);
   document.body.dataset.ready = '1';
   // The other pages when they come into view.
   const watcher = new IntersectionObserver((entries) => {
@@ -173,28 +189,35 @@ async function drawPage(pdfjs, pdf, n, scale, slot) {
   });
 }
 
-// Marks the quote over the cited page and the next; returns the page numbers marked.
+// Marks each quote over the cited page and the next; returns the page numbers marked and
+// how many of the quotes were found.
 function highlight(layers) {
   const items = layers.flat().filter((item) => item.span.textContent === item.str);
   const {hay, where} = foldItems(items);
-  const found = findQuote(hay, foldQuote(config.quote || ''));
-  if (!found) return [];
-  const [start, end] = found;
-  const ranges = new Map(); // item index -> [from, to)
-  for (let c = start; c < end; c++) {
-    const [i, k] = where[c];
-    if (k >= items[i].str.length) continue;
-    const range = ranges.get(i) || [k, k + 1];
-    range[0] = Math.min(range[0], k);
-    range[1] = Math.max(range[1], k + 1);
-    ranges.set(i, range);
+  const runs = new Map(); // item index -> [[from, to), ...], one run per quote
+  let found = 0;
+  for (const quote of config.quotes || []) {
+    const span = findQuote(hay, foldQuote(quote));
+    if (!span) continue;
+    found += 1;
+    const [start, end] = span;
+    const ranges = new Map(); // item index -> [from, to) of this quote
+    for (let c = start; c < end; c++) {
+      const [i, k] = where[c];
+      if (k >= items[i].str.length) continue;
+      const range = ranges.get(i) || [k, k + 1];
+      range[0] = Math.min(range[0], k);
+      range[1] = Math.max(range[1], k + 1);
+      ranges.set(i, range);
+    }
+    for (const [i, range] of ranges) runs.set(i, [...(runs.get(i) || []), range]);
   }
   const pages = new Set();
-  for (const [i, [from, to]] of ranges) {
-    markSpan(items[i].span, from, to);
+  for (const [i, itemRuns] of runs) {
+    markSpan(items[i].span, joinRuns(itemRuns));
     pages.add(items[i].page);
   }
-  return [...pages].sort((a, b) => a - b);
+  return {pages: [...pages].sort((a, b) => a - b), found};
 }
 
 main().catch(fallback);
