@@ -140,5 +140,5 @@ def export_feedback_file(
 
 def _citation_dict(citation: Citation | dict[str, Any]) -> dict[str, Any]:
     data = citation.model_dump() if isinstance(citation, Citation) else dict(citation)
-    keep = ("n", "chunk_id", "doc_id", "title", "page", "page_index", "quote")
+    keep = ("n", "chunk_id", "doc_id", "title", "page", "page_index", "quote", "quotes")
     return {k: data.get(k) for k in keep if k in data}

@@ -431,6 +431,9 @@ def _cited(answer: Answer, sentence: Any, by_id: dict[str, Passage]) -> list[Pas
     ]
 
 
+_CITATION_FIELDS = {"n", "chunk_id", "doc_id", "page", "section", "quote", "quotes"}
+
+
 def _citation_rows(
     answer: Answer, chunk_texts: dict[str, str], sources: Sequence[Any]
 ) -> list[dict[str, Any]]:
@@ -438,7 +441,7 @@ def _citation_rows(
     located = {c.n: m.Located.from_citation(c) for c in answer.citations}
     return [
         {
-            **c.model_dump(include={"n", "chunk_id", "doc_id", "page", "section", "quote"}),
+            **c.model_dump(include=_CITATION_FIELDS),
             "verbatim": m.quote_verbatim(m.Cited.from_citation(c), chunk_texts),
             "gold": any(m.matches(located[c.n], s, "page") for s in sources),
         }
