@@ -1,14 +1,15 @@
 """The web app's entry point: fill an empty store, then serve the page and the REST API
 (web/) on settings.host:settings.port, offline and Dutch.
 
-Run with ``ivb serve`` or ``python ui.py``. The page itself is the web package: its layout
-(web.layout), the chat (web.chat), how every channel takes a question and the named API
-`ask` (web.questions), the staff page (web.staff), its HTML (web.render) and its stylesheet
-and scripts (web.assets); web.server puts it and the REST API (web.api) in one FastAPI app
-served by uvicorn.
+Run with ``ivb serve`` or ``python ui.py``: one command, with the same options. The page
+itself is the web package: its layout (web.layout), the chat (web.chat), how every channel
+takes a question and the named API `ask` (web.questions), the staff page (web.staff), its
+HTML (web.render) and its stylesheet and scripts (web.assets); web.server puts it and the
+REST API (web.api) in one FastAPI app served by uvicorn.
 """
 
 import logging
+import sys
 from typing import Any
 
 import gradio as gr
@@ -22,7 +23,7 @@ from web.server import AppServer, gradio_upload_limit, serve
 
 log = logging.getLogger("ivb.ui")
 
-__all__ = ["gradio_upload_limit", "launch", "main"]
+__all__ = ["cli", "gradio_upload_limit", "launch", "main"]
 
 
 def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> AppServer:
@@ -89,5 +90,17 @@ def start_local_model_if_used(settings: Settings, console: Any) -> None:
     console.print(f"Lokaal taalmodel klaar: zelftest {process.self_test.seconds:.1f} s.")
 
 
+def cli(args: list[str] | None = None) -> None:
+    """``python ui.py [--host H] [--port P] [--store DIR]``: the same command as
+    ``ivb serve``, so both take the same options and refuse an unknown one (status 2).
+
+    Args:
+        args: the command line after ``ui.py`` (``sys.argv[1:]`` when None).
+    """
+    from assistant.cli import app
+
+    app(["serve", *(sys.argv[1:] if args is None else args)], prog_name="python ui.py")
+
+
 if __name__ == "__main__":
-    main()
+    cli()

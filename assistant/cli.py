@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import click
 import typer
@@ -13,15 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from assistant.backends import backend_names
+from assistant.backends import BACKENDS, backend_names
 from assistant.domain import MUNICIPALITIES, or_list, parse_date
 from assistant.prompts import SUPERSEDED
-from assistant.settings import Settings, get_settings
+from assistant.settings import Audience, Settings, get_settings
 
-# Exit statuses besides 0: 1 some input files failed, 2 wrong use of the command (click),
+# Exit statuses besides 0: 1 some input files failed, 2 wrong use of the command (click: an
+# unknown option value; or an --llm backend these settings cannot use),
 # 3 a model is missing, damaged or could not be fetched, 4 (ingest) nothing failed but some
 # files were skipped (hidden, special or duplicate files; listed in the report).
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_MODEL = 3
 EXIT_SKIPPED = 4
 
@@ -51,10 +53,17 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except Exception as exc:
             problem = find_model_error(exc)
-            if problem is None:
-                raise
-            _model_error_line(str(problem))
-            raise typer.Exit(EXIT_MODEL) from None
+            if problem is not None:
+                _model_error_line(str(problem))
+                raise typer.Exit(EXIT_MODEL) from None
+            from assistant.llm import LLMConfigError
+
+            if isinstance(exc, LLMConfigError):
+                # A backend these settings cannot use (no openai_base_url, no llama.cpp):
+                # wrong use, said in one line with what to set or choose instead.
+                sys.stderr.write("Fout: " + " ".join(str(exc).split()) + "\n")
+                raise typer.Exit(EXIT_USAGE) from None
+            raise
 
 
 def _model_error_line(message: str) -> None:
@@ -72,6 +81,29 @@ out = Console()
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Map van de index (store).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """``value`` as it is written in ``allowed`` (any case), or a usage error (status 2)
+    that lists the allowed values."""
+    if value is None:
+        return None
+    found = next((a for a in allowed if a.lower() == value.strip().lower()), None)
+    if found is None:
+        raise typer.BadParameter(f"'{value}' is geen geldige keuze; kies {or_list(allowed)}.")
+    return found
+
+
+def _backend(value: str | None) -> str | None:
+    return _choice(value, BACKENDS)
+
+
+def _municipality(value: str | None) -> str | None:
+    return _choice(value, MUNICIPALITIES)
+
+
+def _audience(value: str | None) -> str | None:
+    return _choice(value, get_args(Audience))
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -215,7 +247,14 @@ def ingest(
 def search(
     query: Annotated[str, typer.Argument(help="Zoektekst of vraag.")],
     k: Annotated[int, typer.Option("--k", help="Aantal passages.")] = 10,
-    gemeente: Annotated[str | None, typer.Option("--gemeente", help="Filter op gemeente.")] = None,
+    gemeente: Annotated[
+        str | None,
+        typer.Option(
+            "--gemeente",
+            help=f"Filter op gemeente: {or_list(MUNICIPALITIES)}.",
+            callback=_municipality,
+        ),
+    ] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="Filter op documenttype.")] = None,
     vanaf: FromOpt = None,
     tot: ToOpt = None,
@@ -247,10 +286,16 @@ def search(
 
 
 AudienceOpt = Annotated[
-    str | None, typer.Option("--doelgroep", help="raad (precies) of inwoner (B1-taal).")
+    str | None,
+    typer.Option("--doelgroep", help="raad (precies) of inwoner (B1-taal).", callback=_audience),
 ]
-BackendOpt = Annotated[str | None, typer.Option("--llm", help=f"{backend_names()}.")]
-GemeenteOpt = Annotated[str | None, typer.Option("--gemeente", help=f"{or_list(MUNICIPALITIES)}.")]
+BackendOpt = Annotated[
+    str | None, typer.Option("--llm", help=f"{backend_names()}.", callback=_backend)
+]
+GemeenteOpt = Annotated[
+    str | None,
+    typer.Option("--gemeente", help=f"{or_list(MUNICIPALITIES)}.", callback=_municipality),
+]
 
 
 def _service(store: Path | None):
@@ -268,7 +313,9 @@ def _pipeline(store: Path | None, backend: str | None = None):
     """The answer pipeline; with the local model, its process is started and self-tested
     first, so a model that cannot start stops the command with one line (status 3)."""
     from assistant.answer import AnswerPipeline
+    from assistant.llm import check_backend
 
+    check_backend(_settings(store), backend)  # before the store is filled
     pipeline = AnswerPipeline(_service(store))
     _start_local_model(pipeline.settings, backend)
     return pipeline
@@ -403,8 +450,10 @@ def eval_(
     quality, refusals and latency."""
     from assistant.evaluation.report import render_summary_table
     from assistant.evaluation.runner import run_eval
+    from assistant.llm import check_backend
 
     settings = _settings(store)
+    check_backend(settings, llm)  # not once for every question of the set
     _start_local_model(settings, llm)
     summary = run_eval(dataset, settings, llm=llm, k=k, out_dir=out_dir,
                        compare=compare, progress=not json_)  # fmt: skip

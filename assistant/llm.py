@@ -227,6 +227,22 @@ def model_name(settings: Settings, backend: str | None = None) -> str:
     return f"llama.cpp:{name}"
 
 
+def check_backend(settings: Settings, backend: str | None = None) -> str:
+    """The backend's name when these settings can use it; loads and starts nothing.
+
+    Args:
+        settings: The configuration in use.
+        backend: As for ``make_chat_model``; ``settings.llm_backend`` when None.
+
+    Raises:
+        LLMConfigError: the name is unknown, or ``openai`` has no ``openai_base_url``.
+    """
+    backend = _backend(settings, backend)
+    if backend == "openai" and not settings.openai_base_url:
+        raise LLMConfigError(OPENAI_URL_MISSING)
+    return backend
+
+
 def _backend(settings: Settings, backend: str | None) -> str:
     backend = backend or settings.llm_backend
     if backend not in BACKENDS:

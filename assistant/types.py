@@ -251,3 +251,17 @@ class Answer(BaseModel):
             "fallback": str(self.fallback),
             "notice": self.notice,
         }
+
+    def public_dict(self) -> dict[str, Any]:
+        """`as_dict` for people who are not on this server (the web API and the page's
+        named API): each citation's and passage's ``source`` is only the file name, so
+        that no answer tells where the server keeps its files."""
+        data = self.as_dict()
+        for item in (*data["citations"], *data["passages"]):
+            item["source"] = file_name(item["source"])
+        return data
+
+
+def file_name(source: str) -> str:
+    """The file name of a source path, written with / or \\ ('' stays '')."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1]

@@ -87,6 +87,7 @@ class Reason(StrEnum):
     # files left out of a folder (ingest.skipping)
     FOLDER_UNREADABLE = "folder_unreadable"
     FOLDER_LINK = "folder_link"
+    OUTSIDE_LINK = "outside_link"
     SPECIAL_FILE = "special_file"
     HOSTILE_NAME = "hostile_name"
     HIDDEN_FOLDER = "hidden_folder"

@@ -283,6 +283,18 @@ def complete_meta(
     return meta.model_copy(update=update) if update else meta
 
 
+def leaves_folder(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a link whose target lies outside the folder ``root``: a folder
+    walk does not follow it (a link such as ``notulen.md -> /etc/passwd`` would index a
+    file nobody put in the folder); a link within the folder is read as its target."""
+    if not path.is_symlink():
+        return False
+    try:
+        return not path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop: not followed either
+        return True
+
+
 def _walk(root: Path) -> tuple[list[Path], list[Path]]:
     files: list[Path] = []
     manifests: list[Path] = []
@@ -292,6 +304,8 @@ def _walk(root: Path) -> tuple[list[Path], list[Path]]:
             if name.startswith("."):
                 continue
             path = Path(folder) / name
+            if leaves_folder(path, root):
+                continue  # named by ingest.skipping
             if name == MANIFEST_NAME:
                 manifests.append(path)
             elif not name.endswith(SIDECAR_SUFFIX) and path.is_file():

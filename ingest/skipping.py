@@ -13,15 +13,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.errors import Message, Reason
-from ingest.manifest import MANIFEST_NAME, SIDECAR_SUFFIX
+from ingest.manifest import MANIFEST_NAME, SIDECAR_SUFFIX, leaves_folder
 
 _HOSTILE_MARKS = ("%2f", "%5c", "../", "..\\")
 
 
 def skipped_files(roots: Iterable[Path], lang: str = "nl") -> list[dict[str, str]]:
-    """Every hidden file or folder, unfollowed folder link, special file and unreadable
-    folder under the given folders, as ``{"path": ..., "reason": ..., "code": ...}`` sorted
-    by path.
+    """Every hidden file or folder, unfollowed folder link, link to a file outside the
+    folder, special file and unreadable folder under the given folders, as
+    ``{"path": ..., "reason": ..., "code": ...}`` sorted by path.
 
     Args:
         roots: the paths given to ingest; files among them are not walked.
@@ -56,6 +56,8 @@ def skipped_files(roots: Iterable[Path], lang: str = "nl") -> list[dict[str, str
                 path = Path(folder) / name
                 if name.startswith("."):
                     out[str(path)] = _hidden_reason(name, folder=False)
+                elif leaves_folder(path, Path(root)):
+                    out[str(path)] = Message(Reason.OUTSIDE_LINK)
                 elif not _is_metadata(name) and not path.is_file():
                     out[str(path)] = Message(Reason.SPECIAL_FILE)
     return [

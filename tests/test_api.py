@@ -131,6 +131,24 @@ def test_bad_questions_are_refused_before_answering(api):
     assert wrong_date.status_code == 422 and "2024-13" in wrong_date.text
 
 
+def test_a_422_does_not_send_a_long_input_back(api):
+    """A 200 KB question came back whole in the 422; now every echoed value is cut to
+    web.api.ECHO_CHARS, also when the input is the whole body (a missing field)."""
+    from web.api import ECHO_CHARS
+
+    long = "Wat is het IVB? " * 12_500  # 200 000 characters
+    too_long = api.client.post("/ask", json={"question": long})
+    assert too_long.status_code == 422 and len(too_long.text) < 2_000, len(too_long.text)
+    (error,) = too_long.json()["detail"]
+    assert error["loc"] == ["body", "question"] and error["type"] == "string_too_long"
+    assert error["input"] == long[:ECHO_CHARS] + "…"
+    missing = api.client.post("/ask", json={"vraag": long, "extra": list(range(1000))})
+    assert missing.status_code == 422 and len(missing.text) < 2_000, len(missing.text)
+    assert missing.json()["detail"][0]["type"] == "missing"
+    short = api.client.post("/ask", json={"question": QUESTION, "audience": "kind"})
+    assert short.status_code == 422 and short.json()["detail"][0]["input"] == "kind"
+
+
 def test_streaming_sends_the_answer_as_server_sent_events(api):
     body = {"question": QUESTION, "municipality": "Dronten", "stream": True}
     with api.client.stream("POST", "/ask", json=body) as response:
@@ -145,6 +163,27 @@ def test_streaming_sends_the_answer_as_server_sent_events(api):
     with api.client.stream("POST", "/ask", json={"question": OFF_TOPIC}, headers=headers) as r:
         events = _events(r.read().decode())
     assert events[-1][0] == "answer" and events[-1][1]["refused"]
+
+
+def _sources(answer: dict) -> list[str]:
+    return [item["source"] for item in (*answer["citations"], *answer["passages"])]
+
+
+def test_answers_name_a_source_by_its_file_name_only(api):
+    """No public answer tells where the server keeps its files: each citation and passage
+    keeps its ``source`` field, with the file name only (they gave the full path)."""
+    folder = str(api.app.settings.corpus_dir.resolve())
+    plain = api.client.post("/ask", json={"question": QUESTION})
+    with api.client.stream("POST", "/ask", json={"question": QUESTION, "stream": True}) as r:
+        streamed = _events(r.read().decode())[-1][1]
+    named = api.app.chat.ask_api(QUESTION)  # the page's named API `ask`
+    for answer, raw in ((plain.json(), plain.text), (streamed, json.dumps(streamed)),
+                        (named, json.dumps(named))):  # fmt: skip
+        sources = _sources(answer)
+        assert answer["citations"] and sources, answer
+        assert all(s and "/" not in s and "\\" not in s for s in sources), sources
+        assert any(s.endswith(".pdf") for s in sources), sources
+        assert folder not in raw and str(api.app.settings.store_dir) not in raw
 
 
 @pytest.fixture

@@ -122,6 +122,28 @@ def test_search_never_returns_one_passage_twice():
     assert [p.chunk.id for p in distinct_passages(ranked)] == ["a", "c"]
 
 
+def test_a_link_to_a_file_outside_the_folder_is_skipped_not_indexed(tmp_path):
+    """`ln -s /tmp/secret.md folder/notulen.md` indexed the secret; now the link is named
+    with its reason (status 4)."""
+    secret = tmp_path / "geheim.md"
+    secret.write_text("# Geheim\n\nHet wachtwoord van de kluis is zwaardvis.\n", encoding="utf-8")
+    folder = tmp_path / "map"
+    folder.mkdir()
+    (folder / "notitie.md").write_text(NOTE, encoding="utf-8")
+    os.symlink(secret, folder / "notulen.md")
+    proc = _ivb_ingest(folder, "--store", tmp_path / "s")
+    assert proc.returncode == 4, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    (skip,) = data["skipped"]
+    assert Path(skip["path"]).name == "notulen.md" and skip["code"] == "outside_link"
+    assert "buiten de opgegeven map" in skip["reason"]
+    assert data["failed"] == [] and "notulen" not in data["added"] and "notitie" in data["added"]
+    english = {Path(s["path"]).name: s["reason"] for s in skipped_files([folder], "en")}
+    assert english["notulen.md"].startswith("is a link to a file outside the given folder")
+    # Named itself, the file is read: the rule is about what a folder walk finds.
+    assert _ivb_ingest(secret, "--store", tmp_path / "s").returncode == 0
+
+
 def test_exit_statuses_ok_skipped_failed(tmp_path):
     good = tmp_path / "goed"
     good.mkdir()

@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from web.api_errors import ApiError
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from web.layout import WebApp
 
 PREFIX = "/api/v1"
+ECHO_CHARS = 200
+"""The most characters of a caller's input a 422 answer sends back (per value)."""
+_ECHO_ITEMS = 10  # items of a list, or fields of an object, echoed
 
 
 def api_router(web: WebApp) -> APIRouter:
@@ -58,8 +63,40 @@ def install_error_handlers(app: Any, settings: Any) -> None:
         body = exc.problem.model_dump(exclude_defaults=True) | {"detail": exc.problem.detail}
         return JSONResponse(body, status_code=exc.code, headers=exc.headers)
 
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{**e, "input": short_echo(e["input"])} if "input" in e else e
+                  for e in jsonable_encoder(exc.errors())]  # fmt: skip
+        return JSONResponse({"detail": errors}, status_code=422)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_middleware(UploadLimitMiddleware, settings=settings)
+
+
+def short_echo(value: Any, depth: int = 0) -> Any:
+    """A caller's input as a 422 answer echoes it: FastAPI's shape, but no text longer
+    than ECHO_CHARS (cut, with "…"), no more than a few items of a list or an object, and
+    nothing nested deeper than two levels, so that a 200 KB question is not sent back.
+
+    Args:
+        value: the ``input`` of one validation error (JSON-encodable).
+        depth: how deep in the input this value is.
+    """
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
+    if isinstance(value, dict | list) and depth >= 2:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        shown = {k[:ECHO_CHARS]: short_echo(v, depth + 1) for k, v in items[:_ECHO_ITEMS]}
+        return shown | (
+            {"…": f"{len(items) - _ECHO_ITEMS} velden meer"} if len(items) > _ECHO_ITEMS else {}
+        )
+    if isinstance(value, list):
+        rest = [f"… {len(value) - _ECHO_ITEMS} meer"] if len(value) > _ECHO_ITEMS else []
+        return [short_echo(v, depth + 1) for v in value[:_ECHO_ITEMS]] + rest
+    return value
 
 
 class UploadLimitMiddleware:

@@ -92,7 +92,7 @@ class AskApi:
     def busy(self, prepared: Prepared) -> JSONResponse:
         """429 with the busy answer and how many wait for the local model."""
         assert prepared.busy is not None
-        body = {**prepared.busy.as_dict(), "queue_place": self.chat.local_line.waiting}
+        body = {**prepared.busy.public_dict(), "queue_place": self.chat.local_line.waiting}
         return JSONResponse(body, status_code=429, headers={"Retry-After": "60"})
 
     def answer(self, body: AskRequest, prepared: Prepared, lang: str = "nl") -> dict[str, Any]:
@@ -107,7 +107,7 @@ class AskApi:
                 log.exception("answering failed (api)")
                 raise ApiError(500, text("api_answer_failed", lang)) from None
         self.chat._audit(answer, None, prepared.municipality, "api")
-        return answer.as_dict()
+        return answer.public_dict()
 
     def events(self, body: AskRequest, prepared: Prepared, lang: str = "nl") -> Iterator[str]:
         """The answer as server-sent events: ``queue`` ({place, text}) while it waits for
@@ -140,7 +140,7 @@ class AskApi:
                 return
         assert answer is not None
         self.chat._audit(answer, None, prepared.municipality, "api")
-        yield _sse("answer", answer.as_dict())
+        yield _sse("answer", answer.public_dict())
 
     def _slot(self, prepared: Prepared) -> Any:
         """One of the API's slots; the local model's line does its own ordering."""

@@ -164,6 +164,10 @@ TEXTS["nl"].update(
             "is een koppeling naar een map en wordt niet gevolgd; geef de map zelf op om die "
             "op te nemen"
         ),
+        "ingest_outside_link": (
+            "is een koppeling naar een bestand buiten de opgegeven map en wordt niet gevolgd; "
+            "geef dat bestand zelf op om het op te nemen"
+        ),
         "ingest_special_file": (
             "is geen gewoon bestand (een koppeling zonder doel, een apparaat of een pipe) en "
             "is overgeslagen"
@@ -369,6 +373,10 @@ TEXTS["en"].update(
         ),
         "ingest_folder_link": (
             "is a link to a folder and is not followed; give the folder itself to add it"
+        ),
+        "ingest_outside_link": (
+            "is a link to a file outside the given folder and is not followed; give that file "
+            "itself to add it"
         ),
         "ingest_special_file": (
             "is not a regular file (a link without a target, a device or a pipe) and was skipped"

@@ -229,7 +229,8 @@ class QuestionHandlers:
         history_json: str = "[]",
         request: gr.Request | None = None,
     ) -> dict[str, Any]:
-        """Answer one question: the structured answer, as `ivb ask --json` gives it.
+        """Answer one question: the structured answer, as `ivb ask --json` gives it (each
+        source only its file name: no server path).
 
         With backend "local" the question waits its turn for the model, first come first
         served with the web chat; while it waits, its place is sent as progress ("Wachtrij
@@ -258,7 +259,7 @@ class QuestionHandlers:
         self.check_backend(backend, lang)
         with self.prepare(question, audience, municipality, backend, history) as prepared:
             if prepared.busy is not None:
-                return prepared.busy.as_dict()
+                return prepared.busy.public_dict()
             if prepared.ticket is not None:
                 # gr.api does not pass a gr.Progress parameter, but one made here reports
                 # to the event that runs this call (a no-op outside one).
@@ -266,7 +267,7 @@ class QuestionHandlers:
             answer = self.pipeline.ask(question, **prepared.options())
         session = getattr(request, "session_hash", None) if request is not None else None
         self._audit(answer, session, muni, "api")
-        return answer.as_dict()
+        return answer.public_dict()
 
 
 def _report_place(ticket: Ticket, progress: gr.Progress, lang: str = DEFAULT_LANGUAGE) -> None:
