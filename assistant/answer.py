@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.runnables import RunnableGenerator
 
 from assistant import guard, metrics, prompts, tracing
-from assistant.analysis import words
+from assistant.analysis import analyse, words
 from assistant.answer_kinds import answers_kind, is_attached, kind_gap
 from assistant.answerability import assess, names, unanswered_names
 from assistant.citations import (
@@ -44,7 +44,7 @@ from assistant.extractive import (
 from assistant.language import detect
 from assistant.llm import LLMConfigError, ModelUnavailableError
 from assistant.model_files import ModelError
-from assistant.question import Question
+from assistant.question import Question, content_terms
 from assistant.service import Service
 from assistant.store import Filters
 from assistant.types import (
@@ -115,6 +115,15 @@ class AnswerRun:
     failure: FallbackReason | None = None
     notice_language: str | None = None
     gap: str = ""
+
+    @property
+    def about(self) -> Question:
+        """The question the sentences are chosen for: the one asked, or the previous
+        question about a follow-up's new name ("En die van Urk?", `standalone`); a
+        follow-up in brackets names what it is about itself."""
+        if self.standalone.text.startswith(self.asked.text):
+            return self.asked
+        return self.standalone
 
 
 class AnswerPipeline:
@@ -279,12 +288,12 @@ class AnswerPipeline:
         does: then every backend refuses, and no model is asked."""
         t = time.perf_counter()
         run.chosen = select_sentences(
-            run.asked, run.answer.passages, self.service.retriever.embedder,
+            run.about, run.answer.passages, self.service.retriever.embedder,
             idf=self.service.store.idf,
         )  # fmt: skip
         run.timings["choose"] = time.perf_counter() - t
         texts = [c.span.text for c in run.chosen]
-        if reason := _unanswered(run.asked, [AnswerSentence(text=t) for t in texts]):
+        if reason := _unanswered(run.about, [AnswerSentence(text=t) for t in texts]):
             return reason
         if reason := self._attachment_gap(run, texts):
             return reason
@@ -295,14 +304,14 @@ class AnswerPipeline:
         and no chosen sentence that carries the answer has a chunk, heading or document
         naming any of it: the sentences were found for the question's other words
         (answerability.unanswered_names)."""
-        if run.asked.language != "nl" or not names(run.asked.text):
+        if run.about.language != "nl" or not names(run.about.text):
             return None  # most questions name nothing: no index lookups on their path
         passages, floor = run.answer.passages, self.settings.min_attachment
         # Where a value is asked, the sentence that holds it must speak of the name.
         scopes = [answer_scope(passages[c.passage]) for c in carrying(run.chosen, floor)]
         store = self.service.store
         absent = unanswered_names(
-            run.asked.text, scopes, store.document_frequency, store.count_chunks()
+            run.about.text, scopes, store.document_frequency, store.count_chunks()
         )
         return RefusalReason.UNSUPPORTED if absent else None
 
@@ -310,7 +319,7 @@ class AnswerPipeline:
         """UNSUPPORTED when no passage holds a value of the asked kind about the asked
         subject (below settings.min_attachment); ``run.gap`` then says what the chosen
         sentences hold instead, where that helps."""
-        question, floor = run.asked, self.settings.min_attachment
+        question, floor = run.about, self.settings.min_attachment
         passages = run.answer.passages
         if floor <= 0 or best_attachment(question, passages, self.service.store.idf) >= floor:
             return None
@@ -415,7 +424,7 @@ class AnswerPipeline:
         citations = number_by_first_use(sentences, citations)
         text = checker.render(sentences)
         run.timings["cite"] = time.perf_counter() - t
-        if _unanswered(run.asked, sentences, self.settings.min_attachment):
+        if _unanswered(run.about, sentences, self.settings.min_attachment):
             return FallbackReason.UNSUPPORTED
         kept = " ".join(s.text for s in sentences if s.supported)
         if dropped := dropped_tokens(kept, [c.span.text for c in run.chosen], language):
@@ -480,10 +489,13 @@ class AnswerPipeline:
 
 
 def standalone(question: str, history: History) -> str:
-    """A follow-up made standalone by code: a short or elliptic question ("En die van
-    Noordoostpolder?") carries the previous question along, in that question's own
-    standalone form, so a chain of follow-ups keeps its subject ("En van Urk? (En die van
-    Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"). Not by the model: on
+    """A follow-up made standalone by code. A follow-up that only swaps what the previous
+    question named ("En die van Noordoostpolder?" after "Wat zijn de lokale speerpunten van
+    Dronten?") is that question about the new name ("Wat zijn de lokale speerpunten van
+    Noordoostpolder?"): the old name must not find the old answer again, and the
+    sentences are chosen for the whole question. Any other short or elliptic question
+    ("En hoe laat?") carries the previous question along in brackets, in that question's
+    own standalone form, so a chain of follow-ups keeps its subject. Not by the model: on
     the IVB follow-ups the 1.5B model's rewrites lost the subject ("Hoe laat is dat?" →
     "Wat is de tijd?"), page MRR 0.52 against 1.00 for this rule (README, issue 14).
 
@@ -498,11 +510,28 @@ def standalone(question: str, history: History) -> str:
 
 
 def _with_previous(question: str, previous: str) -> str:
-    """The question with the previous one (standalone) in brackets when it is a follow-up."""
+    """The follow-up as the previous question (standalone) about its one new name, or with
+    the previous question in brackets; the question itself when it is no follow-up."""
     lowered = question.lower().strip()
-    if previous and (len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS)):
-        return f"{question} ({previous})"
-    return question
+    if not previous or not (len(lowered.split()) <= 6 or lowered.startswith(_FOLLOW_UP_STARTS)):
+        return question
+    if swapped := _name_swapped(question, previous):
+        return swapped
+    return f"{question} ({previous})"
+
+
+def _name_swapped(question: str, previous: str) -> str:
+    """``previous`` with its one name replaced by the follow-up's one name, when the
+    follow-up says nothing else ("En die van Urk?", "En in Urk?"); "" otherwise."""
+    if "(" in previous:
+        return ""  # a bracketed question has no single subject to swap
+    new, old = names(question), names(previous)
+    if len(new) != 1 or len(old) != 1 or new == old:
+        return ""
+    rest = set(content_terms(question)) - set(analyse(new[0], compounds=False))
+    if rest:
+        return ""  # the follow-up asks something of its own ("En wat doet Urk aan ...?")
+    return re.sub(rf"\b{re.escape(old[0])}\b", new[0], previous, count=1)
 
 
 def number_by_first_use(

@@ -313,20 +313,27 @@ def asked_noun(question: str) -> str:
     return phrase[-1] if phrase else ""
 
 
+def _noun_phrase_words(found: re.Match[str] | None) -> list[str]:
+    """The words of the noun phrase after a cue as written ("externe specialisten"), by
+    the rule of `_noun_phrase`; a verb or stop word after it is not part of it."""
+    if not found:
+        return []
+    out: list[str] = []
+    for w in found.group(1).split():
+        w = w.strip(" ?!.,")
+        if not w or not analyse(w, compounds=False):
+            break
+        out.append(w)
+        if not (fold(w).endswith("e") and len(w) > 4):
+            break
+    return out
+
+
 def _noun_phrase(found: re.Match[str] | None) -> tuple[str, ...]:
     """The analysed words of a noun phrase after a cue: its first word, and the next while
     the word is an adjective ending in -e; a stop word ends it."""
-    if not found:
-        return ()
-    terms: list[str] = []
-    for w in found.group(1).split():
-        stems = analyse(w, compounds=False)
-        if not stems:
-            break  # a stop word ("zijn", "er") ends the noun phrase
-        terms.extend(stems)
-        if not (fold(w).endswith("e") and len(w) > 4):
-            break
-    return tuple(dict.fromkeys(terms))
+    words_ = _noun_phrase_words(found)
+    return tuple(dict.fromkeys(t for w in words_ for t in analyse(w, compounds=False)))
 
 
 # A Dutch question puts its finite verb second, right after the question phrase ("Hoeveel
@@ -626,15 +633,7 @@ def kind_gap(question: Question, texts: Sequence[str]) -> tuple[str, str] | None
     first sentence with a value of the kind; None when there is nothing to say."""
     if question.kind not in {"number", "money"} or question.language != "nl":
         return None
-    focus_words = _COUNT_CUE.search(question.text)
-    asked = ""
-    if question.kind == "number" and focus_words:
-        asked = " ".join(
-            w for w in focus_words.group(1).split() if analyse(w, compounds=False)
-        ).strip(" ?")
-        asked = re.split(r"\s+(?=\b(?:zet|zijn|is|werd|worden|wordt|heeft|hebben|telt)\b)", asked)[
-            0
-        ]
+    asked = " ".join(_noun_phrase_words(_COUNT_CUE.search(question.text)))
     for text in texts:
         for start, end in value_spans(text, "number", question.text):
             unit = _unit_of(text, start, end)
@@ -647,6 +646,14 @@ def kind_gap(question: Question, texts: Sequence[str]) -> tuple[str, str] | None
             if unit == "percent":
                 return "een percentage", asked
             noun = _WORD.search(text[end:])
-            if noun and question.kind == "number" and asked and fold(noun.group()) != fold(asked):
+            # The word after the number is what it counts only when it is a content word
+            # ("15 pagina's"), not a preposition ("83 % bij").
+            if (
+                noun
+                and question.kind == "number"
+                and asked
+                and analyse(noun.group(), compounds=False)
+                and fold(noun.group()) != fold(asked)
+            ):
                 return f"het aantal {noun.group()}", asked
     return None

@@ -228,8 +228,12 @@ def assess(
             signal is not).
     """
     dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
-    cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
     text = question if isinstance(question, str) else question.text
+    if not content_terms(text):
+        # "?", "Wat is dat?": nothing to look for, so any passage found is found by chance.
+        reason = RefusalReason.NO_RELEVANT_PASSAGE
+        return Answerability(dense, 0.0, [], False, reason, [], [], "")
+    cov, missing = coverage(question, passages) if language == "nl" else (1.0, [])
     unknown: list[str] = []
     unknown_name_list: list[str] = []
     asked = ""

@@ -6,6 +6,7 @@ Fast and always faithful: every sentence of the answer is a span of a retrieved 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,8 @@ def select_sentences(
     for c in cands[1:]:
         if len(chosen) >= max_sentences or c.score < RELATIVE_CUTOFF * best.score:
             break
+        if any(_repeats(c, x) for x in chosen):
+            continue  # the same sentence again, whole or in part (chunks overlap)
         if c.passage == best.passage or c.score >= 0.95 * best.score:
             chosen.append(c)
     # The sentence whose value is best attached to the question's subject is always
@@ -164,10 +167,35 @@ def _candidates(question: Question, passages: Sequence[Passage]) -> list[Candida
             if bounds is None:
                 continue
             span = Span(text[bounds[0] : bounds[1]], *bounds)
-            # A heading names a topic; it does not answer a question about it.
-            if len(words(span.text)) >= 2 and fold(span.text) not in headings:
-                cands.append(Candidate(i, span, 0.0))
+            # A heading names a topic; it does not answer a question about it. Nor does
+            # a bare list of names ("Dronten, Urk, Noordoostpolder."), the tail of a list
+            # item, unless a person is asked for.
+            if len(words(span.text)) < 2 or fold(span.text) in headings:
+                continue
+            if question.kind != "person" and _only_names(span.text):
+                continue
+            cands.append(Candidate(i, span, 0.0))
     return cands
+
+
+_NAME_LIST_JOINS = frozenset({"en", "of", "and", "or"})
+
+
+def _only_names(text: str) -> bool:
+    """Whether a sentence is only capitalised words joined by commas, "en" or "of", and
+    holds no number ("Dronten, Urk, Noordoostpolder.")."""
+    if any(ch.isdigit() for ch in text):
+        return False
+    tokens = re.findall(r"[^\W\d_]+", text)
+    return len(tokens) >= 2 and all(t[0].isupper() or t in _NAME_LIST_JOINS for t in tokens)
+
+
+def _repeats(a: Candidate, b: Candidate) -> bool:
+    """Whether one candidate's sentence holds the other's whole (overlapping chunks cut
+    the same sentence twice: "op drie geprioriteerde thema's, namelijk …" is the tail of
+    the sentence before the chunk boundary)."""
+    x, y = fold(a.span.text).strip(" .;:"), fold(b.span.text).strip(" .;:")
+    return bool(x) and bool(y) and (x in y or y in x)
 
 
 def _attach(
@@ -183,11 +211,17 @@ def _attach(
     weights = idf(qterms) if idf else _term_weights(qterms, cand_terms)
     if needs_attachment(question):
         for c in cands:
-            p = passages[c.passage]
-            document = f"{p.chunk.title} {file_words(p.chunk.source)}"
-            context = f"{document} {_last_heading(p)} {_previous(p, c.span)}"
+            context = sentence_context(passages[c.passage], c.span)
             c.attached = attachment(question, c.span.text, context, weights)
     return weights
+
+
+def sentence_context(passage: Passage, span: Span) -> str:
+    """What a sentence is read with: its document's title and file name, its heading and
+    the sentence before it ("Voor Dronten zijn dat ..." answers what its predecessor
+    named)."""
+    document = f"{passage.chunk.title} {file_words(passage.chunk.source)}"
+    return f"{document} {_last_heading(passage)} {_previous(passage, span)}"
 
 
 def answer_scope(passage: Passage) -> str:

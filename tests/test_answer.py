@@ -164,18 +164,37 @@ SPEERPUNTEN_CHAT = [
 
 
 def test_a_chain_of_follow_ups_keeps_its_subject():
-    """Each follow-up carries the previous question as that one was made standalone: the
-    third turn still asks about the local priorities (it lost them when only the second,
-    elliptic question was carried along)."""
+    """A follow-up that only swaps the name asks the previous question about the new name,
+    turn after turn; any other short follow-up carries the previous question as that one
+    was made standalone, so the fourth turn still asks about the local priorities."""
     assert standalone("En die van Noordoostpolder?", SPEERPUNTEN_CHAT[:1]) == (
-        "En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?)"
+        "Wat zijn de lokale speerpunten van Noordoostpolder?"
     )
     third = standalone("En van Urk?", SPEERPUNTEN_CHAT)
-    assert third == (
-        "En van Urk? (En die van Noordoostpolder? (Wat zijn de lokale speerpunten van Dronten?))"
-    )
+    assert third == "Wat zijn de lokale speerpunten van Urk?"
     fourth = standalone("Wanneer?", [*SPEERPUNTEN_CHAT, ("En van Urk?", "…")])
-    assert fourth.startswith("Wanneer? (En van Urk? (") and "lokale speerpunten" in fourth
+    assert fourth == "Wanneer? (Wat zijn de lokale speerpunten van Urk?)"
+    # A follow-up that asks something of its own keeps its words, the old question beside.
+    own = standalone("En wat doet Urk aan ondermijning?", SPEERPUNTEN_CHAT[:1])
+    assert own == "En wat doet Urk aan ondermijning? (Wat zijn de lokale speerpunten van Dronten?)"
+
+
+def test_a_name_swapping_follow_up_is_answered_as_the_question_about_the_new_name(pipeline):
+    """The briefing names Dronten's local priorities only. Asked about Noordoostpolder
+    after Dronten, the answer is the answer to the plain question about Noordoostpolder:
+    the old name no longer finds Dronten's priorities (a fresh user got "Dronten, Urk,
+    Noordoostpolder." and a crime-figures row)."""
+    first = pipeline.ask(SPEERPUNTEN_CHAT[0][0], backend="extractive")
+    assert "crisisorganisatie" in first.text
+    follow = pipeline.ask(
+        "En die van Noordoostpolder?", history=[(SPEERPUNTEN_CHAT[0][0], first.text)],
+        backend="extractive",
+    )  # fmt: skip
+    plain = pipeline.ask(
+        "Wat zijn de lokale speerpunten van Noordoostpolder?", backend="extractive"
+    )
+    assert follow.standalone_question == plain.question
+    assert follow.text == plain.text and "crisisorganisatie" not in follow.text
 
 
 def test_the_third_turn_of_a_chat_is_answered_about_its_subject(pipeline):
@@ -440,3 +459,27 @@ def test_openai_backend_against_a_real_server(seeded_service, openai_server_url)
     assert any(c.page == "3" for c in answer.citations)
     assert answer.model.startswith("openai:")
     assert_citations_checked(answer, service)
+
+
+def test_a_question_without_content_is_refused(pipeline):
+    """ "?" or "Wat is dat?" asks nothing: the passages found for it are found by chance
+    (a fresh user got three package.json lines for "?")."""
+    for question in ("?", "Wat is dat?"):
+        answer = pipeline.ask(question, backend="extractive")
+        assert answer.refused and answer.refusal_reason == "no_relevant_passage", answer.text
+
+
+def test_a_name_list_or_a_repeated_sentence_is_no_answer_sentence():
+    from assistant.extractive import Candidate, _only_names, _repeats
+    from assistant.sentences import Span
+
+    assert _only_names("Dronten, Urk, Noordoostpolder.")
+    assert _only_names("Dronten, Urk en Noordoostpolder")
+    assert not _only_names("Urk – Woninginbraken 2023: 37")  # a table row holds a value
+    assert not _only_names("Voor Dronten zijn dat de thema's ‘zorg & veiligheid’.")
+    whole = "De gemeenten werken samen op drie thema's, namelijk ‘ondermijning’."
+    tail = "op drie thema's, namelijk ‘ondermijning’."
+    a, b = (Candidate(0, Span(t, 0, len(t)), 0.0) for t in (whole, tail))
+    assert _repeats(a, b) and _repeats(b, a)
+    other = "De raad besluit in het voorjaar."
+    assert not _repeats(a, Candidate(1, Span(other, 0, len(other)), 0.0))

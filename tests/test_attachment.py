@@ -101,6 +101,14 @@ def test_the_counted_noun_and_what_the_documents_hold_instead():
     # An amount keeps its sign and magnitude ("€ 6 miljoen", not a bare "6").
     dhv = Question.read("Hoeveel heeft het project DHV gekost?")
     assert kind_gap(dhv, ["Het project kostte € 6 miljoen."])[0] == "een bedrag (€ 6 miljoen)"
+    # The asked noun stops at the verb ("succescriteria", not "succescriteria voldoet
+    # open"), and a preposition after a number is not what it counts.
+    criteria = Question.read("Aan hoeveel succescriteria voldoet open.minvws.nl?")
+    assert kind_gap(criteria, ["Er zijn 15 pagina's onderzocht."]) == (
+        "het aantal pagina's",
+        "succescriteria",
+    )
+    assert kind_gap(criteria, ["Daar zijn er 12 bij gekomen."]) is None
 
 
 def test_questions_of_other_kinds_and_languages_are_not_judged():
