@@ -855,11 +855,16 @@ def test_python_ui_py_serves_on_the_settings(seeded_settings, captured_launch, m
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # As `python ui.py` runs it: no arguments (pytest's own are not the script's).
+    monkeypatch.setattr("sys.argv", [str(REPO_ROOT / "ui.py")])
     get_settings.cache_clear()
     try:
-        runpy.run_path(str(REPO_ROOT / "ui.py"), run_name="__main__")
+        # `python ui.py` is `ivb serve`: the command exits 0 once serving returns.
+        with pytest.raises(SystemExit) as done:
+            runpy.run_path(str(REPO_ROOT / "ui.py"), run_name="__main__")
     finally:
         get_settings.cache_clear()
+    assert done.value.code == 0
     ((demo, options),) = captured_launch
     assert (options["server_name"], options["server_port"]) == ("0.0.0.0", port)
     assert demo.ivb_app.settings.store_dir == seeded_settings.store_dir
