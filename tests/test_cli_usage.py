@@ -15,16 +15,13 @@ def _store(tmp_path) -> str:
     return str(tmp_path / "store")
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("ask", Q, "--llm", "gpt5"),
-        ("chat", "--llm", "gpt5"),
-        ("eval", "goud.jsonl", "--llm", "gpt5"),
-    ],
-    ids=["ask", "chat", "eval"],
-)
-def test_an_unknown_backend_is_wrong_use(args, tmp_path):
+# Each command that takes --llm, with what it needs besides.
+LLM_COMMANDS = {"ask": ("ask", Q), "chat": ("chat",), "eval": ("eval", "goud.jsonl")}
+
+
+@pytest.mark.parametrize("command", LLM_COMMANDS)
+def test_an_unknown_backend_is_wrong_use(command, tmp_path):
+    args = (*LLM_COMMANDS[command], "--llm", "gpt5")
     proc = run_ivb(*args, "--store", _store(tmp_path), env={"COLUMNS": "300"})
     assert proc.returncode == 2, proc.stderr
     assert "'gpt5'" in proc.stderr and "local, openai of extractive" in proc.stderr
@@ -32,16 +29,9 @@ def test_an_unknown_backend_is_wrong_use(args, tmp_path):
     assert not (tmp_path / "store").exists()  # stopped before the store was filled
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("ask", Q, "--llm", "openai"),
-        ("chat", "--llm", "openai"),
-        ("eval", "x.jsonl", "--llm", "openai"),
-    ],
-    ids=["ask", "chat", "eval"],
-)
-def test_openai_without_its_url_is_one_line_and_wrong_use(args, tmp_path):
+@pytest.mark.parametrize("command", LLM_COMMANDS)
+def test_openai_without_its_url_is_one_line_and_wrong_use(command, tmp_path):
+    args = (*LLM_COMMANDS[command], "--llm", "openai")
     proc = run_ivb(*args, "--store", _store(tmp_path), env={"IVB_OPENAI_BASE_URL": ""})
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
