@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage
 from assistant import prompts
 from assistant.answer import AnswerPipeline
 from assistant.citations import dropped_tokens, key_tokens, literal_support
+from assistant.types import Answer
 from tests.test_answer import (
     DRONTEN_Q,
     FOLLOW_UP,
@@ -56,6 +57,12 @@ def _stand_in(pipeline: AnswerPipeline, reply: str) -> _Prompts:
         messages=iter([AIMessage(content=reply)]), callbacks=[seen]
     )
     return seen
+
+
+def _phrased(pipeline: AnswerPipeline, question: str, reply: str) -> Answer:
+    """The `local` backend's answer to ``question`` when the model replies ``reply``."""
+    _stand_in(pipeline, reply)
+    return pipeline.ask(question, backend="local")
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +134,7 @@ def test_a_phrasing_of_two_sentences_of_one_chunk_quotes_both(pipeline, seeded_s
     ],
 )
 def test_a_phrasing_that_fails_a_rule_gives_the_quoted_answer(pipeline, quoted, reply, fallback):
-    _stand_in(pipeline, reply)
-    answer = pipeline.ask(NAUTA_Q, backend="local")
+    answer = _phrased(pipeline, NAUTA_Q, reply)
     assert answer.fallback == fallback, answer.text
     assert answer.backend == "local+extractive"
     assert answer.text == quoted.text
@@ -138,12 +144,12 @@ def test_a_phrasing_that_fails_a_rule_gives_the_quoted_answer(pipeline, quoted, 
 
 
 def test_an_unsupported_sentence_is_dropped_and_the_rest_kept(pipeline):
-    _stand_in(
+    answer = _phrased(
         pipeline,
+        NAUTA_Q,
         "De toelichting op de politiecijfers is om 19:40 uur door Tom Nauta, teamchef "
         "Basisteam Dronten, Noordoostpolder, Urk [1]. Hij is al twintig jaar bij de politie [1].",
     )
-    answer = pipeline.ask(NAUTA_Q, backend="local")
     assert answer.fallback == "", answer.text
     assert "twintig" not in answer.text and "Tom Nauta" in answer.text
     assert [s.supported for s in answer.sentences] == [True, False]
@@ -156,14 +162,14 @@ def test_the_numbers_run_in_the_order_the_answer_first_cites(pipeline, seeded_se
     one quotes instead; the renumbering itself is unit-tested in test_answer.py.)"""
     quoted = pipeline.ask(PARTNERS_Q, backend="extractive")
     assert len(quoted.citations) == 2, quoted.text
-    _stand_in(
+    answer = _phrased(
         pipeline,
+        PARTNERS_Q,
         "Zorgdragen voor een veilige samenleving doen we in nauwe samenwerking met de politie, "
         "het Openbaar Ministerie en diverse partners [2]. De drie gemeenten werken de komende "
         "vier jaar samen op drie geprioriteerde thema’s, namelijk ‘cybercrime en digitale "
         "veiligheid’, ‘ondermijning’ en ‘maatschappelijke onrust’ [1].",
     )
-    answer = pipeline.ask(PARTNERS_Q, backend="local")
     assert answer.fallback == "", answer.text
     assert "partners [1]." in answer.text and answer.text.endswith("onrust’ [2].")
     assert [c.chunk_id for c in answer.citations] == [
@@ -176,12 +182,12 @@ def test_the_numbers_run_in_the_order_the_answer_first_cites(pipeline, seeded_se
 
 def test_an_english_answer_is_kept_when_it_keeps_the_names(pipeline, seeded_service):
     question = "Which themes did the three municipalities prioritise together?"
-    _stand_in(
+    answer = _phrased(
         pipeline,
+        question,
         "The three municipalities will work together on three prioritised themes: "
         "'cybercrime en digitale veiligheid', 'ondermijning' and 'maatschappelijke onrust' [1].",
     )
-    answer = pipeline.ask(question, backend="local")
     assert answer.language == "en" and answer.fallback == "", answer.text
     assert answer.text.startswith("The three municipalities")
     assert answer.citations and answer.citations[0].page in ("1–2", "2")
@@ -203,8 +209,7 @@ def test_an_english_answer_is_kept_when_it_keeps_the_names(pipeline, seeded_serv
 )
 def test_a_phrasing_that_changes_a_quoted_term_gives_the_quoted_answer(pipeline, question, reply):
     quoted = pipeline.ask(question, backend="extractive")
-    _stand_in(pipeline, reply)
-    answer = pipeline.ask(question, backend="local")
+    answer = _phrased(pipeline, question, reply)
     assert answer.fallback == "key_fact_dropped", answer.text
     assert answer.text == quoted.text
 
@@ -220,8 +225,7 @@ def test_when_extraction_refuses_the_model_is_never_asked(pipeline, question):
 def test_refusals_are_the_same_for_every_backend(pipeline):
     """Refusal is decided by code before any model, so local and extractive agree."""
     for question in (*UNANSWERABLE, THEMES_Q, NAUTA_Q):
-        _stand_in(pipeline, "Tom Nauta [1].")
-        local = pipeline.ask(question, backend="local")
+        local = _phrased(pipeline, question, "Tom Nauta [1].")
         quoted = pipeline.ask(question, backend="extractive")
         assert (local.refused, local.refusal_reason) == (quoted.refused, quoted.refusal_reason)
 
@@ -314,18 +318,18 @@ def test_a_reply_in_another_language_than_the_question_is_quoted_instead(pipelin
     # Seen with the 1.5B model on the IVB follow-ups: an English question answered in a
     # Dutch-English mix. The prompt asks for the question's language; code holds it to that.
     question = "What are the local priorities of Dronten?"
-    _stand_in(
+    answer = _phrased(
         pipeline,
+        question,
         "Dronten prioritiseerde de thema's ‘zorg & veiligheid’, ‘evenementen’ en "
         "‘crisisorganisatie’ [1].",
     )
-    answer = pipeline.ask(question, backend="local")
     assert answer.fallback == "wrong_language", answer.text
     assert answer.text.startswith("According to the documents")
-    _stand_in(
+    answer = _phrased(
         pipeline,
+        question,
         "The local priorities of Dronten are ‘zorg & veiligheid’, ‘evenementen’ and "
         "‘crisisorganisatie’ [1].",
     )
-    answer = pipeline.ask(question, backend="local")
     assert answer.fallback == "", answer.text

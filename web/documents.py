@@ -42,7 +42,7 @@ from assistant.settings import Settings
 from assistant.types import DocumentRecord
 from web.assets import THEME_CLASS, brand_css, head_html
 from web.i18n import LANGUAGES, request_language, text
-from web.page_images import as_quotes, find_spans, render_page
+from web.page_images import as_quotes, excerpt, render_page
 
 log = logging.getLogger("ivb.documents")
 
@@ -337,15 +337,16 @@ def _fallback_only(
 
 def _text_viewer(record: DocumentRecord, body: str, quotes: Sequence[str], lang: str) -> str:
     """A Markdown, text or docx document as text, each quote marked, the first scrolled to."""
-    spans = find_spans(body, quotes)
-    pieces, at = [], 0
-    for i, (start, end) in enumerate(spans):
-        hit = ' id="ivb-hit"' if i == 0 else ""
-        pieces.append(html.escape(body[at:start]))
-        pieces.append(f'<mark{hit} class="ivb-hit">{html.escape(body[start:end])}</mark>')
-        at = end
-    marked = "".join(pieces) + html.escape(body[at:])
-    if spans:
+    pieces = excerpt(body, quotes, window=None).pieces  # the whole text, quotes marked
+    marked, found = "", False
+    for piece, quoted in pieces:
+        if quoted:
+            hit = "" if found else ' id="ivb-hit"'  # the first quote is scrolled to
+            marked += f'<mark{hit} class="ivb-hit">{html.escape(piece)}</mark>'
+            found = True
+        else:
+            marked += html.escape(piece)
+    if found:
         status = text("viewer_text_found", lang)
     else:
         status = text("viewer_not_found", lang) if quotes else ""
