@@ -417,8 +417,14 @@ def _claims(answer: Answer, by_id: dict[str, Passage], unsupported: str = "drop"
     return [
         m.Claim(s.text, _cited(answer, s, by_id))
         for s in answer.sentences
-        if s.supported or unsupported != "drop"
+        if _shown(s, unsupported)
     ]
+
+
+def _shown(sentence: Any, unsupported: str) -> bool:
+    """Whether the answer shows a sentence: a supported one always, an unsupported one
+    only under the "flag" policy (settings.unsupported_sentences)."""
+    return sentence.supported or unsupported != "drop"
 
 
 def _cited(answer: Answer, sentence: Any, by_id: dict[str, Passage]) -> list[Passage]:
@@ -462,7 +468,7 @@ def _sentence_rows(
         rows.append({
             "text": s.text,
             "citations": s.citations,
-            "shown": s.supported or unsupported != "drop",
+            "shown": _shown(s, unsupported),
             "pipeline_supported": s.supported,
             "pipeline_support": s.support,
             "strict_supported": any(m.strict_support(s.text, p.chunk.text) for p in passages),
